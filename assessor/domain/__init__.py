@@ -1,0 +1,1 @@
+"""Assessment rules in plain Python: no web framework, no database."""
