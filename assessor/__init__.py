@@ -1,0 +1,52 @@
+"""Assessor: competency assessment and evidence tracking against unit standards."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from assessor.domain.catalogue import Catalogue, load_catalogue
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings, standards catalogue, views and commands."""
+    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
+    app.config.from_mapping(
+        STANDARDS_DIR=os.environ.get("ASSESSOR_STANDARDS_DIR", str(PROJECT_ROOT / "standards")),
+    )
+    if test_config is None:
+        app.config.from_prefixed_env("ASSESSOR")
+    else:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+
+    app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
+
+    from assessor import cli, standards_views
+
+    app.register_blueprint(standards_views.bp)
+    app.add_url_rule("/", endpoint="index", view_func=standards_views.index)
+    cli.register(app)
+    return app
+
+
+def catalogue() -> Catalogue:
+    """The unit standards the running application serves."""
+    return current_app.extensions["catalogue"]
+
+
+def _instance_secret(instance: Path) -> str:
+    """A secret key kept in the instance folder, made on first run and never committed."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
