@@ -1,0 +1,78 @@
+"""Sign-off rules: what stands in the way of signing off a unit, and the snapshot a completion record keeps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from assessor.domain.progress import Progress, TargetStatus
+
+if TYPE_CHECKING:  # only for annotations: this module stays standard library only
+    from assessor.domain.standards import Unit
+
+SIGNABLE_STATUSES = frozenset({"active", "ready_for_sign_off"})
+
+
+class Reason(StrEnum):
+    """Why a unit cannot be signed off yet."""
+
+    CRITERION_NOT_MET = "criterion_not_met"
+    ITEM_NOT_MET = "item_not_met"
+    TOO_FEW_OCCASIONS = "too_few_occasions"
+    CONTEXT_NOT_ACCEPTED = "context_not_accepted"
+    NOT_ACTIVE = "not_active"
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    """One reason sign-off is not possible, as a code and data; the web layer words it."""
+
+    reason: Reason
+    target: str | None = None
+    evidence_ids: tuple[int, ...] = ()
+    have: int = 0
+    need: int = 0
+
+
+def target_obstacles(target: TargetStatus) -> tuple[Obstacle, ...]:
+    """Why one unsatisfied criterion or item is not met: too few occasions or not met, then discounted evidence.
+
+    TOO_FEW_OCCASIONS names the supporting evidence, CONTEXT_NOT_ACCEPTED the discounted evidence, and
+    CRITERION_NOT_MET / ITEM_NOT_MET every piece mapped (awaiting judgement or judged not yet).
+    """
+    have, need = target.satisfied_occasions, target.needed
+    if 0 < have < need:
+        found = [Obstacle(Reason.TOO_FEW_OCCASIONS, target.target, target.supporting, have, need)]
+    else:
+        not_met = Reason.CRITERION_NOT_MET if target.kind == "criterion" else Reason.ITEM_NOT_MET
+        found = [Obstacle(not_met, target.target, target.evidence_ids, have, need)]
+    if target.discounted:
+        found.append(Obstacle(Reason.CONTEXT_NOT_ACCEPTED, target.target, target.discounted, have, need))
+    return tuple(found)
+
+
+def obstacles(unit: Unit, progress: Progress, enrolment_status: str) -> tuple[Obstacle, ...]:
+    """Every reason the enrolment cannot be signed off, in unit order; empty when it can."""
+    found: list[Obstacle] = []
+    if enrolment_status not in SIGNABLE_STATUSES:
+        found.append(Obstacle(Reason.NOT_ACTIVE))
+    for target in progress.outstanding:
+        found.extend(target_obstacles(target))
+    return tuple(found)
+
+
+def is_ready(unit: Unit, progress: Progress, enrolment_status: str) -> bool:
+    """Whether the enrolment can be signed off now."""
+    return not obstacles(unit, progress, enrolment_status)
+
+
+def supporting_snapshot(unit: Unit, progress: Progress) -> dict[str, Any]:
+    """The frozen record of the accepted, satisfied evidence behind each criterion and item, in the unit's words."""
+
+    def supporting(target: str) -> list[int]:
+        return list(progress.targets[target].supporting)
+
+    criteria = [{"number": c.number, "text": c.text, "evidence_ids": supporting(c.number)} for c in unit.criteria()]
+    items = [{"id": i.id, "text": i.text, "evidence_ids": supporting(i.id)} for i in unit.assessable_items()]
+    return {"unit": unit.key, "source_sha256": unit.source_sha256, "criteria": criteria, "items": items}

@@ -1,0 +1,180 @@
+"""Where one enrolment stands: the status of every criterion and evidence item, from its judgements."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: this module stays standard library only
+    from assessor.domain.standards import Criterion, EvidenceItem, Unit
+
+SATISFIED_JUDGEMENT = "satisfied"
+NOT_YET_JUDGEMENT = "not_yet"
+
+
+class Status(StrEnum):
+    """Where one criterion or evidence item stands; `status_of` holds the rule as a table."""
+
+    NOT_STARTED = "not_started"
+    EVIDENCE_RECORDED = "evidence_recorded"
+    SATISFIED = "satisfied"
+    NOT_YET_SATISFIED = "not_yet_satisfied"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One piece of evidence mapped to one criterion or item, with the assessor's judgement (None until judged)."""
+
+    evidence_id: int
+    target: str
+    judgement: str | None
+    context: str
+    observed_on: datetime.date
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """The status of one criterion or assessable evidence item, and the evidence behind it."""
+
+    target: str
+    kind: str  # "criterion" or "item"
+    status: Status
+    satisfied_occasions: int
+    needed: int
+    evidence_ids: tuple[int, ...]
+    discounted: tuple[int, ...]
+    last_observed: datetime.date | None
+    supporting: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ComponentProgress:
+    """How many criteria of one component (outcome or element) are satisfied."""
+
+    number: str
+    title: str
+    satisfied: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Every criterion and assessable item of one enrolment, in unit order, with the counts."""
+
+    targets: dict[str, TargetStatus]
+    components: tuple[ComponentProgress, ...]
+    criteria_satisfied: int
+    criteria_total: int
+    items_satisfied: int
+    items_total: int
+    headings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # heading id -> ids of the items under it
+
+    @property
+    def satisfied(self) -> int:
+        """Criteria and items satisfied."""
+        return self.criteria_satisfied + self.items_satisfied
+
+    @property
+    def total(self) -> int:
+        """Criteria and items to satisfy."""
+        return self.criteria_total + self.items_total
+
+    @property
+    def percent(self) -> int:
+        """Whole per cent satisfied, rounded down so 100 means everything is met."""
+        return 100 if self.total == 0 else 100 * self.satisfied // self.total
+
+    @property
+    def outstanding(self) -> tuple[TargetStatus, ...]:
+        """Criteria and items not yet satisfied, in unit order."""
+        return tuple(t for t in self.targets.values() if t.status is not Status.SATISFIED)
+
+    def heading_status(self, item_id: str) -> Status:
+        """The status of an evidence item with nested items, from the items under it."""
+        if item_id in self.targets:
+            return self.targets[item_id].status
+        statuses = {self.targets[leaf].status for leaf in self.headings[item_id]}
+        if statuses <= {Status.SATISFIED}:
+            return Status.SATISFIED
+        if statuses == {Status.NOT_STARTED}:
+            return Status.NOT_STARTED
+        if Status.NOT_YET_SATISFIED in statuses:
+            return Status.NOT_YET_SATISFIED
+        return Status.EVIDENCE_RECORDED
+
+
+def status_of(satisfied_occasions: int, needed: int, not_yet: bool, discounted: bool, mapped: bool) -> Status:
+    """The status rule, first match wins.
+
+    | satisfied occasions >= needed                                          | SATISFIED         |
+    | any "not yet", or judged satisfied but too few occasions or discounted | NOT_YET_SATISFIED |
+    | evidence mapped, none of it judged                                     | EVIDENCE_RECORDED |
+    | nothing mapped                                                         | NOT_STARTED       |
+    """
+    if satisfied_occasions >= needed:
+        return Status.SATISFIED
+    if not_yet or satisfied_occasions > 0 or discounted:
+        return Status.NOT_YET_SATISFIED
+    if mapped:
+        return Status.EVIDENCE_RECORDED
+    return Status.NOT_STARTED
+
+
+def target_status(
+    unit: Unit, target: str, kind: str, requirement: Criterion | EvidenceItem, judgements: list[Judgement]
+) -> TargetStatus:
+    """The status of one criterion or item from the judgements recorded against it."""
+    # A set of evidence ids, so the same evidence judged satisfied twice is still one occasion.
+    satisfied = [j for j in judgements if j.judgement == SATISFIED_JUDGEMENT]
+    supporting = {j.evidence_id for j in satisfied if unit.rules.accepts(j.context)}
+    discounted = {j.evidence_id for j in satisfied if not unit.rules.accepts(j.context)}
+    not_yet = any(j.judgement == NOT_YET_JUDGEMENT for j in judgements)
+    needed = unit.occasions_for(requirement)
+    return TargetStatus(
+        target=target,
+        kind=kind,
+        status=status_of(len(supporting), needed, not_yet, bool(discounted), bool(judgements)),
+        satisfied_occasions=len(supporting),
+        needed=needed,
+        evidence_ids=tuple(sorted({j.evidence_id for j in judgements})),
+        discounted=tuple(sorted(discounted)),
+        last_observed=max((j.observed_on for j in judgements), default=None),
+        supporting=tuple(sorted(supporting)),
+    )
+
+
+def assess(unit: Unit, judgements: Iterable[Judgement]) -> Progress:
+    """The progress of one enrolment in a unit; judgements naming targets the unit does not have are ignored."""
+    requirements: dict[str, tuple[str, Criterion | EvidenceItem]] = {}
+    requirements |= {c.number: ("criterion", c) for c in unit.criteria()}
+    requirements |= {i.id: ("item", i) for i in unit.assessable_items()}
+    by_target: dict[str, list[Judgement]] = {target: [] for target in requirements}
+    for judgement in judgements:
+        if judgement.target in by_target:
+            by_target[judgement.target].append(judgement)
+    targets = {
+        target: target_status(unit, target, kind, requirement, by_target[target])
+        for target, (kind, requirement) in requirements.items()
+    }
+    met = {target for target, t in targets.items() if t.status is Status.SATISFIED}
+    components = tuple(
+        ComponentProgress(c.number, c.title, sum(k.number in met for k in c.criteria), len(c.criteria))
+        for c in unit.components
+    )
+    criteria = [t for t in targets.values() if t.kind == "criterion"]
+    items = [t for t in targets.values() if t.kind == "item"]
+    headings = {
+        i.id: tuple(leaf.id for leaf in i.walk() if not leaf.items) for i in unit.evidence_items() if i.items
+    }
+    return Progress(
+        targets=targets,
+        components=components,
+        criteria_satisfied=sum(t.status is Status.SATISFIED for t in criteria),
+        criteria_total=len(criteria),
+        items_satisfied=sum(t.status is Status.SATISFIED for t in items),
+        items_total=len(items),
+        headings=headings,
+    )
