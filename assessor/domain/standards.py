@@ -7,7 +7,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,10 +105,9 @@ class Usage:
     since: datetime.date | None = None
     replaced_by: str | None = None
 
-    @property
-    def open_for_enrolment(self) -> bool:
-        """New enrolments are accepted only in a current unit."""
-        return self.status == "current"
+    def accepts_enrolment_starting(self, start: datetime.date) -> bool:
+        """A current unit takes any enrolment; a deleted or superseded one only those that began before that."""
+        return self.status == "current" or (self.since is not None and start < self.since)
 
 
 @dataclass(frozen=True)
@@ -149,6 +148,7 @@ class Unit:
     evidence_requirements: tuple[EvidenceGroup, ...] = ()
     rules: Rules = Rules()
     source_sha256: str = ""
+    source_text: str = field(default="", repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -231,10 +231,11 @@ def parse_unit(data: bytes | str, filename: str = "<unit>") -> Unit:
     checker = _Checker(filename)
     text = checker.decode(data)
     root = checker.compose(text) if text is not None else None
-    unit = checker.unit(root, hashlib.sha256(data).hexdigest()) if root is not None else None
-    if checker.problems or unit is None:
+    # The hash is of the text (a byte-order mark is not part of it), so the stored text re-parses to the same hash.
+    unit = checker.unit(root, hashlib.sha256(text.encode("utf-8")).hexdigest()) if root is not None and text is not None else None
+    if checker.problems or unit is None or text is None:
         raise StandardsError(checker.problems or [Problem(filename, 1, "", "file is empty")])
-    return unit
+    return replace(unit, source_text=text)
 
 
 class _Checker:

@@ -101,7 +101,8 @@ def test_csc_is_deleted_without_replacement(csc: Unit) -> None:
     assert csc.usage.status == "deleted"
     assert csc.usage.since == datetime.date(2021, 1, 24)
     assert csc.usage.replaced_by is None
-    assert not csc.usage.open_for_enrolment
+    assert not csc.usage.accepts_enrolment_starting(datetime.date(2021, 1, 24))
+    assert csc.usage.accepts_enrolment_starting(datetime.date(2021, 1, 23))
 
 
 def test_csc_assessment_conditions_and_foundation_skills(csc: Unit) -> None:
