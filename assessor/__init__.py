@@ -19,6 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
     app.config.from_mapping(
         STANDARDS_DIR=os.environ.get("ASSESSOR_STANDARDS_DIR", str(PROJECT_ROOT / "standards")),
+        DATABASE_URL=os.environ.get("DATABASE_URL"),
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -30,7 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
 
-    from assessor import cli, standards_views
+    from assessor import cli, db, standards_views
+
+    db.init_app(app)
 
     app.register_blueprint(standards_views.bp)
     app.add_url_rule("/", endpoint="index", view_func=standards_views.index)

@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup
 
+from assessor.commands import COMMANDS, load_standards_command
 from assessor.domain import schema
 from assessor.domain.standards import EvidenceItem, StandardsError, Unit, load_unit
 
@@ -67,6 +68,9 @@ def print_schema() -> None:
     click.echo(json.dumps(schema.json_schema(), indent=2, ensure_ascii=False))
 
 
+standards.add_command(load_standards_command)
+
+
 def unit_tree(unit: Unit) -> Iterator[str]:
     """The unit as indented lines of text."""
     yield f"{unit.display_code} {unit.title} ({unit.key})"
@@ -105,6 +109,8 @@ def _item_tree(item: EvidenceItem, indent: str) -> Iterator[str]:
 def register(app: Flask) -> None:
     """Make the project's commands available as `flask --app assessor ...`."""
     app.cli.add_command(standards)
+    for command in COMMANDS:
+        app.cli.add_command(command)
 
 
 def _create_app() -> Flask:

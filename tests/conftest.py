@@ -1,21 +1,87 @@
-"""Shared fixtures: an application on a temporary instance folder, its test client and CLI runner."""
+"""Shared fixtures: a clean database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL names one), the app, its client and CLI runner."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from assessor import create_app
+from argon2 import PasswordHasher
+
+from assessor import create_app, migrate, passwords
+from assessor.db import Base, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
 DATA = Path(__file__).resolve().parent / "data"
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + POSTGRES_URL if POSTGRES_URL else 'SQLite'}"
+
+
+@pytest.fixture(autouse=True)
+def quick_password_hashing(request, monkeypatch):
+    """Cheap argon2 parameters, except in tests marked `real_password_cost` that check the real ones."""
+    if "real_password_cost" not in request.keywords:
+        monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory):
+    """A database migrated once per run: a SQLite file to copy, or the PostgreSQL database itself."""
+    if POSTGRES_URL:
+        engine = make_engine(POSTGRES_URL)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        migrate.upgrade(engine)
+        engine.dispose()
+        return POSTGRES_URL
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture
-def app(tmp_path):
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS)})
+def database_url(migrated_template, tmp_path):
+    """The URL of an empty, fully migrated database for one test."""
+    if POSTGRES_URL:
+        engine = make_engine(POSTGRES_URL)
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        engine.dispose()
+        return POSTGRES_URL
+    path = tmp_path / "assessor.sqlite"
+    shutil.copy(migrated_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def make_app(database_url):
+    """A factory of apps on this test's database (unless told otherwise); their engines are closed afterwards."""
+    made = []
+
+    def make(**config):
+        settings = {"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": database_url}
+        made.append(create_app({**settings, **config}))
+        return made[-1]
+
+    yield make
+    for app in made:
+        app.extensions["database"].dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -26,3 +92,17 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """A database session outside any request, rolled back unless the test commits."""
+    session = app.extensions["database"].sessions()
+    yield session
+    session.rollback()
+    session.close()
+
+
+def only_sqlite(url: str) -> None:
+    if sa.make_url(url).get_backend_name() != "sqlite":
+        pytest.skip("SQLite only")

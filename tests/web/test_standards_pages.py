@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from assessor import create_app
 from assessor.domain.standards import StandardsError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -68,27 +67,27 @@ def test_pages_use_only_the_apps_own_stylesheet(client):
         assert "@media print" in css.get_data(as_text=True)
 
 
-def test_app_refuses_to_start_on_a_broken_standards_folder(tmp_path):
+def test_app_refuses_to_start_on_a_broken_standards_folder(make_app, tmp_path):
     shutil.copy(DATA / "valid_unit.yaml", tmp_path / "a.yaml")
     (tmp_path / "b.yaml").write_text("id: [\n")
     with pytest.raises(StandardsError) as caught:
-        create_app({"TESTING": True, "SECRET_KEY": "x", "STANDARDS_DIR": str(tmp_path)})
+        make_app(STANDARDS_DIR=str(tmp_path))
     assert f"{tmp_path / 'b.yaml'}:2: invalid YAML" in str(caught.value)
 
 
-def test_two_files_with_the_same_unit_version_are_refused(tmp_path):
+def test_two_files_with_the_same_unit_version_are_refused(make_app, tmp_path):
     shutil.copy(DATA / "valid_unit.yaml", tmp_path / "a.yaml")
     shutil.copy(DATA / "valid_unit.yaml", tmp_path / "b.yaml")
     with pytest.raises(StandardsError) as caught:
-        create_app({"TESTING": True, "SECRET_KEY": "x", "STANDARDS_DIR": str(tmp_path)})
+        make_app(STANDARDS_DIR=str(tmp_path))
     assert f"{tmp_path / 'b.yaml'}:1: version: example_safe_lifting@1 is also defined in {tmp_path / 'a.yaml'}" == str(caught.value)
 
 
-def test_new_version_is_shown_beside_the_old(tmp_path):
+def test_new_version_is_shown_beside_the_old(make_app, tmp_path):
     text = (DATA / "valid_unit.yaml").read_text()
     (tmp_path / "v1.yaml").write_text(text)
     (tmp_path / "v2.yaml").write_text(text.replace("version: 1", "version: 2").replace("Lift loads safely", "Lift loads safely and well"))
-    client = create_app({"TESTING": True, "SECRET_KEY": "x", "STANDARDS_DIR": str(tmp_path)}).test_client()
+    client = make_app(STANDARDS_DIR=str(tmp_path)).test_client()
     listing = client.get("/standards/").get_data(as_text=True)
     assert "Lift loads safely and well" in listing and "version 2" in listing
     old = client.get("/standards/example_safe_lifting/v1").get_data(as_text=True)

@@ -1,0 +1,40 @@
+"""Schema migrations through Alembic, run against the application's database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(engine: sa.Engine) -> Config:
+    """An Alembic configuration bound to `engine`."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Create the schema or bring it up to the latest migration."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The migration the database is at, or None for an empty database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: sa.Engine) -> str | None:
+    """The latest migration this code knows."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -1,0 +1,62 @@
+"""Factories that build records through the real operations, for tests."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor import operations as ops
+from assessor.domain.catalogue import Catalogue
+from assessor.models import Context, Enrolment, Evidence, Method, Role, UnitVersion, User, Verdict
+
+PASSWORD = "correct horse battery"
+TODAY = datetime.date(2026, 11, 23)
+
+
+def make_user(session: so.Session, username: str, role: Role, name: str | None = None) -> User:
+    return ops.create_user(session, None, username, name or username.title(), role, PASSWORD)
+
+
+@dataclass
+class World:
+    """Accounts, both seed units and an enrolment of one trainee in each."""
+
+    admin: User
+    coordinator: User
+    assessor: User
+    other_assessor: User
+    trainee: User
+    trainee2: User
+    nz: UnitVersion
+    csc: UnitVersion
+    nz_enrolment: Enrolment
+    csc_enrolment: Enrolment
+
+
+def build_world(session: so.Session, catalogue: Catalogue) -> World:
+    ops.register_units(session, catalogue)
+    users = {name: make_user(session, name, role) for name, role in [
+        ("admin", Role.ADMIN), ("coordinator", Role.COORDINATOR), ("assessor", Role.ASSESSOR),
+        ("assessor2", Role.ASSESSOR), ("trainee", Role.TRAINEE), ("trainee2", Role.TRAINEE),
+    ]}
+    versions = {v.unit_id: v for v in session.scalars(sa.select(UnitVersion))}
+    coordinator = users["coordinator"]
+    nz = ops.enrol(session, coordinator, users["trainee"], versions["us_case_mgmt"], [users["assessor"]], datetime.date(2026, 8, 1))
+    csc = ops.enrol(session, coordinator, users["trainee"], versions["cscofm023"], [users["assessor"]], datetime.date(2020, 11, 2))
+    return World(users["admin"], coordinator, users["assessor"], users["assessor2"], users["trainee"], users["trainee2"],
+                  versions["us_case_mgmt"], versions["cscofm023"], nz, csc)
+
+
+def observation(narrative: str = "Observed the trainee interview a client.", context: Context = Context.WORKPLACE,
+                observed_on: datetime.date = datetime.date(2026, 11, 2)) -> ops.EvidenceInput:
+    return ops.EvidenceInput(Method.DIRECT_OBSERVATION, context, observed_on, narrative, "Service centre")
+
+
+def satisfy_all(session: so.Session, world: World, enrolment: Enrolment, context: Context = Context.WORKPLACE) -> Evidence:
+    """One observation judged satisfied against every criterion and item of an enrolment."""
+    targets = ops.targets_of(enrolment.unit_version)
+    mappings = [ops.MappingInput(enrolment.id, t, Verdict.SATISFIED, "") for t in targets]
+    return ops.record_evidence(session, world.assessor, enrolment.trainee, observation(context=context), mappings, today=TODAY)

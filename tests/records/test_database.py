@@ -1,0 +1,205 @@
+"""The database itself: migrations match the models, SQLite settings, unit versions, and the commands that manage it."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from assessor import create_app
+from assessor import operations as ops
+from assessor.db import Base
+from assessor.domain.catalogue import load_catalogue
+from assessor.models import UnitVersion, User
+from tests.conftest import STANDARDS, only_sqlite
+
+
+def test_migrations_produce_exactly_the_models_schema(app):
+    with app.extensions["database"].engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_init_creates_and_is_idempotent(make_app, tmp_path):
+    runner = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh' / 'a.sqlite'}").test_cli_runner()
+    first = runner.invoke(args=["init"], input=None)
+    assert first.exit_code == 0, first.output
+    assert "database at 0001 (was empty)" in first.output
+    assert "loaded us_case_mgmt@1" in first.output and "loaded cscofm023@1" in first.output
+    second = runner.invoke(args=["init"])
+    assert second.exit_code == 0, second.output
+    assert "database at 0001 (unchanged)" in second.output
+    assert "nothing new to load" in second.output
+
+
+def test_database_url_from_the_environment_chooses_the_database(tmp_path, monkeypatch):
+    target = tmp_path / "chosen.sqlite"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{target}")
+    monkeypatch.setenv("ASSESSOR_SECRET_KEY", "x")
+    app = create_app()
+    try:
+        assert app.config["DATABASE_URL"] == f"sqlite:///{target}"
+        assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
+        assert target.exists()
+    finally:
+        app.extensions["database"].dispose()
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(app, database_url):
+    only_sqlite(database_url)
+    with app.extensions["database"].engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_read_then_write_never_fails_with_database_locked(app, database_url):
+    """Two writers that each read and then write: with BEGIN IMMEDIATE the second waits instead of failing."""
+    only_sqlite(database_url)
+    sessions = app.extensions["database"].sessions
+    with sessions.begin() as session:
+        ops.register_units(session, app.extensions["catalogue"])
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def writer(name: str) -> None:
+        try:
+            start.wait()
+            with sessions.begin() as session:
+                session.scalar(sa.select(sa.func.count(UnitVersion.id)))
+                time.sleep(0.2)
+                ops.create_user(session, None, name, name, ops.Role.TRAINEE, "long enough password")
+        except BaseException as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with sessions() as session:
+        assert sorted(session.scalars(sa.select(User.username))) == ["first", "second"]
+
+
+def test_changed_text_under_a_loaded_version_is_refused(app, db, tmp_path):
+    ops.register_units(db, app.extensions["catalogue"])
+    db.commit()
+    folder = tmp_path / "standards"
+    shutil.copytree(STANDARDS, folder, ignore=shutil.ignore_patterns("*.md"))
+    text = (folder / "cscofm023.yaml").read_text(encoding="utf-8")
+    (folder / "cscofm023.yaml").write_text(text.replace("Complete all relevant reporting procedures.", "Complete all reporting."), encoding="utf-8")
+    with pytest.raises(ops.StandardChanged, match="cscofm023@1 differs from the text already loaded.*raise the version"):
+        ops.register_units(db, load_catalogue(folder))
+    db.rollback()
+    (folder / "cscofm023.yaml").write_text(text.replace("version: 1", "version: 2").replace("Complete all relevant reporting procedures.", "Complete all reporting."), encoding="utf-8")
+    added = ops.register_units(db, load_catalogue(folder))
+    assert [v.key for v in added] == ["cscofm023@2"]
+    old = db.scalars(sa.select(UnitVersion).where(UnitVersion.unit_id == "cscofm023", UnitVersion.version == 1)).one()
+    assert "Complete all relevant reporting procedures." in old.source_text
+    assert ops.unit_of(old).criteria()[-1].text == "Complete all relevant reporting procedures."
+
+
+def test_standards_load_command_reports_a_changed_version(make_app, tmp_path):
+    folder = tmp_path / "standards"
+    shutil.copytree(STANDARDS, folder, ignore=shutil.ignore_patterns("*.md"))
+    runner = make_app(STANDARDS_DIR=str(folder)).test_cli_runner()
+    assert runner.invoke(args=["standards", "load"]).exit_code == 0
+    path = folder / "us_case_mgmt.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("professionalism, empathy.", "professionalism."), encoding="utf-8")
+    runner = make_app(STANDARDS_DIR=str(folder)).test_cli_runner()
+    result = runner.invoke(args=["standards", "load"])
+    assert result.exit_code == 1
+    assert "us_case_mgmt@1 differs from the text already loaded" in result.output
+
+
+def test_users_create_with_password_file(runner, db, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("a long and careful password\n")
+    result = runner.invoke(args=["users", "create", "--role", "assessor", "--name", "Sam Patel", "--password-file", str(secret), "Sam"])
+    assert result.exit_code == 0, result.output
+    assert "created assessor sam" in result.output
+    user = db.scalars(sa.select(User).where(User.username == "sam")).one()
+    assert user.display_name == "Sam Patel" and user.password_hash.startswith("$argon2id$")
+    db.rollback()  # end the read so that the command below can write
+    again = runner.invoke(args=["users", "create", "--role", "assessor", "--password-file", str(secret), "sam"])
+    assert again.exit_code == 1 and "The username 'sam' is taken." in again.output
+
+
+def test_users_create_never_waits_for_input_off_a_terminal(runner):
+    result = runner.invoke(args=["users", "create", "--role", "trainee", "kim"])
+    assert result.exit_code == 2
+    assert "give the password with --password-file" in result.output
+
+
+def test_users_create_refuses_a_short_password(runner, tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("short\n")
+    result = runner.invoke(args=["users", "create", "--role", "trainee", "--password-file", str(secret), "kim"])
+    assert result.exit_code == 1 and "Use at least 12 characters." in result.output
+
+
+def test_commands_on_an_uninitialised_database_say_so(make_app, tmp_path):
+    runner = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'none.sqlite'}").test_cli_runner()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "run `assessor init` first" in result.output
+
+
+def test_demo_creates_every_role_and_a_completed_unit(runner, db):
+    result = runner.invoke(args=["demo", "--password", "demo password 1"])
+    assert result.exit_code == 0, result.output
+    assert "admin, coordinator, assessor, trainee, trainee2" in result.output
+    roles = dict(db.execute(sa.select(User.username, User.role)).all())
+    assert {k: v.value for k, v in roles.items()} == {
+        "admin": "admin", "coordinator": "coordinator", "assessor": "assessor", "trainee": "trainee", "trainee2": "trainee",
+    }
+    from assessor.models import CompletionRecord, Enrolment
+
+    assert db.scalar(sa.select(sa.func.count(Enrolment.id))) == 4
+    assert db.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 1
+    db.rollback()  # end the read so that the command below can write
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_backup_of_a_database_being_written_is_consistent(app, make_app, runner, database_url, tmp_path):
+    only_sqlite(database_url)
+    assert runner.invoke(args=["demo", "--password", "demo password 1"]).exit_code == 0
+    sessions = app.extensions["database"].sessions
+    stop = threading.Event()
+    written: list[int] = []
+
+    def keep_writing() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            with sessions.begin() as session:
+                ops.create_user(session, None, f"writer{n}", "Writer", ops.Role.TRAINEE, "long enough password")
+            written.append(n)
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        while len(written) < 3:
+            time.sleep(0.05)
+        target = tmp_path / "backup.sqlite"
+        result = runner.invoke(args=["backup", str(target)])
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(target)
+    assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert copy.execute("SELECT count(*) FROM user_account").fetchone()[0] >= 5 + 3
+    copy.close()
+    backup_app = make_app(DATABASE_URL=f"sqlite:///{target}")
+    verify = backup_app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 1
