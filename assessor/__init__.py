@@ -12,31 +12,43 @@ from flask import Flask, current_app
 from assessor.domain.catalogue import Catalogue, load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MB = 1024 * 1024
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: settings, standards catalogue, views and commands."""
+    """Build the application: settings, database, standards catalogue, security, views and commands."""
     app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
     app.config.from_mapping(
         STANDARDS_DIR=os.environ.get("ASSESSOR_STANDARDS_DIR", str(PROJECT_ROOT / "standards")),
         DATABASE_URL=os.environ.get("DATABASE_URL"),
+        ATTACHMENT_MAX_BYTES=20 * MB,
+        ATTACHMENTS_PER_EVIDENCE=5,
+        IDLE_TIMEOUT_MINUTES=30,
+        SESSION_COOKIE_SECURE=False,
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
     else:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
+    # The whole request may carry every attachment at full size, plus the form itself.
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["ATTACHMENT_MAX_BYTES"] * app.config["ATTACHMENTS_PER_EVIDENCE"] + MB)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
 
-    from assessor import cli, db, standards_views
+    from assessor import access, cli, db, security
+    from assessor.views import admin, assessing, auth, home, records, standards
 
     db.init_app(app)
-
-    app.register_blueprint(standards_views.bp)
-    app.add_url_rule("/", endpoint="index", view_func=standards_views.index)
+    security.init_app(app)
+    auth.init_app(app)
+    access.init_app(app)
+    for blueprint in (home.bp, standards.bp, assessing.bp, records.bp, admin.bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/", endpoint="index", view_func=home.index)
     cli.register(app)
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,9 +84,42 @@ class User(Base):
     role: so.Mapped[Role] = so.mapped_column(_enum(Role, "role"))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # Part of every session cookie; a new token ends every session of the user on the server side.
+    session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=lambda: secrets.token_urlsafe(32))
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user, on every device."""
+        self.session_token = secrets.token_urlsafe(32)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept briefly so that throttling holds across server processes."""
+
+    __tablename__ = "login_failure"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    address: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow, index=True)
 
 
 class UnitVersion(Base):

@@ -146,6 +146,22 @@ def create_user(
     return user
 
 
+def set_active(session: so.Session, actor: User, user: User, active: bool) -> User:
+    """Activate or deactivate an account; deactivating ends every session of it at its next request."""
+    _require_role(actor, Role.ADMIN)
+    if user.id == actor.id and not active:
+        raise InvalidInput({"user": "You cannot deactivate your own account."})
+    if user.active == active:
+        return user
+    before = _user_state(user)
+    user.active = active
+    if not active:
+        user.end_sessions()
+    session.flush()
+    audit.record(session, actor, "user.activate" if active else "user.deactivate", "user", user.id, before, _user_state(user))
+    return user
+
+
 def create_cohort(session: so.Session, actor: User, name: str, coordinators: Iterable[User] = ()) -> Cohort:
     """Create a cohort run by the given coordinators."""
     _require_role(actor, Role.ADMIN, Role.COORDINATOR)
@@ -316,7 +332,7 @@ def judge(
     mapping.judged_by = actor if verdict is not None else None
     mapping.judged_at = utcnow() if verdict is not None else None
     _flush_or_changed(session, "judgement")
-    audit.record(session, actor, "mapping.judge", "evidence_mapping", mapping.id, before, _mapping_state(mapping))
+    audit.record(session, actor, "mapping.judge", "evidence", mapping.evidence_id, before, _mapping_state(mapping))
     _refresh_status(session, actor, mapping.enrolment)
     return mapping
 
@@ -442,18 +458,22 @@ def _attach(session: so.Session, actor: User, evidence: Evidence, item: Attachme
     attachment = Attachment(evidence=evidence, uploaded_by_id=actor.id, **vars(item))
     session.add(attachment)
     session.flush()
-    audit.record(session, actor, "attachment.add", "attachment", attachment.id, None, {"evidence": evidence.id, **vars(item)})
+    audit.record(session, actor, "attachment.add", "evidence", evidence.id, None, {"attachment": attachment.id, **vars(item)})
 
 
 def _apply_mappings(session: so.Session, actor: User, evidence: Evidence, wanted: Sequence[MappingInput], allow_judgement: bool) -> None:
     """Make the evidence's mappings match `wanted`: add, re-judge and remove, each audited."""
     enrolment_ids = {m.enrolment_id for m in wanted} | {m.enrolment_id for m in evidence.mappings}
     enrolments = {e.id: e for e in session.scalars(sa.select(Enrolment).where(Enrolment.id.in_(enrolment_ids)))}
+    current = {(m.enrolment_id, m.target): m for m in evidence.mappings}
     problems = {}
     for m in wanted:
         enrolment = enrolments.get(m.enrolment_id)
         if enrolment is None or enrolment.trainee_id != evidence.trainee_id:
             raise NotAllowed("Evidence can only be mapped to the enrolments of the trainee it is about.")
+        unchanged = (m.enrolment_id, m.target) in current and _same(current[m.enrolment_id, m.target], m, allow_judgement)
+        if unchanged:
+            continue
         if allow_judgement:
             _require_assigned(actor, enrolment)
         if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
@@ -462,13 +482,13 @@ def _apply_mappings(session: so.Session, actor: User, evidence: Evidence, wanted
             problems[f"{m.enrolment_id}:{m.target}"] = f"{m.target} is not a criterion or evidence item of {enrolment.unit_version.key}."
     if problems:
         raise InvalidInput(problems)
-    current = {(m.enrolment_id, m.target): m for m in evidence.mappings}
     wanted_keys = {(m.enrolment_id, m.target) for m in wanted}
     touched = set()
     for key, mapping in current.items():
         if key not in wanted_keys:
+            _require_assigned(actor, mapping.enrolment)
             _refuse_if_signed_off([mapping])
-            audit.record(session, actor, "mapping.remove", "evidence_mapping", mapping.id, _mapping_state(mapping), None)
+            audit.record(session, actor, "mapping.remove", "evidence", evidence.id, _mapping_state(mapping), None)
             evidence.mappings.remove(mapping)
             session.delete(mapping)
             touched.add(mapping.enrolment_id)
@@ -488,21 +508,26 @@ def _apply_mappings(session: so.Session, actor: User, evidence: Evidence, wanted
             )
             session.add(mapping)
             session.flush()
-            audit.record(session, actor, "mapping.add", "evidence_mapping", mapping.id, None, _mapping_state(mapping))
-        elif (mapping.verdict, mapping.comment) != (verdict, m.comment.strip()):
+            audit.record(session, actor, "mapping.add", "evidence", evidence.id, None, _mapping_state(mapping))
+        elif not _same(mapping, m, allow_judgement):
             before = _mapping_state(mapping)
             mapping.verdict = verdict
             mapping.comment = m.comment.strip()
             mapping.judged_by_id = actor.id if verdict else None
             mapping.judged_at = utcnow() if verdict else None
             _flush_or_changed(session, "judgement")
-            audit.record(session, actor, "mapping.judge", "evidence_mapping", mapping.id, before, _mapping_state(mapping))
+            audit.record(session, actor, "mapping.judge", "evidence", evidence.id, before, _mapping_state(mapping))
         else:
             continue
         touched.add(m.enrolment_id)
     session.flush()
     for enrolment_id in sorted(touched):
         _refresh_status(session, actor, enrolments[enrolment_id])
+
+
+def _same(mapping: EvidenceMapping, wanted: MappingInput, allow_judgement: bool) -> bool:
+    verdict = wanted.verdict if allow_judgement else None
+    return (mapping.verdict, mapping.comment) == (verdict, wanted.comment.strip())
 
 
 @functools.lru_cache(maxsize=64)
@@ -614,7 +639,7 @@ def _evidence_state(e: Evidence) -> dict[str, Any]:
 
 def _mapping_state(m: EvidenceMapping) -> dict[str, Any]:
     return {
-        "evidence": m.evidence_id,
+        "mapping": m.id,
         "enrolment": m.enrolment_id,
         "target": m.target,
         "verdict": m.verdict.value if m.verdict else None,

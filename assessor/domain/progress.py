@@ -59,6 +59,11 @@ class ComponentProgress:
     satisfied: int
     total: int
 
+    @property
+    def percent(self) -> int:
+        """Share of the component's criteria satisfied, rounded down (100 when it has none)."""
+        return 100 * self.satisfied // self.total if self.total else 100
+
 
 @dataclass(frozen=True)
 class Progress:

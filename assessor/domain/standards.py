@@ -161,6 +161,11 @@ class Unit:
         return self.code or self.id
 
     @property
+    def name(self) -> str:
+        """How pages name the unit: its code and title, or the title alone where there is no code."""
+        return f"{self.code} {self.title}" if self.code else self.title
+
+    @property
     def purpose_label(self) -> str:
         """What the publisher calls the purpose text."""
         return "Purpose" if self.framework == "NZQA" else "Application"

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, abort, render_template
 
 from assessor import catalogue
+from assessor.access import PUBLIC, allow
 
 bp = Blueprint("standards", __name__, url_prefix="/standards")
 
 
-def index() -> Response:
-    """The home page: for now, the catalogue of units."""
-    return redirect(url_for("standards.list_units"))
-
-
+# Unit standards are published documents: anyone may read them.
 @bp.get("/")
+@allow(PUBLIC)
 def list_units() -> str:
     """Every unit in the catalogue, latest version first."""
     return render_template("standards/list.html", units=catalogue().latest())
 
 
 @bp.get("/<unit_id>/v<int:version>")
+@allow(PUBLIC)
 def show_unit(unit_id: str, version: int) -> str:
     """One version of a unit in full."""
     unit = catalogue().find(unit_id, version)

@@ -216,3 +216,37 @@ def test_new_enrolments_in_a_deleted_unit_are_refused(db, world):
     # An existing enrolment that began before the deletion is still assessed.
     ops.record_evidence(db, world.assessor, world.trainee, observation(), [ops.MappingInput(world.csc_enrolment.id, "1.1", Verdict.SATISFIED)], today=TODAY)
     assert ops.progress_of(db, world.csc_enrolment).targets["1.1"].status == Status.SATISFIED
+
+
+def test_two_sessions_saving_the_same_evidence_at_once_one_is_refused(app, world, db):
+    """Both read version N; both save at the same moment; exactly one save lands and nothing is overwritten."""
+    import threading
+
+    evidence = ops.record_evidence(db, world.assessor, world.trainee, observation("Original."), [], today=TODAY)
+    db.commit()
+    seen = evidence.version
+    sessions = app.extensions["database"].sessions
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def save(text: str) -> None:
+        start.wait()
+        try:
+            with sessions.begin() as session:
+                mine = session.get(Evidence, evidence.id)
+                assessor = session.get(type(world.assessor), world.assessor.id)
+                ops.edit_evidence(session, assessor, mine, seen, observation(text), today=TODAY)
+            outcomes[text] = "saved"
+        except ops.ChangedMeanwhile:
+            outcomes[text] = "refused"
+
+    threads = [threading.Thread(target=save, args=(text,)) for text in ("From the tablet.", "From the desktop.")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes.values()) == ["refused", "saved"]
+    winner = next(text for text, outcome in outcomes.items() if outcome == "saved")
+    with sessions() as check:
+        stored = check.get(Evidence, evidence.id)
+        assert stored.narrative == winner and stored.version == seen + 1

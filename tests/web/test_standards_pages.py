@@ -12,10 +12,10 @@ from assessor.domain.standards import StandardsError
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def test_home_leads_to_the_catalogue(client):
+def test_home_asks_visitors_to_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/standards/"
+    assert response.headers["Location"] == "/sign-in"
 
 
 def test_catalogue_lists_both_units(client):

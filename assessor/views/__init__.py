@@ -1,0 +1,1 @@
+"""The web pages, one module per blueprint; views read input, call an operation and redirect."""

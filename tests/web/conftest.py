@@ -1,0 +1,92 @@
+"""Fixtures for tests through Flask's test client: a committed world of records and signed-in clients."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assessor import operations as ops
+from assessor.models import Verdict
+from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@dataclass
+class WebWorld:
+    """Ids of records that belong to `trainee` (and one of `trainee2`), for URLs."""
+
+    trainee_id: int
+    trainee2_id: int
+    completed_enrolment: int  # trainee's NZQA unit, signed off
+    open_enrolment: int  # trainee's CSCOFM023, in progress
+    other_enrolment: int  # trainee2's NZQA unit
+    open_evidence: int
+    other_evidence: int
+    attachment: int
+    record: int
+    code: str
+
+
+def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> ops.AttachmentInput:
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    stored_name = secrets.token_hex(16)
+    (upload_dir / stored_name).write_bytes(data)
+    return ops.AttachmentInput(name, len(data), "application/pdf", hashlib.sha256(data).hexdigest(), stored_name)
+
+
+@pytest.fixture
+def world(app) -> WebWorld:
+    with app.extensions["database"].sessions.begin() as session:
+        w = build_world(session, app.extensions["catalogue"])
+        cohort = ops.create_cohort(session, w.coordinator, "Intake A", [w.coordinator])
+        w.nz_enrolment.cohort = cohort
+        w.csc_enrolment.cohort = cohort
+        other_cohort = ops.create_cohort(session, w.admin, "Intake B", [])
+        other = ops.enrol(session, w.coordinator, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
+        satisfy_all(session, w, w.nz_enrolment)
+        record = ops.sign_off(session, w.assessor, w.nz_enrolment, ops.Declaration(True, True, True, True), TODAY)
+        upload = stored_attachment(Path(app.config["UPLOAD_DIR"]))
+        open_evidence = ops.record_evidence(
+            session, w.assessor, w.trainee, observation("Interviewed a client about housing."),
+            [ops.MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)], [upload], today=TODAY,
+        )
+        other_evidence = ops.record_evidence(
+            session, w.assessor, w.trainee2, observation("Second trainee's observation."),
+            [ops.MappingInput(other.id, "1.1", Verdict.SATISFIED)], today=TODAY,
+        )
+        return WebWorld(
+            w.trainee.id, w.trainee2.id, w.nz_enrolment.id, w.csc_enrolment.id, other.id,
+            open_evidence.id, other_evidence.id, open_evidence.attachments[0].id, record.id, record.verification_code,
+        )
+
+
+def csrf_token(client, path: str = "/sign-in") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client, username: str, password: str = PASSWORD):
+    token = csrf_token(client)
+    return client.post("/sign-in", data={"csrf_token": token, "username": username, "password": password})
+
+
+@pytest.fixture
+def signed_in(app, world):
+    """A factory of test clients, each signed in as the named user."""
+
+    def make(username: str):
+        client = app.test_client()
+        response = sign_in(client, username)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return make

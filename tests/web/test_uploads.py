@@ -1,0 +1,74 @@
+"""Bad uploads are refused with a message and nothing is stored: no file, no evidence, no audit event."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from assessor.models import Attachment, AuditEvent, Evidence
+from tests.records.factories import TODAY
+from tests.web.conftest import PDF, csrf_token, sign_in
+
+
+@pytest.fixture
+def upload(app, client, world):
+    sign_in(client, "assessor")
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    engine = app.extensions["database"].engine
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+
+    def counts():
+        with engine.connect() as connection:
+            return tuple(connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (Evidence, Attachment, AuditEvent))
+
+    before = counts(), sorted(upload_dir.iterdir())
+
+    def post(filename: str, data: bytes):
+        form = {
+            "csrf_token": csrf_token(client, url), "observed_on": TODAY.isoformat(), "method": "work_product", "context": "workplace",
+            "narrative": "Case plan written by the trainee.", "attachments": (io.BytesIO(data), filename),
+        }
+        response = client.post(url, data=form, content_type="multipart/form-data")
+        return response, (counts(), sorted(upload_dir.iterdir())) == before
+
+    return post
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        ("big.pdf", b"%PDF-1.4\n" + b"0" * 2048, "big.pdf is larger than"),
+        ("setup.pdf", b"MZ\x90\x00" + b"\x00" * 64, "setup.pdf is not a PDF file: its content does not match its name."),
+        ("page.pdf", b"<!doctype html><script>alert(1)</script>", "page.pdf is not a PDF file: its content does not match its name."),
+        ("empty.pdf", b"", "empty.pdf is empty."),
+        ("run.exe", b"MZ\x90\x00", "run.exe"),
+    ],
+    ids=["over-the-limit", "executable-named-pdf", "html-named-pdf", "empty", "exe"],
+)
+def test_bad_uploads_are_refused_and_store_nothing(app, upload, filename, data, message):
+    app.config["ATTACHMENT_MAX_BYTES"] = 1024
+    response, unchanged = upload(filename, data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert unchanged
+
+
+def test_a_path_in_the_filename_is_stripped_and_the_file_kept_inside_the_upload_folder(app, upload):
+    response, unchanged = upload("../../etc/notes.pdf", PDF)
+    assert response.status_code == 302 and not unchanged
+    with app.extensions["database"].sessions() as session:
+        attachment = session.scalars(sa.select(Attachment).order_by(Attachment.id.desc())).first()
+    assert attachment.original_name == "notes.pdf"
+    stored = Path(app.config["UPLOAD_DIR"]) / attachment.stored_name
+    assert stored.read_bytes() == PDF and stored.parent == Path(app.config["UPLOAD_DIR"])
+
+
+def test_a_request_over_the_total_limit_is_refused(app, upload):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response, unchanged = upload("big.pdf", b"%PDF-1.4\n" + b"0" * 4096)
+    assert response.status_code == 413
+    assert "Nothing was saved" in response.get_data(as_text=True)
+    assert unchanged
