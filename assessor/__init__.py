@@ -24,6 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ATTACHMENT_MAX_BYTES=20 * MB,
         ATTACHMENTS_PER_EVIDENCE=5,
         IDLE_TIMEOUT_MINUTES=30,
+        STALE_AFTER_DAYS=30,
+        IMPORT_MAX_BYTES=5 * MB,
         SESSION_COOKIE_SECURE=False,
     )
     if test_config is None:
@@ -40,13 +42,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
 
     from assessor import access, cli, db, security
-    from assessor.views import admin, assessing, auth, home, records, standards
+    from assessor.views import admin, assessing, auth, cohorts, home, records, standards, transfer
 
     db.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     access.init_app(app)
-    for blueprint in (home.bp, standards.bp, assessing.bp, records.bp, admin.bp):
+    for blueprint in (home.bp, standards.bp, assessing.bp, records.bp, admin.bp, cohorts.bp, transfer.bp):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=home.index)
     cli.register(app)

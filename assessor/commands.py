@@ -138,10 +138,90 @@ def verify_command() -> None:
     sys.exit(1)
 
 
+def _actor(session, username: str) -> User:
+    user = session.scalar(sa.select(User).where(User.username == username.lower()))
+    if user is None or user.role not in (Role.ADMIN, Role.COORDINATOR) or not user.active:
+        raise click.ClickException(f"{username} is not an active coordinator or admin account")
+    return user
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--as", "username", required=True, help="The coordinator or admin account the import is recorded under.")
+@click.option("--dry-run", is_flag=True, help="Check the file and report, importing nothing.")
+@with_appcontext
+def import_command(file: str, username: str, dry_run: bool) -> None:
+    """Import trainees and enrolments from an .xlsx or CSV file: every row valid, or nothing imported."""
+    from assessor import imports
+    from assessor.views.transfer import check_file
+
+    _require_schema()
+    path = Path(file)
+    with database().sessions.begin() as session:
+        actor = _actor(session, username)
+        try:
+            plan = check_file(session, actor, path.read_bytes(), path.name)
+        except imports.ImportRefused as exc:
+            raise click.ClickException(exc.message) from None
+        if plan.problems:
+            for problem in plan.problems:
+                click.echo(f"{path.name}: row {problem.row}, {problem.column}: {problem.message}", err=True)
+            raise click.ClickException(f"{len(plan.problems)} problems: nothing was imported")
+        summary = f"{len(plan.new_trainees)} new trainees, {len(plan.new_enrolments)} new enrolments, {len(plan.new_cohorts)} new cohorts, {plan.unchanged} rows already imported"
+        if dry_run:
+            click.echo(f"would import: {summary}")
+            session.rollback()
+            return
+        operations.apply_import(session, actor, plan)
+    click.echo(f"imported: {summary}")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["progress", "matrix", "evidence", "completions"]))
+@click.option("--as", "username", required=True, help="The coordinator or admin account the export is recorded under.")
+@click.option("--cohort", help="Only this cohort (by name).")
+@click.option("--unit", help="Only this unit (catalogue id).")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="From this date (YYYY-MM-DD).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Up to this date (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The .xlsx file to write.")
+@with_appcontext
+def export_command(kind: str, username: str, cohort: str | None, unit: str | None, start, end, output: str) -> None:
+    """Write a spreadsheet export: progress, matrix, evidence or completions."""
+    from assessor import reports
+    from assessor.access import visible_enrolments
+    from assessor.exports import write_workbook
+    from assessor.models import Cohort, Enrolment
+
+    _require_schema()
+    db = database()
+    with db.sessions.begin() as session:
+        actor = _actor(session, username)
+        described = {k: v for k, v in {"cohort": cohort, "unit": unit, "start": start and start.date().isoformat(), "end": end and end.date().isoformat()}.items() if v}
+        operations.record_export(session, actor, kind, described)
+    with db.read_sessions() as session:
+        actor = _actor(session, username)
+        cohort_id = None
+        if cohort:
+            cohort_id = session.scalar(sa.select(Cohort.id).where(Cohort.name == cohort))
+            if cohort_id is None:
+                raise click.ClickException(f"no cohort called {cohort!r}")
+        filters = reports.Filters(
+            visible_enrolments(actor).with_only_columns(Enrolment.id), cohort_id, unit, start and start.date(), end and end.date()
+        )
+        total = reports.row_count(session, kind, filters)
+        with click.progressbar(length=max(total, 1), label=f"{kind} rows", show_pos=True, file=sys.stderr) as bar:
+
+            def on_row(count: int) -> None:
+                bar.update(min(count, total) - bar.pos)
+
+            written = write_workbook(reports.sheets(session, kind, filters), output, on_row=on_row)
+    click.echo(f"wrote {written} rows to {output}")
+
+
 def _require_schema() -> None:
     db = database()
     if migrate.current_revision(db.engine) != migrate.head_revision(db.engine):
         raise click.ClickException("the database is not initialised or not up to date: run `assessor init` first")
 
 
-COMMANDS = (init_command, users, demo_command, backup_command, audit_group)
+COMMANDS = (init_command, users, demo_command, backup_command, audit_group, import_command, export_command)

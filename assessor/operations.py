@@ -126,7 +126,11 @@ def register_units(session: so.Session, catalogue: Catalogue, actor: User | None
 def create_user(
     session: so.Session, actor: User | None, username: str, display_name: str, role: Role, password: str, email: str | None = None
 ) -> User:
-    """Create an account with a hashed password."""
+    """Create an account with a hashed password; coordinators may create trainees and assessors only."""
+    if actor is not None:
+        _require_role(actor, Role.ADMIN, Role.COORDINATOR)
+        if actor.role == Role.COORDINATOR and role not in (Role.TRAINEE, Role.ASSESSOR):
+            raise NotAllowed("A coordinator can create trainee and assessor accounts only.")
     username = username.strip().lower()
     problems = {}
     if not username or not username.replace(".", "").replace("-", "").replace("_", "").isalnum():
@@ -187,6 +191,7 @@ def enrol(
 ) -> Enrolment:
     """Enrol a trainee in a unit version, with one or more assessors."""
     _require_role(actor, Role.ADMIN, Role.COORDINATOR)
+    _require_cohort(actor, cohort)
     problems = {}
     if trainee.role != Role.TRAINEE:
         problems["trainee"] = f"{trainee.username} is not a trainee."
@@ -210,6 +215,76 @@ def enrol(
     session.flush()
     audit.record(session, actor, "enrolment.create", "enrolment", enrolment.id, None, _enrolment_state(enrolment))
     return enrolment
+
+
+def assign_assessors(session: so.Session, actor: User, enrolment: Enrolment, assessors: Sequence[User]) -> Enrolment:
+    """Replace the assessors of an open enrolment."""
+    _require_role(actor, Role.ADMIN, Role.COORDINATOR)
+    _require_cohort(actor, enrolment.cohort)
+    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+        raise Locked(f"The enrolment is {enrolment.status.value}: its assessors cannot change.")
+    if not assessors:
+        raise InvalidInput({"assessors": "Assign at least one assessor."})
+    if any(a.role != Role.ASSESSOR or not a.active for a in assessors):
+        raise InvalidInput({"assessors": "Every assessor must be an active assessor account."})
+    before = _enrolment_state(enrolment)
+    enrolment.assessors = list(assessors)
+    _flush_or_changed(session, "enrolment")
+    after = _enrolment_state(enrolment)
+    if after != before:
+        audit.record(session, actor, "enrolment.assign", "enrolment", enrolment.id, before, after)
+    return enrolment
+
+
+def withdraw(session: so.Session, actor: User, enrolment: Enrolment, reason: str) -> Enrolment:
+    """Withdraw a trainee from an open enrolment, with the reason recorded."""
+    _require_role(actor, Role.ADMIN, Role.COORDINATOR)
+    _require_cohort(actor, enrolment.cohort)
+    if enrolment.status in (EnrolmentStatus.COMPLETED, EnrolmentStatus.WITHDRAWN):
+        raise Locked(f"The enrolment is {enrolment.status.value} already.")
+    if not reason.strip():
+        raise InvalidInput({"reason": "Say why the trainee is withdrawn."})
+    before = _enrolment_state(enrolment)
+    enrolment.status = EnrolmentStatus.WITHDRAWN
+    enrolment.end_date = datetime.date.today()
+    _flush_or_changed(session, "enrolment")
+    audit.record(session, actor, "enrolment.withdraw", "enrolment", enrolment.id, before, {**_enrolment_state(enrolment), "reason": reason.strip()})
+    return enrolment
+
+
+def apply_import(session: so.Session, actor: User, plan: Any) -> tuple[int, int, int]:
+    """Create what a checked import plan lists: cohorts, trainees (no usable password yet) and enrolments."""
+    _require_role(actor, Role.ADMIN, Role.COORDINATOR)
+    if plan.problems:
+        raise InvalidInput({"file": "The file has problems: nothing was imported."})
+    cohorts = {c.name: c for c in session.scalars(sa.select(Cohort))}
+    for name in plan.new_cohorts:
+        cohorts[name] = create_cohort(session, actor, name, [actor] if actor.role == Role.COORDINATOR else [])
+    users = {u.username: u for u in session.scalars(sa.select(User))}
+    for trainee in plan.new_trainees:
+        # Imported trainees get a random password nobody knows; a coordinator sets their first one.
+        users[trainee.username] = create_user(session, actor, trainee.username, trainee.name, Role.TRAINEE, secrets.token_urlsafe(24), trainee.email)
+    versions = {(v.unit_id, v.version): v for v in session.scalars(sa.select(UnitVersion))}
+    for planned in plan.new_enrolments:
+        enrol(
+            session,
+            actor,
+            users[planned.username],
+            versions[planned.unit_id, planned.version],
+            [users[name] for name in planned.assessors],
+            planned.start_date,
+            cohorts[planned.cohort],
+        )
+    audit.record(
+        session, actor, "import", "import", "-", None,
+        {"cohorts": len(plan.new_cohorts), "trainees": len(plan.new_trainees), "enrolments": len(plan.new_enrolments)},
+    )
+    return len(plan.new_cohorts), len(plan.new_trainees), len(plan.new_enrolments)
+
+
+def record_export(session: so.Session, actor: User, kind: str, filters: dict[str, Any]) -> None:
+    """Note in the audit trail who exported what."""
+    audit.record(session, actor, "export", "export", kind, None, filters)
 
 
 # --- evidence and judgements -------------------------------------------------------------------
@@ -574,6 +649,12 @@ def _flush_or_changed(session: so.Session, what: str) -> None:
 def _require_role(actor: User, *roles: Role) -> None:
     if not actor.active or actor.role not in roles:
         raise NotAllowed(f"This needs the role {' or '.join(r.value for r in roles)}.")
+
+
+def _require_cohort(actor: User, cohort: Cohort | None) -> None:
+    """A coordinator works only on the cohorts they coordinate; an admin on any."""
+    if actor.role == Role.COORDINATOR and (cohort is None or all(c.id != actor.id for c in cohort.coordinators)):
+        raise NotAllowed("You can only manage enrolments in cohorts you coordinate.")
 
 
 def _require_assigned(actor: User, enrolment: Enrolment) -> None:

@@ -80,3 +80,55 @@ def enrolment_summaries(
         last = max((j.observed_on for j in found), default=None)
         summaries.append(EnrolmentSummary(enrolment, unit, assess(unit, found), last))
     return sorted(summaries, key=SORTS.get(sort, SORTS["trainee"]))
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    """One trainee's enrolment in a cohort heat map."""
+
+    enrolment: Enrolment
+    progress: Progress
+    last_evidence: datetime.date | None
+    stale: bool
+
+    @property
+    def levels(self) -> list[int]:
+        """A colour level 0-4 for each component, by share of criteria satisfied."""
+        return [min(c.percent // 25, 4) for c in self.progress.components]
+
+
+@dataclass(frozen=True)
+class UnitHeat:
+    """The heat map of one unit version within a cohort."""
+
+    unit: Unit
+    rows: list[HeatRow]
+
+
+def cohort_overview(
+    session: so.Session, cohort_id: int, stale_after_days: int, today: datetime.date
+) -> tuple[dict[EnrolmentStatus, int], list[UnitHeat]]:
+    """Counts per status and, per unit, trainees × components: a fixed number of statements for any cohort size."""
+    enrolments = list(
+        session.scalars(
+            sa.select(Enrolment)
+            .where(Enrolment.cohort_id == cohort_id)
+            .join(Enrolment.trainee)
+            .options(so.contains_eager(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
+            .order_by(User.display_name, Enrolment.id)
+        ).unique()
+    )
+    counts = {status: 0 for status in EnrolmentStatus}
+    judgements = judgements_by_enrolment(session, [e.id for e in enrolments])
+    units: dict[int, UnitHeat] = {}
+    limit = today - datetime.timedelta(days=stale_after_days)
+    for enrolment in enrolments:
+        counts[enrolment.status] += 1
+        unit = unit_of(enrolment.unit_version)
+        found = judgements.get(enrolment.id, [])
+        last = max((j.observed_on for j in found), default=None)
+        open_ = enrolment.status in (EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF)
+        stale = open_ and (last or enrolment.start_date) < limit
+        heat = units.setdefault(enrolment.unit_version_id, UnitHeat(unit, []))
+        heat.rows.append(HeatRow(enrolment, assess(unit, found), last, stale))
+    return counts, sorted(units.values(), key=lambda h: h.unit.name)

@@ -19,6 +19,7 @@ from wtforms import DateField, HiddenField, MultipleFileField, SelectChoice, Sel
 from wtforms.validators import InputRequired, Length
 
 from assessor import access, db
+from assessor.views import cohorts
 from assessor import operations as ops
 from assessor.access import SIGNED_IN, allow, me
 from assessor.attachments import UploadRefused, store_upload, stored_path
@@ -30,6 +31,8 @@ bp = Blueprint("assessing", __name__)
 
 OPEN = (EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF)
 CHOICES = {"": "Not mapped", Verdict.SATISFIED.value: "Satisfied", Verdict.NOT_YET.value: "Not yet", "mapped": "Mapped, awaiting judgement"}
+TRAINEE_CHOICES = {"": "Not related", "mapped": "Shows this"}
+TRAINEE_METHODS = (Method.WORK_PRODUCT, Method.THIRD_PARTY_REPORT, Method.RECOGNISED_PRIOR_LEARNING)
 
 
 class EvidenceForm(FlaskForm):
@@ -75,8 +78,10 @@ def enrolment(enrolment_id: int) -> str:
     progress = ops.progress_of(session, enrolment)
     mappings = _mappings_by_target(session, enrolment)
     can_assess = _assigned(enrolment)
+    manage = cohorts.enrolment_forms(enrolment) if current_user.role in cohorts.MANAGERS and enrolment.status in OPEN else None
     return render_template(
         "assessing/enrolment.html",
+        manage=manage,
         enrolment=enrolment,
         unit=unit,
         progress=progress,
@@ -140,6 +145,28 @@ def new_evidence_post(trainee_id: int) -> Any:
         return ops.record_evidence(session, me(), trainee, _evidence_input(form), mappings, stored)
 
     return _submit(session, trainee, None, save, "Evidence #{id} recorded.")
+
+
+@bp.get("/my/evidence/new")
+@allow(Role.TRAINEE)
+def submit_evidence() -> str:
+    """The trainee's own evidence: a work product or reflection, waiting for an assessor to review and judge it."""
+    session = db.session()
+    form = _trainee_form(EvidenceForm(observed_on=datetime.date.today(), method=Method.WORK_PRODUCT.value, context=Context.WORKPLACE.value))
+    sections = _checklist(session, me(), None, None)
+    return render_template("assessing/evidence_form.html", form=form, trainee=me(), sections=sections, choices=TRAINEE_CHOICES, evidence=None)
+
+
+@bp.post("/my/evidence/new")
+@allow(Role.TRAINEE)
+def submit_evidence_post() -> Any:
+    """Record the trainee's evidence, mapped but not judged."""
+    session = db.session()
+
+    def save(form: EvidenceForm, mappings: list[ops.MappingInput], stored: list[ops.AttachmentInput]) -> Evidence:
+        return ops.record_evidence(session, me(), me(), _evidence_input(form), mappings, stored)
+
+    return _submit(session, me(), None, save, "Evidence #{id} submitted: your assessor will review it.")
 
 
 @bp.get("/evidence/<int:evidence_id>")
@@ -225,12 +252,14 @@ def attachment(attachment_id: int) -> Response:
 
 def _submit(session: so.Session, trainee: User, evidence: Evidence | None, save: Any, done: str) -> Any:
     """Validate the evidence form, store its attachments and save; on refusal show the form again as typed."""
-    form = EvidenceForm()
+    by_trainee = current_user.role == Role.TRAINEE
+    form = _trainee_form(EvidenceForm()) if by_trainee else EvidenceForm()
+    choices = TRAINEE_CHOICES if by_trainee else CHOICES
     sections = _checklist(session, trainee, evidence, None)
-    _read_checklist(sections)
+    _read_checklist(sections, choices)
 
     def again(status: int = 400) -> tuple[str, int]:
-        page = render_template("assessing/evidence_form.html", form=form, trainee=trainee, sections=sections, choices=CHOICES, evidence=evidence)
+        page = render_template("assessing/evidence_form.html", form=form, trainee=trainee, sections=sections, choices=choices, evidence=evidence)
         return page, status
 
     if not form.validate_on_submit():
@@ -253,15 +282,17 @@ def _submit(session: so.Session, trainee: User, evidence: Evidence | None, save:
 
 
 def _open_enrolment_ids(session: so.Session, trainee: User) -> list[int]:
-    """The trainee's open enrolments that the signed-in assessor assesses: those the checklist shows."""
-    return list(
-        session.scalars(
-            sa.select(Enrolment.id)
-            .join(Enrolment.assessors)
-            .where(Enrolment.trainee_id == trainee.id, User.id == current_user.id, Enrolment.status.in_(OPEN))
-            .order_by(Enrolment.id)
-        )
-    )
+    """The checklist's enrolments: the trainee's open ones that the signed-in assessor assesses, or the trainee's own."""
+    query = sa.select(Enrolment.id).where(Enrolment.trainee_id == trainee.id, Enrolment.status.in_(OPEN)).order_by(Enrolment.id)
+    if current_user.role != Role.TRAINEE:
+        query = query.join(Enrolment.assessors).where(User.id == current_user.id)
+    return list(session.scalars(query))
+
+
+def _trainee_form(form: EvidenceForm) -> EvidenceForm:
+    """A trainee submits work products, reports and prior learning; observations are the assessor's."""
+    form.method.choices = [SelectChoice(m.value, METHOD[m]) for m in TRAINEE_METHODS]
+    return form
 
 
 def _assigned(enrolment: Enrolment) -> bool:
@@ -324,14 +355,14 @@ def _checklist(session: so.Session, trainee: User, evidence: Evidence | None, pr
     return sections
 
 
-def _read_checklist(sections: list[ChecklistSection]) -> None:
+def _read_checklist(sections: list[ChecklistSection], choices: dict[str, str]) -> None:
     """Take the submitted choices and comments into the checklist, so a refused form keeps them."""
     for section in sections:
         for _, targets in section.groups:
             for t in targets:
                 name = f"{section.enrolment.id}-{t.key}"
                 choice = request.form.get(f"v-{name}", "")
-                t.choice = choice if choice in CHOICES else ""
+                t.choice = choice if choice in choices else ""
                 t.comment = request.form.get(f"c-{name}", "").strip()[:2000]
 
 

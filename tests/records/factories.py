@@ -44,8 +44,9 @@ def build_world(session: so.Session, catalogue: Catalogue) -> World:
     ]}
     versions = {v.unit_id: v for v in session.scalars(sa.select(UnitVersion))}
     coordinator = users["coordinator"]
-    nz = ops.enrol(session, coordinator, users["trainee"], versions["us_case_mgmt"], [users["assessor"]], datetime.date(2026, 8, 1))
-    csc = ops.enrol(session, coordinator, users["trainee"], versions["cscofm023"], [users["assessor"]], datetime.date(2020, 11, 2))
+    cohort = ops.create_cohort(session, coordinator, "Intake A", [coordinator])
+    nz = ops.enrol(session, coordinator, users["trainee"], versions["us_case_mgmt"], [users["assessor"]], datetime.date(2026, 8, 1), cohort)
+    csc = ops.enrol(session, coordinator, users["trainee"], versions["cscofm023"], [users["assessor"]], datetime.date(2020, 11, 2), cohort)
     return World(users["admin"], coordinator, users["assessor"], users["assessor2"], users["trainee"], users["trainee2"],
                   versions["us_case_mgmt"], versions["cscofm023"], nz, csc)
 
@@ -60,3 +61,17 @@ def satisfy_all(session: so.Session, world: World, enrolment: Enrolment, context
     targets = ops.targets_of(enrolment.unit_version)
     mappings = [ops.MappingInput(enrolment.id, t, Verdict.SATISFIED, "") for t in targets]
     return ops.record_evidence(session, world.assessor, enrolment.trainee, observation(context=context), mappings, today=TODAY)
+
+
+def build_cohort(session: so.Session, world: World, size: int, name: str = "Generated cohort") -> list[Enrolment]:
+    """`size` more trainees in a new cohort of the world's coordinator, each in the NZQA unit part-way, with evidence."""
+    cohort = ops.create_cohort(session, world.coordinator, name, [world.coordinator])
+    enrolments = []
+    for n in range(size):
+        trainee = make_user(session, f"gen{name[:3].lower()}{n:04d}", Role.TRAINEE, f"Trainee Ngāti {n:04d}")
+        enrolment = ops.enrol(session, world.coordinator, trainee, world.nz, [world.assessor], datetime.date(2026, 8, 1), cohort)
+        targets = ["1.1", "1.2", "1.3", "2.1"][: 1 + n % 4]
+        mappings = [ops.MappingInput(enrolment.id, t, Verdict.SATISFIED if i % 3 else Verdict.NOT_YET, f"Seen {t}") for i, t in enumerate(targets)]
+        ops.record_evidence(session, world.assessor, trainee, observation(f"Observation {n}", observed_on=datetime.date(2026, 9, 1 + n % 28)), mappings, today=TODAY)
+        enrolments.append(enrolment)
+    return enrolments

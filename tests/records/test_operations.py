@@ -211,7 +211,7 @@ def test_trainee_acknowledges_their_own_observation_once_per_version(db, world):
 
 def test_new_enrolments_in_a_deleted_unit_are_refused(db, world):
     with pytest.raises(ops.InvalidInput) as caught:
-        ops.enrol(db, world.coordinator, world.trainee2, world.csc, [world.assessor], datetime.date(2026, 1, 5))
+        ops.enrol(db, world.coordinator, world.trainee2, world.csc, [world.assessor], datetime.date(2026, 1, 5), world.nz_enrolment.cohort)
     assert caught.value.problems["unit"].startswith("CSCOFM023 was deleted on 2021-01-24")
     # An existing enrolment that began before the deletion is still assessed.
     ops.record_evidence(db, world.assessor, world.trainee, observation(), [ops.MappingInput(world.csc_enrolment.id, "1.1", Verdict.SATISFIED)], today=TODAY)

@@ -32,6 +32,7 @@ class WebWorld:
     attachment: int
     record: int
     code: str
+    cohort: int  # trainee's cohort, run by `coordinator`
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> ops.AttachmentInput:
@@ -45,11 +46,8 @@ def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = P
 def world(app) -> WebWorld:
     with app.extensions["database"].sessions.begin() as session:
         w = build_world(session, app.extensions["catalogue"])
-        cohort = ops.create_cohort(session, w.coordinator, "Intake A", [w.coordinator])
-        w.nz_enrolment.cohort = cohort
-        w.csc_enrolment.cohort = cohort
         other_cohort = ops.create_cohort(session, w.admin, "Intake B", [])
-        other = ops.enrol(session, w.coordinator, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
+        other = ops.enrol(session, w.admin, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
         satisfy_all(session, w, w.nz_enrolment)
         record = ops.sign_off(session, w.assessor, w.nz_enrolment, ops.Declaration(True, True, True, True), TODAY)
         upload = stored_attachment(Path(app.config["UPLOAD_DIR"]))
@@ -64,6 +62,7 @@ def world(app) -> WebWorld:
         return WebWorld(
             w.trainee.id, w.trainee2.id, w.nz_enrolment.id, w.csc_enrolment.id, other.id,
             open_evidence.id, other_evidence.id, open_evidence.attachments[0].id, record.id, record.verification_code,
+            w.nz_enrolment.cohort_id,
         )
 
 

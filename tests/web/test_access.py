@@ -14,6 +14,7 @@ EVERYONE = set(USERS)
 SIGNED_IN = EVERYONE - {"anonymous"}
 # Who may see or do what to `trainee`'s records: the trainee, their assessor, the coordinator of their cohort, admins.
 CONCERNED = {"trainee", "assessor", "coordinator", "admin"}
+MANAGERS = {"coordinator", "admin"}
 
 # Public pages whose answer to a visitor is to go and sign in.
 SENDS_TO_SIGN_IN = {"index", "auth.sign_in_post"}
@@ -42,6 +43,22 @@ ROUTES: dict[str, tuple[str, str, set[str]]] = {
     "records.revoke": ("POST", "/records/{w.record}/revoke", {"coordinator", "admin"}),
     "records.verify_form": ("GET", "/verify", EVERYONE),
     "records.verify": ("GET", "/verify/{w.code}", EVERYONE),
+    "assessing.submit_evidence": ("GET", "/my/evidence/new", {"trainee", "trainee2"}),
+    "assessing.submit_evidence_post": ("POST", "/my/evidence/new", {"trainee", "trainee2"}),
+    "cohorts.cohorts": ("GET", "/cohorts", MANAGERS),
+    "cohorts.create_cohort": ("POST", "/cohorts", MANAGERS),
+    "cohorts.dashboard": ("GET", "/cohorts/{w.cohort}", MANAGERS),
+    "cohorts.enrol": ("GET", "/cohorts/{w.cohort}/enrol", MANAGERS),
+    "cohorts.enrol_post": ("POST", "/cohorts/{w.cohort}/enrol", MANAGERS),
+    "cohorts.assign": ("POST", "/enrolments/{w.open_enrolment}/assessors", MANAGERS),
+    "cohorts.withdraw": ("POST", "/enrolments/{w.open_enrolment}/withdraw", MANAGERS),
+    "cohorts.new_person": ("GET", "/people/new", MANAGERS),
+    "cohorts.new_person_post": ("POST", "/people/new", MANAGERS),
+    "transfer.import_form": ("GET", "/import", MANAGERS),
+    "transfer.import_preview": ("POST", "/import", MANAGERS),
+    "transfer.import_confirm": ("POST", "/import/confirm", MANAGERS),
+    "transfer.exports": ("GET", "/exports", MANAGERS),
+    "transfer.export": ("GET", "/exports/progress.xlsx?cohort={w.cohort}", MANAGERS),
     "admin.users": ("GET", "/admin/users", {"admin"}),
     "admin.set_active": ("POST", "/admin/users/{w.trainee_id}/active", {"admin"}),
 }
@@ -120,7 +137,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app, wor
     before = snapshot()
     posts = [(endpoint, template) for endpoint, (method, template, _) in ROUTES.items() if method == "POST"]
     assert {e for e, _ in posts} == {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or set())}
-    for user in ("assessor", "coordinator", "admin", "trainee"):
+    for user in ("assessor", "coordinator", "admin", "trainee"):  # every POST is someone's
         client = app.test_client()
         sign_in(client, user)
         for endpoint, template in posts:

@@ -1,0 +1,343 @@
+"""The four spreadsheet exports as sheets of plain rows, streamed from a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.domain.progress import Judgement, assess
+from assessor.exports import Column, Sheet
+from assessor.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
+from assessor.models import (
+    Acknowledgement,
+    Attachment,
+    Cohort,
+    CompletionRecord,
+    Enrolment,
+    Evidence,
+    EvidenceMapping,
+    Revocation,
+    UnitVersion,
+    User,
+    enrolment_assessor,
+)
+from assessor.operations import unit_of
+
+KINDS = {
+    "progress": "Progress summary",
+    "matrix": "Criteria matrix",
+    "evidence": "Evidence register",
+    "completions": "Completion register",
+}
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which records an export covers: a cohort, a unit, and a date range (any of them optional)."""
+
+    enrolments: sa.Select[tuple[int]]  # the enrolment ids the user may see
+    cohort_id: int | None = None
+    unit_id: str | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+
+    def enrolment_ids(self) -> sa.Select[tuple[int]]:
+        """Visible enrolments in the cohort and unit, active at some time in the date range."""
+        query = self.enrolments.join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
+        if self.cohort_id is not None:
+            query = query.where(Enrolment.cohort_id == self.cohort_id)
+        if self.unit_id:
+            query = query.where(UnitVersion.unit_id == self.unit_id)
+        if self.end is not None:
+            query = query.where(Enrolment.start_date <= self.end)
+        if self.start is not None:
+            query = query.where(sa.or_(Enrolment.end_date.is_(None), Enrolment.end_date >= self.start))
+        return query
+
+
+def sheets(session: so.Session, kind: str, filters: Filters) -> list[Sheet]:
+    """The sheets of one export."""
+    return {"progress": _progress, "matrix": _matrix, "evidence": _evidence, "completions": _completions}[kind](session, filters)
+
+
+def row_count(session: so.Session, kind: str, filters: Filters) -> int:
+    """How many data rows an export will have, for a progress bar."""
+    ids = filters.enrolment_ids().subquery()
+    if kind == "evidence":
+        query = sa.select(sa.func.count(sa.distinct(EvidenceMapping.evidence_id))).join(ids, ids.c.id == EvidenceMapping.enrolment_id)
+    elif kind == "completions":
+        query = sa.select(sa.func.count(CompletionRecord.id)).join(ids, ids.c.id == CompletionRecord.enrolment_id)
+    else:
+        query = sa.select(sa.func.count()).select_from(ids)
+    return session.scalar(query) or 0
+
+
+def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enrolment, str, str, list[Judgement]]]:
+    """Enrolments in id order with trainee, cohort and assessors, each with its judgements: two streamed queries."""
+    ids = filters.enrolment_ids().subquery()
+    assessors = (
+        sa.select(sa.func.group_concat(User.username) if session.get_bind().dialect.name == "sqlite" else sa.func.string_agg(User.username, ","))
+        .join(enrolment_assessor, enrolment_assessor.c.user_id == User.id)
+        .where(enrolment_assessor.c.enrolment_id == Enrolment.id)
+        .scalar_subquery()
+    )
+    enrolments = session.execute(
+        sa.select(Enrolment, Cohort.name, assessors)
+        .join(ids, ids.c.id == Enrolment.id)
+        .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
+        .options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
+        .order_by(Enrolment.id)
+        .execution_options(yield_per=BATCH)
+    )
+    judgements = session.execute(
+        sa.select(EvidenceMapping.enrolment_id, EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, Evidence.context, Evidence.observed_on)
+        .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
+        .join(ids, ids.c.id == EvidenceMapping.enrolment_id)
+        .order_by(EvidenceMapping.enrolment_id)
+        .execution_options(yield_per=BATCH)
+    )
+    grouped = itertools.groupby(judgements, key=lambda r: r.enrolment_id)
+    pending = next(grouped, None)
+    try:
+        for enrolment, cohort, assessor_names in enrolments:
+            found: list[Judgement] = []
+            while pending is not None and pending[0] < enrolment.id:
+                pending = next(grouped, None)
+            if pending is not None and pending[0] == enrolment.id:
+                found = [Judgement(r.evidence_id, r.target, r.verdict.value if r.verdict else None, r.context.value, r.observed_on) for r in pending[1]]
+                pending = next(grouped, None)
+            yield enrolment, cohort or "", ", ".join(sorted((assessor_names or "").split(","))).strip(", "), found
+    finally:
+        enrolments.close()
+        judgements.close()
+
+
+PROGRESS_COLUMNS = (
+    Column("Trainee username", 18),
+    Column("Trainee", 26),
+    Column("Email", 28),
+    Column("Cohort", 24),
+    Column("Unit code", 12),
+    Column("Unit", 48),
+    Column("Version", 9, "int"),
+    Column("Status", 18, "status"),
+    Column("Start date", 12, "date"),
+    Column("End date", 12, "date"),
+    Column("Assessors", 22),
+    Column("Criteria satisfied", 10, "int"),
+    Column("Criteria", 10, "int"),
+    Column("Items satisfied", 10, "int"),
+    Column("Items", 10, "int"),
+    Column("Progress", 10, "percent"),
+    Column("Last evidence", 13, "date"),
+)
+
+
+def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
+    def rows() -> Iterator[tuple[object, ...]]:
+        for enrolment, cohort, assessors, found in _enrolment_rows(session, filters):
+            unit = unit_of(enrolment.unit_version)
+            progress = assess(unit, found)
+            yield (
+                enrolment.trainee.username,
+                enrolment.trainee.display_name,
+                enrolment.trainee.email,
+                cohort,
+                unit.code,
+                unit.title,
+                unit.version,
+                ENROLMENT_STATUS[enrolment.status],
+                enrolment.start_date,
+                enrolment.end_date,
+                assessors,
+                progress.criteria_satisfied,
+                progress.criteria_total,
+                progress.items_satisfied,
+                progress.items_total,
+                progress.percent,
+                max((j.observed_on for j in found), default=None),
+            )
+
+    return [Sheet("Progress summary", PROGRESS_COLUMNS, rows())]
+
+
+def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
+    """One sheet per unit version: one row per enrolment, one column per criterion and evidence item."""
+    versions = session.scalars(
+        sa.select(UnitVersion).where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id))).order_by(UnitVersion.unit_id, UnitVersion.version)
+    ).all()
+    result = []
+    for version in versions:
+        unit = unit_of(version)
+        targets = [c.number for c in unit.criteria()] + [i.id for i in unit.assessable_items()]
+        columns = [Column("Trainee username", 18), Column("Trainee", 26), Column("Cohort", 24), Column("Status", 18, "status"), Column("Progress", 10, "percent")]
+        columns += [Column(t, 11, "status") for t in targets]
+        scoped = Filters(filters.enrolments.where(Enrolment.unit_version_id == version.id), filters.cohort_id, None, filters.start, filters.end)
+
+        def rows(scoped: Filters = scoped, unit=unit, targets=targets) -> Iterator[tuple[object, ...]]:
+            for enrolment, cohort, _assessors, found in _enrolment_rows(session, scoped):
+                progress = assess(unit, found)
+                statuses = [STATUS[progress.targets[t].status] for t in targets]
+                yield (enrolment.trainee.username, enrolment.trainee.display_name, cohort, ENROLMENT_STATUS[enrolment.status], progress.percent, *statuses)
+
+        result.append(Sheet(f"{unit.code or unit.id} v{unit.version}", columns, rows()))
+    return result or [Sheet("Criteria matrix", [Column("Trainee username", 18)], iter(()))]
+
+
+EVIDENCE_COLUMNS = (
+    Column("Evidence", 10, "int"),
+    Column("Trainee username", 18),
+    Column("Trainee", 26),
+    Column("Date observed", 13, "date"),
+    Column("Method", 22),
+    Column("Context", 22),
+    Column("Location", 24),
+    Column("Recorded by", 18),
+    Column("Recorded at", 17, "datetime"),
+    Column("Submitted by trainee", 10),
+    Column("Narrative", 60),
+    Column("Attachments", 30),
+    Column("Mappings", 60),
+    Column("Acknowledged", 12),
+)
+
+
+def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
+    """One row per piece of evidence about the trainees in scope, with its mappings within scope."""
+    ids = filters.enrolment_ids().subquery()
+    in_scope = sa.select(EvidenceMapping.evidence_id).join(ids, ids.c.id == EvidenceMapping.enrolment_id)
+    query = sa.select(Evidence).where(Evidence.id.in_(in_scope))
+    if filters.start is not None:
+        query = query.where(Evidence.observed_on >= filters.start)
+    if filters.end is not None:
+        query = query.where(Evidence.observed_on <= filters.end)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        # Related rows come in per batch of evidence, so statements grow with batches, never with rows.
+        result = session.execute(
+            query.options(so.joinedload(Evidence.trainee), so.joinedload(Evidence.recorded_by)).order_by(Evidence.id).execution_options(yield_per=BATCH)
+        )
+        try:
+            for batch in result.scalars().partitions():
+                yield from _evidence_batch(session, batch, ids)
+        finally:
+            result.close()
+
+    return [Sheet("Evidence register", EVIDENCE_COLUMNS, rows())]
+
+
+def _evidence_batch(session: so.Session, batch: list[Evidence], ids: sa.Subquery) -> Iterator[tuple[object, ...]]:
+    evidence_ids = [e.id for e in batch]
+    mappings: dict[int, list[str]] = {}
+    for r in session.execute(
+        sa.select(EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, UnitVersion.unit_id, UnitVersion.code)
+        .join(Enrolment, Enrolment.id == EvidenceMapping.enrolment_id)
+        .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
+        .join(ids, ids.c.id == EvidenceMapping.enrolment_id)
+        .where(EvidenceMapping.evidence_id.in_(evidence_ids))
+        .order_by(EvidenceMapping.id)
+    ):
+        mappings.setdefault(r.evidence_id, []).append(f"{r.code or r.unit_id} {r.target}: {VERDICT[r.verdict]}")
+    attachments: dict[int, list[str]] = {}
+    for r in session.execute(sa.select(Attachment.evidence_id, Attachment.original_name).where(Attachment.evidence_id.in_(evidence_ids)).order_by(Attachment.id)):
+        attachments.setdefault(r.evidence_id, []).append(r.original_name)
+    acknowledged = {
+        r.evidence_id
+        for r in session.execute(
+            sa.select(Acknowledgement.evidence_id, Acknowledgement.evidence_version, Evidence.version)
+            .join(Evidence, Evidence.id == Acknowledgement.evidence_id)
+            .where(Acknowledgement.evidence_id.in_(evidence_ids))
+        )
+        if r.evidence_version == r.version
+    }
+    for e in batch:
+        yield (
+            e.id,
+            e.trainee.username,
+            e.trainee.display_name,
+            e.observed_on,
+            METHOD[e.method],
+            CONTEXT[e.context],
+            e.location,
+            e.recorded_by.username,
+            e.recorded_at,
+            "Yes" if e.submitted_by_trainee else "No",
+            e.narrative,
+            "; ".join(attachments.get(e.id, [])),
+            "; ".join(mappings.get(e.id, [])),
+            "Yes" if e.id in acknowledged else "No",
+        )
+
+
+COMPLETION_COLUMNS = (
+    Column("Record", 9, "int"),
+    Column("Trainee username", 18),
+    Column("Trainee", 26),
+    Column("Cohort", 24),
+    Column("Unit code", 12),
+    Column("Unit", 48),
+    Column("Version", 9, "int"),
+    Column("Result", 14, "status"),
+    Column("Signed on", 12, "date"),
+    Column("Assessor", 18),
+    Column("Verification code", 28),
+    Column("Revoked", 10, "status"),
+    Column("Revoked on", 12, "date"),
+    Column("Revoked by", 18),
+    Column("Reason", 40),
+)
+
+
+def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
+    """One row per completion record, revoked ones included and marked."""
+    ids = filters.enrolment_ids().subquery()
+    assessor = so.aliased(User)
+    revoker = so.aliased(User)
+    query = (
+        sa.select(CompletionRecord, Enrolment, User, UnitVersion, Cohort.name, assessor.username, Revocation, revoker.username)
+        .join(ids, ids.c.id == CompletionRecord.enrolment_id)
+        .join(Enrolment, Enrolment.id == CompletionRecord.enrolment_id)
+        .join(User, User.id == Enrolment.trainee_id)
+        .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
+        .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(assessor, assessor.id == CompletionRecord.assessor_id)
+        .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
+        .outerjoin(revoker, revoker.id == Revocation.revoked_by_id)
+        .order_by(CompletionRecord.id)
+    )
+    if filters.start is not None:
+        query = query.where(CompletionRecord.signed_on >= filters.start)
+    if filters.end is not None:
+        query = query.where(CompletionRecord.signed_on <= filters.end)
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        result = session.execute(query.execution_options(yield_per=BATCH))
+        try:
+            for record, _enrolment, trainee, version, cohort, assessor_name, revocation, revoked_by in result:
+                yield (
+                    record.id,
+                    trainee.username,
+                    trainee.display_name,
+                    cohort or "",
+                    version.code,
+                    version.title,
+                    version.version,
+                    record.result,
+                    record.signed_on,
+                    assessor_name,
+                    record.verification_code,
+                    "Revoked" if revocation else "No",
+                    revocation.revoked_at.date() if revocation else None,
+                    revoked_by,
+                    revocation.reason if revocation else None,
+                )
+        finally:
+            result.close()
+
+    return [Sheet("Completion register", COMPLETION_COLUMNS, rows())]

@@ -1,0 +1,122 @@
+"""Every export, downloaded and read back with openpyxl, matches the database cell by cell."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from assessor import operations as ops
+from assessor.exports import STATUS_FILLS
+from assessor.labels import ENROLMENT_STATUS, STATUS
+from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence
+from tests.records.factories import build_cohort, build_world
+from tests.web.conftest import sign_in
+
+
+@pytest.fixture
+def cohort(app):
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        enrolments = build_cohort(session, world, 12)
+        return enrolments[0].cohort_id
+
+
+def download(app, url: str) -> openpyxl.Workbook:
+    client = app.test_client()
+    sign_in(client, "coordinator")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = response.get_data()
+    response.close()
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def rows_of(sheet) -> list[list[object]]:
+    return [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+def test_progress_summary_matches_the_database(app, cohort):
+    book = download(app, f"/exports/progress.xlsx?cohort={cohort}")
+    sheet = book["Progress summary"]
+    rows = rows_of(sheet)
+    assert rows[0][:3] == ["Trainee username", "Trainee", "Email"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:Q{len(rows)}"
+    with app.extensions["database"].sessions() as session:
+        enrolments = session.scalars(sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)).all()
+        assert len(rows) == len(enrolments) + 1
+        for row, enrolment in zip(rows[1:], enrolments, strict=True):
+            progress = ops.progress_of(session, enrolment)
+            assert row[0] == enrolment.trainee.username
+            assert row[1] == enrolment.trainee.display_name and "Ngāti" in row[1]
+            assert row[7] == ENROLMENT_STATUS[enrolment.status]
+            assert row[8] == datetime.datetime.combine(enrolment.start_date, datetime.time())
+            assert row[11:15] == [progress.criteria_satisfied, progress.criteria_total, progress.items_satisfied, progress.items_total]
+            assert row[15] == pytest.approx(progress.percent / 100)
+    book.close()
+
+
+def test_criteria_matrix_has_a_column_per_criterion_with_status_and_colour(app, cohort):
+    book = download(app, f"/exports/matrix.xlsx?cohort={cohort}")
+    sheet = book[book.sheetnames[0]]
+    rows = rows_of(sheet)
+    assert rows[0][5:] == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2"]
+    with app.extensions["database"].sessions() as session:
+        enrolments = session.scalars(sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)).all()
+        for index, enrolment in enumerate(enrolments, start=2):
+            progress = ops.progress_of(session, enrolment)
+            expected = [STATUS[progress.targets[t].status] for t in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2")]
+            assert rows[index - 1][5:] == expected
+            for column, status in enumerate(expected, start=6):
+                assert sheet.cell(index, column).fill.fgColor.rgb.endswith(STATUS_FILLS[status])
+    book.close()
+
+
+def test_evidence_register_lists_each_piece_with_its_mappings(app, cohort):
+    book = download(app, f"/exports/evidence.xlsx?cohort={cohort}")
+    rows = rows_of(book["Evidence register"])
+    with app.extensions["database"].sessions() as session:
+        evidence = session.scalars(
+            sa.select(Evidence).join(Evidence.mappings).join(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Evidence.id)
+        ).unique().all()
+        assert [r[0] for r in rows[1:]] == [e.id for e in evidence]
+        for row, item in zip(rows[1:], evidence, strict=True):
+            assert row[3] == datetime.datetime.combine(item.observed_on, datetime.time())
+            assert row[10] == item.narrative
+            assert row[12] == "; ".join(f"us_case_mgmt {m.target}: {'Satisfied' if m.verdict.value == 'satisfied' else 'Not yet satisfied'}" for m in item.mappings)
+    book.close()
+
+
+def test_completion_register_and_every_export_is_audited(app, cohort):
+    download(app, "/exports/completions.xlsx").close()
+    with app.extensions["database"].sessions() as session:
+        assert session.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 0
+        event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
+        assert (event.actor, event.entity_id) == ("coordinator", "completions")
+
+
+def test_a_coordinator_cannot_export_another_coordinators_cohort(app, cohort):
+    with app.extensions["database"].sessions.begin() as session:
+        admin = session.scalars(sa.select(ops.User).where(ops.User.username == "admin")).one()
+        other = ops.create_cohort(session, admin, "Someone else's", [])
+        other_id = other.id
+    client = app.test_client()
+    sign_in(client, "coordinator")
+    assert client.get(f"/exports/progress.xlsx?cohort={other_id}").status_code == 404
+
+
+def test_export_command_writes_the_same_workbook_with_a_progress_bar(app, cohort, runner, tmp_path):
+    target = tmp_path / "progress.xlsx"
+    result = runner.invoke(args=["export", "progress", "--as", "coordinator", "--cohort", "Generated cohort", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "wrote 12 rows" in result.output
+    book = openpyxl.load_workbook(target)
+    assert book["Progress summary"].max_row == 13
+    book.close()
+    refused = runner.invoke(args=["export", "progress", "--as", "trainee", "-o", str(tmp_path / "x.xlsx")])
+    assert refused.exit_code == 1 and "not an active coordinator or admin" in refused.output

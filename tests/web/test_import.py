@@ -1,0 +1,109 @@
+"""Importing trainees and enrolments from the web and the command line: preview, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import sqlalchemy as sa
+
+from assessor.models import AuditEvent, Cohort, Enrolment, User
+from tests.web.conftest import csrf_token
+
+GOOD_CSV = (
+    "username,name,email,cohort,unit,version,start_date,assessors\n"
+    "mere,Mere Tūhoe,mere@example.org,Intake A,us_case_mgmt,1,2026-09-01,assessor\n"
+    "hemi,Hemi Ngāti,,Intake A,US_CASE_MGMT,,01/09/2026,assessor;assessor2\n"
+)
+
+
+def counts(app) -> tuple[int, int, int, int]:
+    with app.extensions["database"].engine.connect() as connection:
+        return tuple(connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (User, Enrolment, Cohort, AuditEvent))
+
+
+def upload(client, name: str, data: bytes):
+    token = csrf_token(client, "/import")
+    return client.post("/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def confirm(client, preview_page: str):
+    import re
+
+    token = re.search(r'name="token" type="hidden" value="([0-9a-f]{32})"', preview_page).group(1)
+    return client.post("/import/confirm", data={"csrf_token": csrf_token(client, "/import"), "token": token})
+
+
+def test_preview_then_import_then_reimport_creates_nothing_new(app, signed_in, world):
+    client = signed_in("coordinator")
+    before = counts(app)
+    preview = upload(client, "intake.csv", ("\ufeff" + GOOD_CSV).encode("utf-8"))
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "will create 2 trainees, 2 enrolments and 0 cohorts" in page
+    assert counts(app) == before  # a preview changes nothing
+    assert confirm(client, page).status_code == 302
+    with app.extensions["database"].sessions() as session:
+        mere = session.scalars(sa.select(User).where(User.username == "mere")).one()
+        assert mere.display_name == "Mere Tūhoe"
+        hemi = session.scalars(sa.select(Enrolment).join(Enrolment.trainee).where(User.username == "hemi")).one()
+        assert sorted(a.username for a in hemi.assessors) == ["assessor", "assessor2"]
+    after = counts(app)
+    again = upload(client, "intake.csv", GOOD_CSV.encode("utf-8")).get_data(as_text=True)
+    assert "2 rows are imported already" in again and "Import</button>" not in again
+    assert counts(app) == after
+
+
+def test_a_file_with_problems_imports_nothing_and_lists_each_by_row_and_column(app, signed_in, world):
+    client = signed_in("coordinator")
+    bad = (
+        "username,name,email,cohort,unit,version,start_date,assessors\n"
+        "ok.one,Good Row,,Intake A,us_case_mgmt,,2026-09-01,assessor\n"
+        "Bad Name!,,not-an-email,,csc999,,2026-02-30,nobody\n"
+    )
+    before = counts(app)
+    response = upload(client, "bad.csv", bad.encode())
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Nothing was imported" in page
+    for column in ("username", "name", "email", "cohort", "unit", "start_date", "assessors"):
+        assert f"<td>3</td><td>{column}</td>" in page, column
+    assert counts(app) == before
+
+
+def test_an_xlsx_file_imports_too(app, signed_in, world):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Username", "Name", "Email", "Cohort", "Unit", "Version", "Start_date", "Assessors"])
+    import datetime
+
+    sheet.append(["tui", "Tūī Parata", None, "New intake", "us_case_mgmt", 1, datetime.datetime(2026, 9, 1), "assessor"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    book.close()
+    client = signed_in("coordinator")
+    page = upload(client, "intake.xlsx", buffer.getvalue()).get_data(as_text=True)
+    assert "will create 1 trainees, 1 enrolments and 1 cohorts" in page
+    assert confirm(client, page).status_code == 302
+    with app.extensions["database"].sessions() as session:
+        cohort = session.scalars(sa.select(Cohort).where(Cohort.name == "New intake")).one()
+        assert [c.username for c in cohort.coordinators] == ["coordinator"]
+
+
+def test_a_cohort_run_by_someone_else_is_a_problem(app, signed_in, world):
+    client = signed_in("coordinator")
+    text = GOOD_CSV.replace("Intake A", "Intake B")
+    page = upload(client, "other.csv", text.encode()).get_data(as_text=True)
+    assert "is run by another coordinator" in page
+
+
+def test_import_command(app, runner, world, tmp_path):
+    path = tmp_path / "intake.csv"
+    path.write_text(GOOD_CSV, encoding="utf-8")
+    dry = runner.invoke(args=["import", str(path), "--as", "coordinator", "--dry-run"])
+    assert dry.exit_code == 0 and "would import: 2 new trainees, 2 new enrolments" in dry.output
+    done = runner.invoke(args=["import", str(path), "--as", "coordinator"])
+    assert done.exit_code == 0, done.output
+    again = runner.invoke(args=["import", str(path), "--as", "coordinator"])
+    assert "0 new trainees, 0 new enrolments, 0 new cohorts, 2 rows already imported" in again.output
+    path.write_text(GOOD_CSV.replace("2026-09-01", "someday"), encoding="utf-8")
+    bad = runner.invoke(args=["import", str(path), "--as", "coordinator"])
+    assert bad.exit_code == 1 and "row 2, start_date" in bad.output and "nothing was imported" in bad.output
