@@ -1,0 +1,85 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the app under gunicorn, on a demo database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.server import ROOT, Server, running
+
+PASSWORD = "demo password 1"
+CHROMIUM = "/usr/bin/chromium"
+ARTEFACTS = ROOT / "artifacts"
+
+if os.environ.get("TEST_DATABASE_URL"):
+    pytest.skip("browser tests run once, on SQLite; the database is not what they test", allow_module_level=True)
+if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # Playwright cannot download its own browser here; Chromium's background services would call out to the internet.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
+    }
+
+
+@pytest.fixture
+def server(tmp_path) -> Iterator[Server]:
+    """A fresh demo database served by gunicorn for one test."""
+    database_url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
+    env = {**os.environ, "DATABASE_URL": database_url, "ASSESSOR_SECRET_KEY": "e2e"}
+    command = str(Path(sys.executable).with_name("assessor"))
+    subprocess.run([command, "demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
+    with running(database_url, tmp_path / "instance", workers=2) as served:
+        yield served
+
+
+@pytest.fixture
+def visit(page, server):
+    """Open a path, check that every request stays on the app's own origin, and that the page passes axe."""
+    foreign: list[str] = []
+    origin = urlsplit(server.url)[:2]
+    page.on("request", lambda request: foreign.append(request.url) if urlsplit(request.url)[:2] != origin and not request.url.startswith("data:") else None)
+    axe = Axe()
+
+    def check_accessible() -> None:
+        results = axe.run(page)
+        serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], f"{page.url}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in serious)
+
+    def go(path: str) -> None:
+        page.goto(server.url + path)
+        check_accessible()
+
+    go.check = check_accessible  # type: ignore[attr-defined]
+    go.foreign = foreign  # type: ignore[attr-defined]
+    yield go
+    assert foreign == [], f"requests to other origins: {foreign}"
+
+
+def sign_in(page, visit, username: str) -> None:
+    """Sign in through the form, by its labels."""
+    visit("/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/enrolments")
+    visit.check()
+
+
+def screenshot(page, name: str) -> None:
+    """Keep a screenshot as a test artefact."""
+    folder = ARTEFACTS / "screens"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)

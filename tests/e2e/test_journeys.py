@@ -1,0 +1,176 @@
+"""The main journeys clicked as a person would, by labels and roles, with axe checks on every page visited."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import openpyxl
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, sign_in
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def choose(page, section_title: str, key: str, verdict: str) -> None:
+    """Pick a choice for one criterion of one unit in the evidence checklist, opening its group as a person would."""
+    section = page.get_by_role("region", name=section_title)
+    closed = section.locator("details:not([open]) > summary")
+    while closed.count():
+        closed.first.click()
+    section.get_by_role("group", name=re.compile(rf"^{re.escape(key)} ")).get_by_label(verdict, exact=True).check()
+
+
+def test_assessor_records_maps_signs_off_and_prints(page, visit, server, tmp_path):
+    sign_in(page, visit, "assessor")
+    expect(page.get_by_role("heading", name="My trainees")).to_be_visible()
+    page.get_by_role("link", name="Record evidence for Aroha Ngata").first.click()
+    visit.check()
+    page.get_by_label("Location").fill("Regional office, interview room 3")
+    page.get_by_label("What was observed").fill("Observed Aroha run a full client interview and follow up with probation.")
+    attachment = tmp_path / "interview-notes.pdf"
+    attachment.write_bytes(PDF)
+    page.get_by_label("Attachments").set_input_files(str(attachment))
+    nz = "Build and maintain effective and respectful relationships in case management"
+    for key in ("1.4", "1.5", "1.6", "2.2"):
+        choose(page, nz, key, "Satisfied")
+    choose(page, "CSCOFM023 Establish offender management practices", "1.2", "Satisfied")
+    page.get_by_role("button", name="Record evidence").click()
+    expect(page.get_by_text("recorded.")).to_be_visible()
+    visit.check()
+    expect(page.get_by_role("link", name="interview-notes.pdf")).to_be_visible()
+
+    page.get_by_role("link", name=nz).first.click()
+    visit.check()
+    expect(page.get_by_text("Nothing is missing")).to_be_visible()
+    page.get_by_role("link", name="Sign off").click()
+    visit.check()
+    for label in ("valid", "sufficient", "authentic", "current"):
+        page.get_by_label(re.compile(rf"The evidence is {label}")).check()
+    page.get_by_label("Your password, to confirm that you are signing").fill("demo password 1")
+    page.get_by_role("button", name="Sign off as Achieved").click()
+    expect(page.get_by_text("Signed off.")).to_be_visible()
+    visit.check()
+    code = page.locator("dd code").inner_text()
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    screenshot(page, "completion-record-print")
+    page.emulate_media(media="screen")
+
+    page.goto(f"{server.url}/verify/{code}")
+    visit.check()
+    expect(page.get_by_text("Genuine.")).to_be_visible()
+
+
+def test_trainee_sees_progress_move_acknowledges_and_submits(page, visit, server, browser):
+    sign_in(page, visit, "trainee")
+    nz = "Build and maintain effective and respectful relationships in case management"
+    bar = page.get_by_role("progressbar", name=re.compile(r"Progress of Aroha Ngata in Build"))
+    before = int(bar.get_attribute("value"))
+
+    # The assessor records an observation meanwhile, in another browser context.
+    other = browser.new_context()
+    assessor = other.new_page()
+    assessor.goto(f"{server.url}/sign-in")
+    assessor.get_by_label("Username").fill("assessor")
+    assessor.get_by_label("Password").fill("demo password 1")
+    assessor.get_by_role("button", name="Sign in").click()
+    assessor.get_by_role("link", name="Record evidence for Aroha Ngata").first.click()
+    assessor.get_by_label("What was observed").fill("Aroha de-escalated an upset client calmly.")
+    choose(assessor, nz, "1.5", "Satisfied")
+    assessor.get_by_role("button", name="Record evidence").click()
+    expect(assessor.get_by_text("recorded.")).to_be_visible()
+    other.close()
+
+    page.reload()
+    after = int(page.get_by_role("progressbar", name=re.compile(r"Progress of Aroha Ngata in Build")).get_attribute("value"))
+    assert after > before
+
+    page.get_by_role("link", name=nz).first.click()
+    visit.check()
+    page.get_by_role("link", name=re.compile(r"Evidence #\d+")).last.click()
+    visit.check()
+    page.get_by_role("button", name="I confirm this is an accurate account").click()
+    expect(page.get_by_text("You acknowledged this version")).to_be_visible()
+
+    page.get_by_role("link", name="Submit evidence").click()
+    visit.check()
+    page.get_by_label("What was observed").fill("My reflection on the whānau hui.")
+    choose(page, nz, "1.6", "Shows this")
+    page.get_by_role("button", name="Submit evidence").click()
+    expect(page.get_by_text("your assessor will review it")).to_be_visible()
+    visit.check()
+
+
+def test_trainee2_opens_their_completion_record(page, visit):
+    sign_in(page, visit, "trainee2")
+    page.get_by_role("link", name="Build and maintain effective and respectful relationships in case management").first.click()
+    page.get_by_role("link", name=re.compile(r"Achieved, signed off")).click()
+    visit.check()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Build and maintain")
+    expect(page.get_by_text("Verification code")).to_be_visible()
+
+
+def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit, server, tmp_path):
+    sign_in(page, visit, "coordinator")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["username", "name", "email", "cohort", "unit", "version", "start_date", "assessors"])
+    sheet.append(["hemi", "Hemi Walker", "hemi@example.org", "Evening intake", "us_case_mgmt", 1, "2026-10-01", "assessor"])
+    sheet.append(["mere", "Mere Tūhoe", None, "Evening intake", "us_case_mgmt", 1, "2026-10-01", "assessor"])
+    path = tmp_path / "evening.xlsx"
+    book.save(path)
+    book.close()
+
+    page.get_by_role("link", name="Cohorts").click()
+    visit.check()
+    page.get_by_role("link", name="Import trainees and enrolments").click()
+    visit.check()
+    page.get_by_label("Spreadsheet (.xlsx) or CSV (UTF-8)").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_text("will create 2 trainees, 2 enrolments and 1 cohorts")).to_be_visible()
+    visit.check()
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported: 2 new trainees")).to_be_visible()
+
+    page.get_by_role("link", name="New trainee or assessor").click()
+    visit.check()
+    page.get_by_label("Role").select_option(label="Trainee")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Full name").fill("Ana Ngāti Porou")
+    page.get_by_label("First password").fill("a long first password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Trainee account ana created.")).to_be_visible()
+
+    page.get_by_role("link", name="Cohorts").click()
+    page.get_by_role("link", name="Evening intake").click()
+    visit.check()
+    heat = page.locator("table.heatmap td.heat")
+    expect(heat).to_have_count(4)  # two trainees × two outcomes, nothing satisfied yet
+    expect(heat.filter(has_text=re.compile(r"^0%"))).to_have_count(4)
+    page.get_by_role("link", name="Enrol a trainee").click()
+    visit.check()
+    page.get_by_label("Trainee").select_option(label="Ana Ngāti Porou (ana)")
+    page.get_by_label("Unit").select_option(label="Build and maintain effective and respectful relationships in case management (version 1)")
+    page.get_by_label("Assessors").select_option(label="Sam Patel (assessor)")
+    page.get_by_role("button", name="Enrol").click()
+    expect(page.get_by_text("Ana Ngāti Porou is enrolled")).to_be_visible()
+    visit.check()
+    page.get_by_role("link", name="Cohorts").click()
+    page.get_by_role("link", name="Evening intake").click()
+    expect(heat).to_have_count(6)  # the new trainee's row appeared
+    expect(page.get_by_role("rowheader", name="Ana Ngāti Porou")).to_be_visible()
+    screenshot(page, "heat-map")
+
+    page.get_by_role("link", name="Export spreadsheets").click()
+    visit.check()
+    for title in ("progress summary", "criteria matrix", "evidence register", "completion register"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=f"Download {title}").click()
+        data = Path(download.value.path()).read_bytes()
+        workbook = openpyxl.load_workbook(io.BytesIO(data))
+        first = workbook.worksheets[0]
+        assert first.freeze_panes == "A2" and first.max_row >= 1
+        workbook.close()

@@ -1,0 +1,56 @@
+"""Small screens, the keyboard alone, visible focus, and a closed network."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import screenshot, sign_in
+
+WIDTHS = (375, 768, 1280)
+PAGES = {
+    "assessor": ["/enrolments", "/enrolments/1", "/enrolments/1/matrix", "/trainees/4/evidence/new", "/evidence/1", "/standards/cscofm023/v1"],
+    "coordinator": ["/cohorts", "/cohorts/1", "/exports", "/import", "/records/1"],
+    "trainee": ["/enrolments", "/my/evidence/new"],
+}
+
+
+@pytest.mark.parametrize("user", sorted(PAGES))
+def test_main_pages_fit_small_screens_without_sideways_scrolling(page, visit, user):
+    sign_in(page, visit, user)
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in PAGES[user]:
+            visit(path)
+            screenshot(page, f"{user}-{path.strip('/').replace('/', '-') or 'home'}-{width}")
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} at {width}px scrolls sideways by {overflow}px"
+
+
+def test_sign_in_and_record_evidence_with_the_keyboard_alone(page, visit):
+    visit("/sign-in")
+    page.keyboard.press("Tab")  # skip link
+    focused = page.evaluate("document.activeElement.textContent")
+    assert "Skip to content" in focused
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "focus must be visible"
+    page.get_by_label("Username").focus()
+    page.keyboard.type("assessor")
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo password 1")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/enrolments")
+
+    page.get_by_role("link", name="Record evidence for Aroha Ngata").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/evidence/new")
+    page.get_by_label("What was observed").focus()
+    page.keyboard.type("Observed with the keyboard only.")
+    # The first outline is open; tab to the first criterion's choices and pick "Satisfied" with an arrow key.
+    page.get_by_role("group", name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.").get_by_label("Not mapped").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("group", name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.").get_by_label("Satisfied")).to_be_checked()
+    page.get_by_role("button", name="Record evidence").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("recorded.")).to_be_visible()
+    visit.check()

@@ -1,0 +1,84 @@
+"""A real server for tests: the app under gunicorn on 127.0.0.1 with a port chosen at run time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running gunicorn serving the app; `url` is its base address."""
+
+    def __init__(self, env: dict[str, str], workers: int, log: Path):
+        self.env = env
+        self.workers = workers
+        self.log = log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start gunicorn and wait until it answers."""
+        command = [
+            sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"127.0.0.1:{self.port}",
+            "--graceful-timeout", "5", "--timeout", "60", "assessor:create_app()",
+        ]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/sign-in", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Stop gunicorn and its workers (SIGKILL to simulate a crash)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+@contextmanager
+def running(database_url: str, instance: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
+    """Serve the app on `database_url` with its instance files under `instance` for the duration of the block."""
+    instance.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ASSESSOR_SECRET_KEY": "test-secret-key",
+        "ASSESSOR_UPLOAD_DIR": str(instance / "uploads"),
+        **{f"ASSESSOR_{k}": v for k, v in settings.items()},
+    }
+    server = Server(env, workers, instance / "gunicorn.log")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
