@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from assessor.domain.catalogue import Catalogue, load_catalogue
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         IDLE_TIMEOUT_MINUTES=30,
         STALE_AFTER_DAYS=30,
         IMPORT_MAX_BYTES=5 * MB,
+        TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
     )
     if test_config is None:
@@ -40,6 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
+    if int(app.config["TRUSTED_PROXIES"]):
+        # Behind a reverse proxy: take the client's address and scheme from its X-Forwarded-* headers.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from assessor import access, cli, db, security
     from assessor.views import admin, assessing, auth, cohorts, home, records, standards, transfer

@@ -136,3 +136,18 @@ def test_security_headers_on_every_response(client, world):
         assert "default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_come_from_its_headers(make_app, world):
+    app = make_app(TRUSTED_PROXIES=1)
+    client = app.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    page = client.get("/sign-in", headers=headers).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post(
+        "/sign-in", data={"csrf_token": token, "username": "nobody-at-all", "password": "wrong password here"},
+        headers={**headers, "Referer": "https://localhost/sign-in"},
+    )
+    assert response.status_code == 200
+    with app.extensions["database"].sessions() as session:
+        assert session.scalar(sa.select(LoginFailure.address)) == "203.0.113.7"
