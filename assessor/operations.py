@@ -52,7 +52,7 @@ class InvalidInput(OperationError):
 
     def __init__(self, problems: dict[str, str]):
         self.problems = problems
-        super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
+        super().__init__(" ".join(problems.values()))
 
 
 class ChangedMeanwhile(OperationError):

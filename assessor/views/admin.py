@@ -33,7 +33,7 @@ def set_active(user_id: int) -> Response:
     try:
         ops.set_active(session, me(), user, active)
     except ops.InvalidInput as exc:
-        flash(" ".join(exc.problems.values()), "error")
+        flash(str(exc), "error")
         return redirect(url_for("admin.users"))
     flash(f"{user.username} is {'active' if active else 'deactivated and signed out everywhere'}.", "success")
     return redirect(url_for("admin.users"))

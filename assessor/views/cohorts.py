@@ -136,7 +136,7 @@ def assign(enrolment_id: int) -> Response:
         try:
             ops.assign_assessors(session, me(), enrolment, assessors)
         except ops.OperationError as exc:
-            flash(" ".join(exc.problems.values()) if isinstance(exc, ops.InvalidInput) else str(exc), "error")
+            flash(str(exc), "error")
         else:
             flash("Assessors updated.", "success")
     else:

@@ -100,7 +100,7 @@ def revoke(record_id: int) -> Any:
         try:
             ops.revoke(session, me(), item, form.reason.data)
         except ops.InvalidInput as exc:
-            flash(" ".join(exc.problems.values()), "error")
+            flash(str(exc), "error")
             return redirect(url_for("records.record", record_id=item.id))
         flash("The completion record is revoked.", "success")
         return redirect(url_for("records.record", record_id=item.id))
