@@ -69,29 +69,50 @@ def create_user_command(username: str, role: str, display_name: str | None, emai
         with database().sessions.begin() as session:
             user = operations.create_user(session, None, username, display_name or username, Role(role), password, email)
     except operations.InvalidInput as exc:
-        raise click.ClickException("; ".join(exc.problems.values())) from None
+        raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role.value} {user.username}")
 
 
 @click.command("demo")
 @with_appcontext
 @click.option("--password", default="demo-password", show_default=True, help="Password of every demo account.")
-def demo_command(password: str) -> None:
-    """Initialise the database if needed and fill it with a realistic demo: one account per role, both units."""
+@click.option("--trainees", type=click.IntRange(min=1), help="Also generate this many trainees in cohorts, with assessors, evidence and completions.")
+@click.option("--cohort-size", default="25-40", show_default=True, help="Trainees per generated cohort: N or MIN-MAX.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Makes the generated records reproducible.")
+def demo_command(password: str, trainees: int | None, cohort_size: str, seed: int) -> None:
+    """Initialise the database if needed and fill it with a realistic demo: one account per role, both units; --trainees adds generated cohorts."""
     from assessor.demo import create_demo
+    from assessor.generate import generate, parse_cohort_size
 
+    try:
+        sizes = parse_cohort_size(cohort_size)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cohort-size") from None
     db = database()
     migrate.upgrade(db.engine)
     _load_units()
     with db.sessions.begin() as session:
-        if session.scalar(sa.select(User.id).where(User.username == "assessor")) is not None:
-            click.echo("demo data exists already: nothing changed")
-            return
-        try:
-            create_demo(session, password)
-        except operations.InvalidInput as exc:
-            raise click.ClickException("; ".join(exc.problems.values())) from None
-    click.echo("demo accounts (password: %s): admin, coordinator, assessor, trainee, trainee2" % password)
+        exists = session.scalar(sa.select(User.id).where(User.username == "assessor")) is not None
+        if not exists:
+            try:
+                create_demo(session, password)
+            except operations.InvalidInput as exc:
+                raise click.ClickException(str(exc)) from None
+    if exists and not trainees:
+        click.echo("demo data exists already: nothing changed")
+        return
+    if not exists:
+        click.echo("demo accounts (password: %s): admin, coordinator, assessor, trainee, trainee2" % password)
+    if trainees:
+        with click.progressbar(length=trainees, label="generated trainees", show_pos=True, file=sys.stderr) as bar:
+            try:
+                summary = generate(db.sessions, trainees, password, seed=seed, cohort_size=sizes, on_batch=lambda s: bar.update(s.trainees - bar.pos))
+            except operations.InvalidInput as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(
+            f"generated {summary.trainees} trainees (password: {password}) in {summary.cohorts} cohorts with {summary.assessors} assessors: "
+            f"{summary.enrolments} enrolments, {summary.evidence} pieces of evidence, {summary.mappings} judgements, {summary.completions} completion records"
+        )
 
 
 @click.command("backup")
