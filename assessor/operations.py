@@ -643,6 +643,9 @@ def _flush_or_changed(session: so.Session, what: str) -> None:
     try:
         session.flush()
     except so.exc.StaleDataError:
+        # The failed flush has already ended the transaction; say so to the session, so that the
+        # caller can go on reading (to show the form again) in a fresh one.
+        session.rollback()
         raise ChangedMeanwhile(what) from None
 
 

@@ -1,0 +1,68 @@
+"""Fixtures for tests against a real server: a database migrated by `assessor init` and seeded, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from assessor import create_app
+from assessor import operations as ops
+from assessor.models import Verdict
+from tests.conftest import POSTGRES_URL, STANDARDS
+from tests.records.factories import build_world, observation
+
+POOL_SIZE = 4  # few enough that concurrent edits of the same evidence collide
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A seeded database and what writers need to know about it."""
+
+    url: str
+    instance: Path
+    trainee_id: int
+    mappings: dict[str, str]  # record-evidence form fields mapping new evidence into both of the trainee's enrolments
+    pool: tuple[int, ...]  # evidence that every writer edits
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The database file, on SQLite."""
+        return Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
+
+
+def app_on(url: str, instance: Path) -> Flask:
+    """An app on `url` for seeding and checking from the test process; dispose of its engine when done."""
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": url, "UPLOAD_DIR": str(instance / "uploads")})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def seeded(request, tmp_path) -> Seeded:
+    """A database made with `assessor init`, holding the factories' world and a pool of open evidence."""
+    if request.param == "postgresql":
+        if not POSTGRES_URL:
+            pytest.skip("PostgreSQL variant: set TEST_DATABASE_URL to a database (scripts/test starts a throwaway cluster)")
+        url = request.getfixturevalue("database_url")  # emptied, migrated
+    else:
+        url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
+    instance = tmp_path / "instance"
+    app = app_on(url, instance)
+    try:
+        result = app.test_cli_runner().invoke(args=["init"])
+        assert result.exit_code == 0, result.output
+        with app.extensions["database"].sessions.begin() as session:
+            w = build_world(session, app.extensions["catalogue"])
+            pool = [
+                ops.record_evidence(session, w.assessor, w.trainee, observation(f"Seeded observation {n}.", observed_on=datetime.date.today()),
+                                    [ops.MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)]).id
+                for n in range(POOL_SIZE)
+            ]
+            # Two criteria of many in each unit: the enrolments stay active, so recording never changes them.
+            mappings = {f"v-{w.csc_enrolment.id}-1.1": "satisfied", f"v-{w.nz_enrolment.id}-1.1": "not_yet", f"c-{w.nz_enrolment.id}-1.1": "Try again."}
+            trainee_id = w.trainee.id
+    finally:
+        app.extensions["database"].dispose()
+    return Seeded(url, instance, trainee_id, mappings, tuple(pool))
