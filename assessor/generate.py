@@ -27,6 +27,7 @@ from assessor.models import (
     Cohort,
     Context,
     Enrolment,
+    EnrolmentProgress,
     EnrolmentStatus,
     Evidence,
     EvidenceMapping,
@@ -414,7 +415,7 @@ class _OpenEnrolment:
 # Tables written with explicit ids, in the order foreign keys need; audit events go last.
 _ID_TABLES = (User.__table__, Cohort.__table__, Enrolment.__table__, Evidence.__table__, EvidenceMapping.__table__, Acknowledgement.__table__)
 _INSERT_ORDER = (
-    User.__table__, Cohort.__table__, cohort_coordinator, Enrolment.__table__, enrolment_assessor,
+    User.__table__, Cohort.__table__, cohort_coordinator, Enrolment.__table__, EnrolmentProgress.__table__, enrolment_assessor,
     Evidence.__table__, EvidenceMapping.__table__, Acknowledgement.__table__, AuditEvent.__table__,
 )
 
@@ -511,7 +512,9 @@ class _BulkWriter:
         return _OpenEnrolment(enrolment_id, unit_id, state)
 
     def close(self, enrolment: _OpenEnrolment, version_id: int, start_date: datetime.date) -> None:
-        """Queue the enrolment's row as it stands after its evidence."""
+        """Queue the enrolment's row and its tally as they stand after its evidence."""
+        unit = self.versions[enrolment.unit_id][2]
+        self.add(EnrolmentProgress.__table__, enrolment_id=enrolment.id, tally=assess(unit, enrolment.judgements).tally().to_json())
         self.rows[Enrolment.__table__].append(
             {
                 "id": enrolment.id, "trainee_id": enrolment.state["trainee"], "unit_version_id": version_id, "cohort_id": enrolment.state["cohort"],
@@ -537,7 +540,7 @@ class _BulkWriter:
             self._map(assessor, evidence_id, planned, enrolment, m)
             touched[enrolment.id] = enrolment
         for enrolment_id in sorted(touched):
-            self._refresh_status(assessor, touched[enrolment_id])
+            self._reassess(assessor, touched[enrolment_id])
         if planned.acknowledged:
             self.add(Acknowledgement.__table__, evidence_id=evidence_id, evidence_version=1, trainee_id=trainee.id, acknowledged_at=utcnow())
             self.event(trainee, "evidence.acknowledge", "evidence", evidence_id, None, {"version": 1})
@@ -556,8 +559,8 @@ class _BulkWriter:
         if m.verdict == Verdict.SATISFIED:
             enrolment.satisfied.add(m.target)
 
-    def _refresh_status(self, actor: _Actor, enrolment: _OpenEnrolment) -> None:
-        """ops._refresh_status: between active and ready for sign-off, by the same rules."""
+    def _reassess(self, actor: _Actor, enrolment: _OpenEnrolment) -> None:
+        """ops._reassess: between active and ready for sign-off, by the same rules."""
         _version_id, _key, unit, targets = self.versions[enrolment.unit_id]
         current = EnrolmentStatus(enrolment.state["status"])
         # A target with no satisfied judgement at all is an obstacle for certain, so the full check can wait until none is left.

@@ -193,6 +193,18 @@ class Enrolment(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+class EnrolmentProgress(Base):
+    """An enrolment's tally (see domain.progress.Tally), rewritten by the operations whenever its judgements change.
+
+    Derived, never edited: lists and heat maps read it instead of reassessing every judgement of every enrolment.
+    """
+
+    __tablename__ = "enrolment_progress"
+
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id"), primary_key=True)
+    tally: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+
+
 class Evidence(Base):
     """One piece of evidence about one trainee: an observation, a report, a work product..."""
 

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 from assessor import audit
 from assessor.domain.catalogue import Catalogue
 from assessor.domain.completion import Obstacle, obstacles, supporting_snapshot
-from assessor.domain.progress import Judgement, Progress, assess
+from assessor.domain.progress import Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit, parse_unit
 from assessor.models import (
     Acknowledgement,
@@ -24,6 +24,7 @@ from assessor.models import (
     CompletionRecord,
     Context,
     Enrolment,
+    EnrolmentProgress,
     EnrolmentStatus,
     Evidence,
     EvidenceMapping,
@@ -213,6 +214,7 @@ def enrol(
     enrolment = Enrolment(trainee=trainee, unit_version=unit_version, assessors=list(assessors), start_date=start_date, cohort=cohort)
     session.add(enrolment)
     session.flush()
+    session.add(EnrolmentProgress(enrolment_id=enrolment.id, tally=assess(unit, []).tally().to_json()))
     audit.record(session, actor, "enrolment.create", "enrolment", enrolment.id, None, _enrolment_state(enrolment))
     return enrolment
 
@@ -390,6 +392,10 @@ def edit_evidence(
         audit.record(session, actor, "evidence.edit", "evidence", evidence.id, before, after)
     if mappings is not None:
         _apply_mappings(session, actor, evidence, mappings, allow_judgement=True)
+    if (after["context"], after["observed_on"]) != (before["context"], before["observed_on"]):
+        # Whether the evidence counts, and how recent each enrolment's evidence is, may both have changed.
+        for enrolment in sorted({m.enrolment for m in evidence.mappings}, key=lambda e: e.id):
+            _reassess(session, actor, enrolment)
     return evidence
 
 
@@ -408,7 +414,7 @@ def judge(
     mapping.judged_at = utcnow() if verdict is not None else None
     _flush_or_changed(session, "judgement")
     audit.record(session, actor, "mapping.judge", "evidence", mapping.evidence_id, before, _mapping_state(mapping))
-    _refresh_status(session, actor, mapping.enrolment)
+    _reassess(session, actor, mapping.enrolment)
     return mapping
 
 
@@ -431,15 +437,34 @@ def acknowledge(session: so.Session, actor: User, evidence: Evidence) -> Acknowl
 # --- progress, sign-off, revocation -------------------------------------------------------------
 
 
+_JUDGEMENTS = (
+    sa.select(EvidenceMapping.enrolment_id, EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, Evidence.context, Evidence.observed_on)
+    .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
+)
+
+
+def _judgement(row: Any) -> Judgement:
+    return Judgement(row.evidence_id, row.target, row.verdict.value if row.verdict else None, row.context.value, row.observed_on)
+
+
 def progress_of(session: so.Session, enrolment: Enrolment) -> Progress:
     """Where an enrolment stands, criterion by criterion."""
-    rows = session.execute(
-        sa.select(EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, Evidence.context, Evidence.observed_on)
-        .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
-        .where(EvidenceMapping.enrolment_id == enrolment.id)
-    )
-    judgements = [Judgement(r.evidence_id, r.target, r.verdict.value if r.verdict else None, r.context.value, r.observed_on) for r in rows]
-    return assess(unit_of(enrolment.unit_version), judgements)
+    rows = session.execute(_JUDGEMENTS.where(EvidenceMapping.enrolment_id == enrolment.id))
+    return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows])
+
+
+def tally_of(session: so.Session, enrolment_id: int) -> Tally:
+    """The enrolment's stored tally."""
+    return Tally.from_json(session.get_one(EnrolmentProgress, enrolment_id).tally)
+
+
+def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
+    """Every enrolment's tally computed afresh from its judgements, as enrolment_progress rows (for the migration and for checks)."""
+    judgements: dict[int, list[Judgement]] = {}
+    for row in connection.execute(_JUDGEMENTS):
+        judgements.setdefault(row.enrolment_id, []).append(_judgement(row))
+    enrolments = connection.execute(sa.select(Enrolment.id, UnitVersion.source_text).join(UnitVersion).order_by(Enrolment.id))
+    return [{"enrolment_id": e.id, "tally": assess(_parse_stored(e.source_text), judgements.get(e.id, [])).tally().to_json()} for e in enrolments]
 
 
 def sign_off_obstacles(session: so.Session, enrolment: Enrolment) -> tuple[Obstacle, ...]:
@@ -510,7 +535,7 @@ def revoke(session: so.Session, actor: User, record: CompletionRecord, reason: s
     _flush_or_changed(session, "enrolment")
     audit.record(session, actor, "completion.revoke", "completion_record", record.id, None, {"reason": revocation.reason})
     audit.record(session, actor, "enrolment.reopen", "enrolment", enrolment.id, before, _enrolment_state(enrolment))
-    _refresh_status(session, actor, enrolment)
+    _reassess(session, actor, enrolment)
     return revocation
 
 
@@ -597,7 +622,7 @@ def _apply_mappings(session: so.Session, actor: User, evidence: Evidence, wanted
         touched.add(m.enrolment_id)
     session.flush()
     for enrolment_id in sorted(touched):
-        _refresh_status(session, actor, enrolments[enrolment_id])
+        _reassess(session, actor, enrolments[enrolment_id])
 
 
 def _same(mapping: EvidenceMapping, wanted: MappingInput, allow_judgement: bool) -> bool:
@@ -618,11 +643,16 @@ def targets_of(unit_version: UnitVersion) -> dict[str, TargetKind]:
     return _kinds_for(unit_version.source_text)
 
 
-def _refresh_status(session: so.Session, actor: User, enrolment: Enrolment) -> None:
-    """Move an open enrolment between active and ready for sign-off as its evidence changes."""
+def _reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
+    """After its judgements change: rewrite the enrolment's tally, and move an open one between active and ready for sign-off."""
+    # Locked first (PostgreSQL), so that the judgements read next include those of any writer that got here before.
+    stored = session.scalars(sa.select(EnrolmentProgress).where(EnrolmentProgress.enrolment_id == enrolment.id).with_for_update()).one()
+    progress = progress_of(session, enrolment)
+    stored.tally = progress.tally().to_json()
     if enrolment.status not in (EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF):
         return
-    status = EnrolmentStatus.ACTIVE if sign_off_obstacles(session, enrolment) else EnrolmentStatus.READY_FOR_SIGN_OFF
+    found = obstacles(unit_of(enrolment.unit_version), progress, enrolment.status.value)
+    status = EnrolmentStatus.ACTIVE if found else EnrolmentStatus.READY_FOR_SIGN_OFF
     if status != enrolment.status:
         before = _enrolment_state(enrolment)
         enrolment.status = status

@@ -13,6 +13,8 @@ from argon2 import PasswordHasher
 
 from assessor import create_app, migrate, passwords
 from assessor.db import Base, make_engine
+from assessor.models import EnrolmentProgress
+from assessor.operations import tally_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -76,7 +78,18 @@ def make_app(database_url):
 
     yield make
     for app in made:
+        assert_tallies_current(app.extensions["database"].engine)
         app.extensions["database"].dispose()
+
+
+def assert_tallies_current(engine: sa.Engine) -> None:
+    """Whatever a test did through the operations, each enrolment's stored tally is what its judgements give now."""
+    if not sa.inspect(engine).has_table("enrolment_progress"):
+        return  # a test of an empty or unmigrated database
+    with engine.connect() as connection:
+        stored = connection.execute(sa.select(EnrolmentProgress.enrolment_id, EnrolmentProgress.tally).order_by(EnrolmentProgress.enrolment_id)).all()
+        computed = tally_rows(connection)
+    assert [{"enrolment_id": e, "tally": t} for e, t in stored] == computed, "a stored enrolment tally is out of date"
 
 
 @pytest.fixture

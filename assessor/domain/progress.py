@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for annotations: this module stays standard library only
     from assessor.domain.standards import Criterion, EvidenceItem, Unit
@@ -66,16 +66,14 @@ class ComponentProgress:
 
 
 @dataclass(frozen=True)
-class Progress:
-    """Every criterion and assessable item of one enrolment, in unit order, with the counts."""
+class Counts:
+    """How many criteria and items are satisfied, overall and per component."""
 
-    targets: dict[str, TargetStatus]
     components: tuple[ComponentProgress, ...]
     criteria_satisfied: int
     criteria_total: int
     items_satisfied: int
     items_total: int
-    headings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # heading id -> ids of the items under it
 
     @property
     def satisfied(self) -> int:
@@ -91,6 +89,46 @@ class Progress:
     def percent(self) -> int:
         """Whole per cent satisfied, rounded down so 100 means everything is met."""
         return 100 if self.total == 0 else 100 * self.satisfied // self.total
+
+
+@dataclass(frozen=True)
+class Tally(Counts):
+    """The counts of an enrolment and the date of its latest evidence: all that lists and heat maps show, small enough to keep."""
+
+    last_evidence: datetime.date | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "components": [[c.number, c.title, c.satisfied, c.total] for c in self.components],
+            "criteria": [self.criteria_satisfied, self.criteria_total],
+            "items": [self.items_satisfied, self.items_total],
+            "last_evidence": self.last_evidence.isoformat() if self.last_evidence else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tally:
+        last = data["last_evidence"]
+        return cls(
+            components=tuple(ComponentProgress(*c) for c in data["components"]),
+            criteria_satisfied=data["criteria"][0],
+            criteria_total=data["criteria"][1],
+            items_satisfied=data["items"][0],
+            items_total=data["items"][1],
+            last_evidence=datetime.date.fromisoformat(last) if last else None,
+        )
+
+
+@dataclass(frozen=True)
+class Progress(Counts):
+    """Every criterion and assessable item of one enrolment, in unit order, with the counts."""
+
+    targets: dict[str, TargetStatus]
+    headings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # heading id -> ids of the items under it
+
+    def tally(self) -> Tally:
+        """The counts, and the latest date any evidence mapped to this enrolment was observed."""
+        last = max((t.last_observed for t in self.targets.values() if t.last_observed), default=None)
+        return Tally(self.components, self.criteria_satisfied, self.criteria_total, self.items_satisfied, self.items_total, last)
 
     @property
     def outstanding(self) -> tuple[TargetStatus, ...]:

@@ -189,6 +189,20 @@ def test_edit_keeps_history_in_the_audit_trail(db, world):
     assert event.actor == "assessor"
 
 
+def test_changing_where_evidence_was_gathered_reassesses_every_enrolment_it_supports(db, world):
+    evidence = satisfy_all(db, world, world.nz_enrolment)
+    assert world.nz_enrolment.status == EnrolmentStatus.READY_FOR_SIGN_OFF
+    assert ops.tally_of(db, world.nz_enrolment.id).percent == 100
+
+    off_the_job = observation(context=Context.OFF_THE_JOB, observed_on=datetime.date(2026, 10, 1))
+    ops.edit_evidence(db, world.assessor, evidence, evidence.version, off_the_job, today=TODAY)
+
+    assert world.nz_enrolment.status == EnrolmentStatus.ACTIVE
+    tally = ops.tally_of(db, world.nz_enrolment.id)
+    assert (tally.satisfied, tally.last_evidence) == (0, datetime.date(2026, 10, 1))
+    assert actions(db)[-2:] == ["evidence.edit", "enrolment.status"]
+
+
 def test_judgement_with_a_stale_version_is_refused(db, world):
     evidence = ops.record_evidence(db, world.assessor, world.trainee, observation(), [ops.MappingInput(world.nz_enrolment.id, "1.1", Verdict.NOT_YET)], today=TODAY)
     mapping = evidence.mappings[0]

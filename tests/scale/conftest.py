@@ -39,15 +39,10 @@ def app_on(url: str, instance: Path) -> Flask:
     return create_app({"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": url, "UPLOAD_DIR": str(instance / "uploads")})
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture
 def seeded(request, tmp_path) -> Seeded:
-    """A database made with `assessor init`, holding the factories' world and a pool of open evidence."""
-    if request.param == "postgresql":
-        if not POSTGRES_URL:
-            pytest.skip("PostgreSQL variant: set TEST_DATABASE_URL to a database (scripts/test starts a throwaway cluster)")
-        url = request.getfixturevalue("database_url")  # emptied, migrated
-    else:
-        url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
+    """A database made with `assessor init` (a SQLite file, or the run's PostgreSQL), holding the factories' world and a pool of open evidence."""
+    url = request.getfixturevalue("database_url") if POSTGRES_URL else f"sqlite:///{tmp_path / 'assessor.sqlite'}"
     instance = tmp_path / "instance"
     app = app_on(url, instance)
     try:

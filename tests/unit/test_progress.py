@@ -233,7 +233,7 @@ def test_percent_is_rounded_down(lifting, satisfied_targets, percent):
 
 
 def test_percent_of_nothing_to_do_is_complete():
-    assert Progress({}, (), 0, 0, 0, 0).percent == 100
+    assert Progress((), 0, 0, 0, 0, targets={}).percent == 100
 
 
 # --- evidence items with nested items --------------------------------------------------------------------------------
