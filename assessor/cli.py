@@ -14,7 +14,6 @@ from assessor.commands import COMMANDS, load_standards_command
 from assessor.domain import schema
 from assessor.domain.standards import EvidenceItem, StandardsError, Unit, load_unit
 
-
 standards = AppGroup("standards", help="Validate, list and show unit standards.")
 
 

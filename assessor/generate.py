@@ -500,7 +500,7 @@ class _BulkWriter:
 
     def enrol(self, trainee: _Actor, unit_id: str, assessor: _Actor, start_date: datetime.date, cohort_id: int) -> _OpenEnrolment:
         """ops.enrol by the coordinator; the row itself is queued once its evidence is in (see close)."""
-        version_id, key, _unit, _targets = self.versions[unit_id]
+        _version_id, key, _unit, _targets = self.versions[unit_id]
         enrolment_id = self.next_id[Enrolment.__table__]
         self.next_id[Enrolment.__table__] += 1
         self.add(enrolment_assessor, enrolment_id=enrolment_id, user_id=assessor.id)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor.domain.progress import Judgement, assess
+from assessor.domain.progress import Tally
 from assessor.exports import Column, Sheet
 from assessor.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.models import (
@@ -19,6 +18,7 @@ from assessor.models import (
     Cohort,
     CompletionRecord,
     Enrolment,
+    EnrolmentProgress,
     Evidence,
     EvidenceMapping,
     Revocation,
@@ -78,8 +78,8 @@ def row_count(session: so.Session, kind: str, filters: Filters) -> int:
     return session.scalar(query) or 0
 
 
-def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enrolment, str, str, list[Judgement]]]:
-    """Enrolments in id order with trainee, cohort and assessors, each with its judgements: two streamed queries."""
+def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enrolment, str, str, Tally]]:
+    """Enrolments in id order with trainee, cohort, assessors and stored tally: one streamed query."""
     ids = filters.enrolment_ids().subquery()
     assessors = (
         sa.select(sa.func.group_concat(User.username) if session.get_bind().dialect.name == "sqlite" else sa.func.string_agg(User.username, ","))
@@ -88,34 +88,17 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enr
         .scalar_subquery()
     )
     enrolments = session.execute(
-        sa.select(Enrolment, Cohort.name, assessors)
+        sa.select(Enrolment, Cohort.name, assessors, EnrolmentProgress.tally)
         .join(ids, ids.c.id == Enrolment.id)
+        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
         .options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
         .order_by(Enrolment.id)
         .execution_options(yield_per=BATCH)
     )
-    judgements = session.execute(
-        sa.select(EvidenceMapping.enrolment_id, EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, Evidence.context, Evidence.observed_on)
-        .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
-        .join(ids, ids.c.id == EvidenceMapping.enrolment_id)
-        .order_by(EvidenceMapping.enrolment_id)
-        .execution_options(yield_per=BATCH)
-    )
-    grouped = itertools.groupby(judgements, key=lambda r: r.enrolment_id)
-    pending = next(grouped, None)
-    try:
-        for enrolment, cohort, assessor_names in enrolments:
-            found: list[Judgement] = []
-            while pending is not None and pending[0] < enrolment.id:
-                pending = next(grouped, None)
-            if pending is not None and pending[0] == enrolment.id:
-                found = [Judgement(r.evidence_id, r.target, r.verdict.value if r.verdict else None, r.context.value, r.observed_on) for r in pending[1]]
-                pending = next(grouped, None)
-            yield enrolment, cohort or "", ", ".join(sorted((assessor_names or "").split(","))).strip(", "), found
-    finally:
-        enrolments.close()
-        judgements.close()
+    with enrolments:
+        for enrolment, cohort, assessor_names, tally in enrolments:
+            yield enrolment, cohort or "", ", ".join(sorted((assessor_names or "").split(","))).strip(", "), Tally.from_json(tally)
 
 
 PROGRESS_COLUMNS = (
@@ -141,9 +124,8 @@ PROGRESS_COLUMNS = (
 
 def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
     def rows() -> Iterator[tuple[object, ...]]:
-        for enrolment, cohort, assessors, found in _enrolment_rows(session, filters):
+        for enrolment, cohort, assessors, tally in _enrolment_rows(session, filters):
             unit = unit_of(enrolment.unit_version)
-            progress = assess(unit, found)
             yield (
                 enrolment.trainee.username,
                 enrolment.trainee.display_name,
@@ -156,12 +138,12 @@ def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
                 enrolment.start_date,
                 enrolment.end_date,
                 assessors,
-                progress.criteria_satisfied,
-                progress.criteria_total,
-                progress.items_satisfied,
-                progress.items_total,
-                progress.percent,
-                max((j.observed_on for j in found), default=None),
+                tally.criteria_satisfied,
+                tally.criteria_total,
+                tally.items_satisfied,
+                tally.items_total,
+                tally.percent,
+                tally.last_evidence,
             )
 
     return [Sheet("Progress summary", PROGRESS_COLUMNS, rows())]
@@ -180,11 +162,10 @@ def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
         columns += [Column(t, 11, "status") for t in targets]
         scoped = Filters(filters.enrolments.where(Enrolment.unit_version_id == version.id), filters.cohort_id, None, filters.start, filters.end)
 
-        def rows(scoped: Filters = scoped, unit=unit, targets=targets) -> Iterator[tuple[object, ...]]:
-            for enrolment, cohort, _assessors, found in _enrolment_rows(session, scoped):
-                progress = assess(unit, found)
-                statuses = [STATUS[progress.targets[t].status] for t in targets]
-                yield (enrolment.trainee.username, enrolment.trainee.display_name, cohort, ENROLMENT_STATUS[enrolment.status], progress.percent, *statuses)
+        def rows(scoped: Filters = scoped) -> Iterator[tuple[object, ...]]:
+            for enrolment, cohort, _assessors, tally in _enrolment_rows(session, scoped):
+                statuses = [STATUS[status] for status in tally.statuses()]
+                yield (enrolment.trainee.username, enrolment.trainee.display_name, cohort, ENROLMENT_STATUS[enrolment.status], tally.percent, *statuses)
 
         result.append(Sheet(f"{unit.code or unit.id} v{unit.version}", columns, rows()))
     return result or [Sheet("Criteria matrix", [Column("Trainee username", 18)], iter(()))]

@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
 PASSWORD = "bench-password-1"
 SECRET = "bench-secret-key"
@@ -391,9 +391,8 @@ def gunicorn(url: str, log_path: Path) -> Iterator[str]:
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start: see {log_path}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(f"{base}/sign-in", timeout=2):
-                    break
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{base}/sign-in", timeout=2):
+                break
             time.sleep(0.2)
         yield base
     finally:
@@ -430,7 +429,7 @@ def wrk(base: str, path: str, cookie: str, seconds: int) -> dict[str, Any]:
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.M))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
     return {"rps": rps, "non_2xx": int(errors.group(1)) if errors else 0, "p50": latency.get("50", "?"), "p99": latency.get("99", "?")}
 
 

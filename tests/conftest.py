@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
 from argon2 import PasswordHasher
 
 from assessor import create_app, migrate, passwords
@@ -67,12 +66,12 @@ def database_url(migrated_template, tmp_path):
 
 
 @pytest.fixture
-def make_app(database_url):
+def make_app(database_url, tmp_path):
     """A factory of apps on this test's database (unless told otherwise); their engines are closed afterwards."""
     made = []
 
     def make(**config):
-        settings = {"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": database_url}
+        settings = {"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": database_url, "UPLOAD_DIR": str(tmp_path / "uploads")}
         made.append(create_app({**settings, **config}))
         return made[-1]
 

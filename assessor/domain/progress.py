@@ -91,11 +91,22 @@ class Counts:
         return 100 if self.total == 0 else 100 * self.satisfied // self.total
 
 
+# One letter per status, for keeping every target's status of an enrolment in a short string.
+STATUS_LETTERS = {Status.NOT_STARTED: "-", Status.EVIDENCE_RECORDED: "e", Status.SATISFIED: "s", Status.NOT_YET_SATISFIED: "n"}
+STATUS_OF_LETTER = {letter: status for status, letter in STATUS_LETTERS.items()}
+
+
 @dataclass(frozen=True)
 class Tally(Counts):
-    """The counts of an enrolment and the date of its latest evidence: all that lists and heat maps show, small enough to keep."""
+    """The counts of an enrolment, the status of each target and the date of its latest evidence: what lists, heat maps and
+    spreadsheets show, small enough to keep."""
 
     last_evidence: datetime.date | None
+    letters: str  # STATUS_LETTERS of every criterion, then every assessable item, in unit order
+
+    def statuses(self) -> list[Status]:
+        """The status of every criterion, then every assessable item, in unit order."""
+        return [STATUS_OF_LETTER[letter] for letter in self.letters]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +114,7 @@ class Tally(Counts):
             "criteria": [self.criteria_satisfied, self.criteria_total],
             "items": [self.items_satisfied, self.items_total],
             "last_evidence": self.last_evidence.isoformat() if self.last_evidence else None,
+            "statuses": self.letters,
         }
 
     @classmethod
@@ -115,6 +127,7 @@ class Tally(Counts):
             items_satisfied=data["items"][0],
             items_total=data["items"][1],
             last_evidence=datetime.date.fromisoformat(last) if last else None,
+            letters=data["statuses"],
         )
 
 
@@ -126,9 +139,10 @@ class Progress(Counts):
     headings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # heading id -> ids of the items under it
 
     def tally(self) -> Tally:
-        """The counts, and the latest date any evidence mapped to this enrolment was observed."""
+        """The counts, the status of each target, and the latest date any evidence mapped to this enrolment was observed."""
         last = max((t.last_observed for t in self.targets.values() if t.last_observed), default=None)
-        return Tally(self.components, self.criteria_satisfied, self.criteria_total, self.items_satisfied, self.items_total, last)
+        letters = "".join(STATUS_LETTERS[t.status] for t in self.targets.values())
+        return Tally(self.components, self.criteria_satisfied, self.criteria_total, self.items_satisfied, self.items_total, last, letters)
 
     @property
     def outstanding(self) -> tuple[TargetStatus, ...]:

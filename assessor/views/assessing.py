@@ -19,13 +19,24 @@ from wtforms import DateField, HiddenField, MultipleFileField, SelectChoice, Sel
 from wtforms.validators import InputRequired, Length
 
 from assessor import access, db
-from assessor.views import cohorts
 from assessor import operations as ops
 from assessor.access import SIGNED_IN, allow, me
 from assessor.attachments import UploadRefused, store_upload, stored_path
 from assessor.domain.standards import Unit
 from assessor.labels import CONTEXT, METHOD, STATUS, VERDICT, obstacle
-from assessor.models import AuditEvent, Context, Enrolment, EnrolmentStatus, Evidence, EvidenceMapping, Method, Role, User, Verdict
+from assessor.models import (
+    AuditEvent,
+    Context,
+    Enrolment,
+    EnrolmentStatus,
+    Evidence,
+    EvidenceMapping,
+    Method,
+    Role,
+    User,
+    Verdict,
+)
+from assessor.views import cohorts
 
 bp = Blueprint("assessing", __name__)
 

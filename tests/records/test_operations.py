@@ -10,7 +10,16 @@ import sqlalchemy as sa
 from assessor import operations as ops
 from assessor.domain.completion import Reason
 from assessor.domain.progress import Status
-from assessor.models import AuditEvent, CompletionRecord, Context, EnrolmentStatus, Evidence, EvidenceMapping, Method, Verdict
+from assessor.models import (
+    AuditEvent,
+    CompletionRecord,
+    Context,
+    EnrolmentStatus,
+    Evidence,
+    EvidenceMapping,
+    Method,
+    Verdict,
+)
 from tests.records.factories import TODAY, build_world, observation, satisfy_all
 
 

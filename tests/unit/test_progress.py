@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 import pytest
 
-from assessor.domain.progress import ComponentProgress, Judgement, Progress, Status, assess
+from assessor.domain.progress import ComponentProgress, Judgement, Progress, Status, Tally, assess
 from assessor.domain.standards import Unit, load_unit, parse_unit
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -279,3 +280,23 @@ def test_cscofm023_knowledge_evidence_ke16_is_a_heading_and_its_items_count():
     assert progress.heading_status("KE16") == Status.SATISFIED
     assert progress.heading_status("KE17") == Status.NOT_STARTED
     assert progress.percent == 100 * 8 // 63
+
+
+# --- the tally kept with each enrolment ---------------------------------------------------------------------------------
+
+
+def test_a_tally_keeps_the_counts_statuses_and_latest_evidence_through_json(lifting):
+    judgements = [j(1, "1.1", "satisfied", day=3), j(2, "1.2", "not_yet", day=9), j(3, "KE1", None, day=5)]
+    progress = assess(lifting, judgements)
+    tally = progress.tally()
+    assert tally.last_evidence == datetime.date(2024, 3, 9)
+    assert tally.statuses() == [t.status for t in progress.targets.values()]
+    assert tally.letters.count("s") == tally.satisfied == progress.satisfied
+    again = Tally.from_json(json.loads(json.dumps(tally.to_json())))
+    assert again == tally
+    assert (again.percent, again.components) == (progress.percent, progress.components)
+
+
+def test_a_tally_of_an_enrolment_without_evidence_has_no_date(lifting):
+    tally = assess(lifting, []).tally()
+    assert tally.last_evidence is None and set(tally.statuses()) == {Status.NOT_STARTED} and tally.percent == 0
