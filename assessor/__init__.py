@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         ATTACHMENTS_PER_EVIDENCE=5,
         IDLE_TIMEOUT_MINUTES=30,
         STALE_AFTER_DAYS=30,
+        ENROLMENTS_PER_PAGE=100,
         IMPORT_MAX_BYTES=5 * MB,
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,

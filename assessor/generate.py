@@ -514,7 +514,7 @@ class _BulkWriter:
     def close(self, enrolment: _OpenEnrolment, version_id: int, start_date: datetime.date) -> None:
         """Queue the enrolment's row and its tally as they stand after its evidence."""
         unit = self.versions[enrolment.unit_id][2]
-        self.add(EnrolmentProgress.__table__, enrolment_id=enrolment.id, tally=assess(unit, enrolment.judgements).tally().to_json())
+        self.add(EnrolmentProgress.__table__, enrolment_id=enrolment.id, **ops.tally_columns(assess(unit, enrolment.judgements).tally()))
         self.rows[Enrolment.__table__].append(
             {
                 "id": enrolment.id, "trainee_id": enrolment.state["trainee"], "unit_version_id": version_id, "cohort_id": enrolment.state["cohort"],

@@ -203,6 +203,10 @@ class EnrolmentProgress(Base):
 
     enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id"), primary_key=True)
     tally: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    # Copied out of the tally so that enrolment lists can sort and page in SQL.
+    percent: so.Mapped[int]
+    outstanding: so.Mapped[int]
+    last_evidence: so.Mapped[datetime.date | None]
 
 
 class Evidence(Base):

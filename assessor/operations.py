@@ -214,7 +214,7 @@ def enrol(
     enrolment = Enrolment(trainee=trainee, unit_version=unit_version, assessors=list(assessors), start_date=start_date, cohort=cohort)
     session.add(enrolment)
     session.flush()
-    session.add(EnrolmentProgress(enrolment_id=enrolment.id, tally=assess(unit, []).tally().to_json()))
+    session.add(EnrolmentProgress(enrolment_id=enrolment.id, **tally_columns(assess(unit, []).tally())))
     audit.record(session, actor, "enrolment.create", "enrolment", enrolment.id, None, _enrolment_state(enrolment))
     return enrolment
 
@@ -458,13 +458,18 @@ def tally_of(session: so.Session, enrolment_id: int) -> Tally:
     return Tally.from_json(session.get_one(EnrolmentProgress, enrolment_id).tally)
 
 
+def tally_columns(tally: Tally) -> dict[str, Any]:
+    """An enrolment_progress row's columns for a tally."""
+    return {"tally": tally.to_json(), "percent": tally.percent, "outstanding": tally.total - tally.satisfied, "last_evidence": tally.last_evidence}
+
+
 def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
     """Every enrolment's tally computed afresh from its judgements, as enrolment_progress rows (for the migration and for checks)."""
     judgements: dict[int, list[Judgement]] = {}
     for row in connection.execute(_JUDGEMENTS):
         judgements.setdefault(row.enrolment_id, []).append(_judgement(row))
     enrolments = connection.execute(sa.select(Enrolment.id, UnitVersion.source_text).join(UnitVersion).order_by(Enrolment.id))
-    return [{"enrolment_id": e.id, "tally": assess(_parse_stored(e.source_text), judgements.get(e.id, [])).tally().to_json()} for e in enrolments]
+    return [{"enrolment_id": e.id, **tally_columns(assess(_parse_stored(e.source_text), judgements.get(e.id, [])).tally())} for e in enrolments]
 
 
 def sign_off_obstacles(session: so.Session, enrolment: Enrolment) -> tuple[Obstacle, ...]:
@@ -648,7 +653,8 @@ def _reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
     # Locked first (PostgreSQL), so that the judgements read next include those of any writer that got here before.
     stored = session.scalars(sa.select(EnrolmentProgress).where(EnrolmentProgress.enrolment_id == enrolment.id).with_for_update()).one()
     progress = progress_of(session, enrolment)
-    stored.tally = progress.tally().to_json()
+    for column, value in tally_columns(progress.tally()).items():
+        setattr(stored, column, value)
     if enrolment.status not in (EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF):
         return
     found = obstacles(unit_of(enrolment.unit_version), progress, enrolment.status.value)

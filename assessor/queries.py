@@ -32,25 +32,34 @@ class EnrolmentSummary:
         return self.progress.total - self.progress.satisfied
 
 
+# Each sort's order in SQL; the enrolment id last, so that pages never overlap.
 SORTS = {
-    "trainee": lambda s: (s.enrolment.trainee.display_name.casefold(), s.unit.title),
-    "unit": lambda s: (s.unit.title, s.enrolment.trainee.display_name.casefold()),
-    "progress": lambda s: (s.progress.percent, s.enrolment.trainee.display_name.casefold()),
-    "outstanding": lambda s: (-s.outstanding, s.enrolment.trainee.display_name.casefold()),
-    "last_evidence": lambda s: (s.last_evidence or datetime.date.min, s.enrolment.id),
+    "trainee": (sa.func.lower(User.display_name), UnitVersion.title),
+    "unit": (UnitVersion.title, sa.func.lower(User.display_name)),
+    "progress": (EnrolmentProgress.percent, sa.func.lower(User.display_name)),
+    "outstanding": (EnrolmentProgress.outstanding.desc(), sa.func.lower(User.display_name)),
+    "last_evidence": (EnrolmentProgress.last_evidence.asc().nulls_first(),),
 }
+@dataclass(frozen=True)
+class EnrolmentPage:
+    """One page of an enrolment list, and where it stands among all the matching enrolments."""
+
+    summaries: list[EnrolmentSummary]
+    number: int
+    pages: int
+    total: int
+    first: int  # the position of the page's first enrolment among all, counting from 1
 
 
 def enrolment_summaries(
-    session: so.Session, user: User, search: str = "", status: str = "", unit_id: str = "", sort: str = "trainee"
-) -> list[EnrolmentSummary]:
-    """The enrolments a user may see, filtered and sorted, each with its stored tally."""
+    session: so.Session, user: User, search: str = "", status: str = "", unit_id: str = "", sort: str = "trainee", page: int = 1, per_page: int = 100
+) -> EnrolmentPage:
+    """One page of the enrolments a user may see, filtered and sorted, each with its stored tally: three statements."""
     query = (
         visible_enrolments(user)
         .join(Enrolment.trainee)
+        .join(Enrolment.unit_version)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
-        .add_columns(EnrolmentProgress.tally)
-        .options(so.contains_eager(Enrolment.trainee), so.joinedload(Enrolment.unit_version), so.selectinload(Enrolment.assessors))
     )
     if search:
         pattern = f"%{search.strip().lower()}%"
@@ -58,9 +67,19 @@ def enrolment_summaries(
     if status in {s.value for s in EnrolmentStatus}:
         query = query.where(Enrolment.status == EnrolmentStatus(status))
     if unit_id:
-        query = query.where(Enrolment.unit_version.has(UnitVersion.unit_id == unit_id))
-    summaries = [EnrolmentSummary(e, unit_of(e.unit_version), Tally.from_json(tally)) for e, tally in session.execute(query)]
-    return sorted(summaries, key=SORTS.get(sort, SORTS["trainee"]))
+        query = query.where(UnitVersion.unit_id == unit_id)
+    total = session.scalar(query.with_only_columns(sa.func.count()).order_by(None)) or 0
+    pages = max(1, -(-total // per_page))
+    number = min(max(page, 1), pages)
+    rows = session.execute(
+        query.add_columns(EnrolmentProgress.tally)
+        .options(so.contains_eager(Enrolment.trainee), so.contains_eager(Enrolment.unit_version), so.selectinload(Enrolment.assessors))
+        .order_by(*SORTS.get(sort, SORTS["trainee"]), Enrolment.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
+    summaries = [EnrolmentSummary(e, unit_of(e.unit_version), Tally.from_json(tally)) for e, tally in rows]
+    return EnrolmentPage(summaries, number, pages, total, (number - 1) * per_page + 1)
 
 
 @dataclass(frozen=True)

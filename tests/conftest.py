@@ -86,9 +86,9 @@ def assert_tallies_current(engine: sa.Engine) -> None:
     if not sa.inspect(engine).has_table("enrolment_progress"):
         return  # a test of an empty or unmigrated database
     with engine.connect() as connection:
-        stored = connection.execute(sa.select(EnrolmentProgress.enrolment_id, EnrolmentProgress.tally).order_by(EnrolmentProgress.enrolment_id)).all()
+        stored = connection.execute(sa.select(EnrolmentProgress).order_by(EnrolmentProgress.enrolment_id)).mappings().all()
         computed = tally_rows(connection)
-    assert [{"enrolment_id": e, "tally": t} for e, t in stored] == computed, "a stored enrolment tally is out of date"
+    assert [dict(row) for row in stored] == computed, "a stored enrolment tally is out of date"
 
 
 @pytest.fixture

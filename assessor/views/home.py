@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -37,10 +37,13 @@ def enrolments() -> str:
     """The enrolments the user may see: an assessor's trainees, a trainee's own units, a coordinator's cohorts."""
     filters = {key: request.args.get(key, "") for key in ("search", "status", "unit_id")}
     sort = request.args.get("sort", "trainee")
-    summaries = enrolment_summaries(db.session(), me(), sort=sort if sort in SORTS else "trainee", **filters)
+    sort = sort if sort in SORTS else "trainee"
+    per_page = current_app.config["ENROLMENTS_PER_PAGE"]
+    page = enrolment_summaries(db.session(), me(), sort=sort, page=request.args.get("page", 1, type=int), per_page=per_page, **filters)
     return render_template(
         "home/enrolments.html",
-        summaries=summaries,
+        page=page,
+        summaries=page.summaries,
         filters=filters,
         sort=sort,
         sorts=SORTS,

@@ -55,8 +55,10 @@ def test_upgrade_gives_enrolments_that_already_have_evidence_their_tally(tmp_pat
     migrate.upgrade(engine)
     with engine.connect() as connection:
         stored = dict(connection.execute(sa.text("SELECT enrolment_id, tally FROM enrolment_progress")).all())
+        columns = connection.execute(sa.text("SELECT percent, outstanding, last_evidence FROM enrolment_progress WHERE enrolment_id = 1")).one()
     engine.dispose()
     with_evidence, without = Tally.from_json(json.loads(stored[1])), Tally.from_json(json.loads(stored[2]))
     assert (with_evidence.satisfied, with_evidence.last_evidence) == (1, datetime.date(2026, 2, 3))
     assert [c.satisfied for c in with_evidence.components] == [1, 0]
     assert (without.satisfied, without.total, without.last_evidence) == (0, with_evidence.total, None)
+    assert (columns[0], columns[1], str(columns[2])) == (with_evidence.percent, with_evidence.total - 1, "2026-02-03")

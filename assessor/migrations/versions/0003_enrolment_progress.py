@@ -25,6 +25,9 @@ def upgrade() -> None:
     op.create_table('enrolment_progress',
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('tally', sa.JSON(), nullable=False),
+    sa.Column('percent', sa.Integer(), nullable=False),
+    sa.Column('outstanding', sa.Integer(), nullable=False),
+    sa.Column('last_evidence', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['enrolment_id'], ['enrolment.id'], name=op.f('fk_enrolment_progress_enrolment_id_enrolment')),
     sa.PrimaryKeyConstraint('enrolment_id', name=op.f('pk_enrolment_progress'))
     )
@@ -38,7 +41,10 @@ def _fill() -> None:
     connection = op.get_bind()
     rows = tally_rows(connection)
     if rows:
-        table = sa.table('enrolment_progress', sa.column('enrolment_id', sa.Integer()), sa.column('tally', sa.JSON()))
+        table = sa.table(
+            'enrolment_progress', sa.column('enrolment_id', sa.Integer()), sa.column('tally', sa.JSON()), sa.column('percent', sa.Integer()),
+            sa.column('outstanding', sa.Integer()), sa.column('last_evidence', sa.Date()),
+        )
         connection.execute(sa.insert(table), rows)
 
 
