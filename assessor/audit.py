@@ -16,6 +16,25 @@ from assessor.models import AuditEvent, User
 AUDIT_LOCK_KEY = 4_242_001
 
 
+def link(
+    seq: int, prev_hash: str, actor: tuple[int, str] | None, action: str, entity_type: str, entity_id: object,
+    before: dict[str, Any] | None, after: dict[str, Any] | None,
+) -> ChainedEvent:
+    """The event numbered `seq`, chained to the one whose hash is `prev_hash`, as it is stored; `actor` is (id, username), None for the system."""
+    fields = ChainedEvent(
+        seq=seq,
+        occurred_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
+        actor_id=actor[0] if actor else None,
+        actor=actor[1] if actor else "system",
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=canonical(before or {}),
+        after=canonical(after or {}),
+    )
+    return replace(fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
+
+
 def record(
     session: so.Session,
     actor: User | None,
@@ -31,19 +50,8 @@ def record(
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
     last = session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    fields = ChainedEvent(
-        seq=seq,
-        occurred_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
-        actor_id=actor.id if actor else None,
-        actor=actor.username if actor else "system",
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=canonical(before or {}),
-        after=canonical(after or {}),
-    )
-    fields = replace(fields, prev_hash=prev_hash, hash=event_hash(prev_hash, fields))
-    event = AuditEvent(**vars(fields))
+    actor_key = (actor.id, actor.username) if actor else None
+    event = AuditEvent(**vars(link(seq, prev_hash, actor_key, action, entity_type, entity_id, before, after)))
     session.add(event)
     session.flush()
     return event

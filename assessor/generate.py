@@ -17,7 +17,7 @@ import sqlalchemy.orm as so
 
 from assessor import audit
 from assessor import operations as ops
-from assessor.domain.audit_chain import GENESIS, ChainedEvent, canonical, event_hash
+from assessor.domain.audit_chain import GENESIS
 from assessor.domain.completion import obstacles
 from assessor.domain.progress import Judgement, assess
 from assessor.domain.standards import Unit
@@ -451,20 +451,9 @@ class _BulkWriter:
     def event(self, actor: _Actor | None, action: str, entity_type: str, entity_id: object, before: dict | None, after: dict | None) -> None:
         """Queue one audit event chained to the last, exactly as audit.record makes it."""
         self.seq += 1
-        fields = ChainedEvent(
-            seq=self.seq,
-            occurred_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
-            actor_id=actor.id if actor else None,
-            actor=actor.username if actor else "system",
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=canonical(before or {}),
-            after=canonical(after or {}),
-        )
-        digest = event_hash(self.prev_hash, fields)
-        self.rows[AuditEvent.__table__].append(vars(replace(fields, prev_hash=self.prev_hash, hash=digest)))
-        self.prev_hash = digest
+        event = audit.link(self.seq, self.prev_hash, (actor.id, actor.username) if actor else None, action, entity_type, entity_id, before, after)
+        self.rows[AuditEvent.__table__].append(vars(event))
+        self.prev_hash = event.hash
 
     def flush(self) -> None:
         """Write every queued row, table by table, one executemany each."""

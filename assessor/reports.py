@@ -201,30 +201,33 @@ def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
 
     def rows() -> Iterator[tuple[object, ...]]:
         # Related rows come in per batch of evidence, so statements grow with batches, never with rows.
+        # The enrolments in scope as a set, so that each batch looks its mappings up by evidence alone: joining the
+        # scope in every batch's statement made SQLite scan all mappings once a batch.
+        scope = set(session.scalars(sa.select(ids.c.id)))
         result = session.execute(
             query.options(so.joinedload(Evidence.trainee), so.joinedload(Evidence.recorded_by)).order_by(Evidence.id).execution_options(yield_per=BATCH)
         )
         try:
             for batch in result.scalars().partitions():
-                yield from _evidence_batch(session, batch, ids)
+                yield from _evidence_batch(session, batch, scope)
         finally:
             result.close()
 
     return [Sheet("Evidence register", EVIDENCE_COLUMNS, rows())]
 
 
-def _evidence_batch(session: so.Session, batch: list[Evidence], ids: sa.Subquery) -> Iterator[tuple[object, ...]]:
+def _evidence_batch(session: so.Session, batch: list[Evidence], scope: set[int]) -> Iterator[tuple[object, ...]]:
     evidence_ids = [e.id for e in batch]
     mappings: dict[int, list[str]] = {}
     for r in session.execute(
-        sa.select(EvidenceMapping.evidence_id, EvidenceMapping.target, EvidenceMapping.verdict, UnitVersion.unit_id, UnitVersion.code)
+        sa.select(EvidenceMapping.evidence_id, EvidenceMapping.enrolment_id, EvidenceMapping.target, EvidenceMapping.verdict, UnitVersion.unit_id, UnitVersion.code)
         .join(Enrolment, Enrolment.id == EvidenceMapping.enrolment_id)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
-        .join(ids, ids.c.id == EvidenceMapping.enrolment_id)
         .where(EvidenceMapping.evidence_id.in_(evidence_ids))
         .order_by(EvidenceMapping.id)
     ):
-        mappings.setdefault(r.evidence_id, []).append(f"{r.code or r.unit_id} {r.target}: {VERDICT[r.verdict]}")
+        if r.enrolment_id in scope:
+            mappings.setdefault(r.evidence_id, []).append(f"{r.code or r.unit_id} {r.target}: {VERDICT[r.verdict]}")
     attachments: dict[int, list[str]] = {}
     for r in session.execute(sa.select(Attachment.evidence_id, Attachment.original_name).where(Attachment.evidence_id.in_(evidence_ids)).order_by(Attachment.id)):
         attachments.setdefault(r.evidence_id, []).append(r.original_name)

@@ -53,6 +53,11 @@ def migrated_template(tmp_path_factory):
 @pytest.fixture
 def database_url(migrated_template, tmp_path):
     """The URL of an empty, fully migrated database for one test."""
+    return empty_database(migrated_template, tmp_path / "assessor.sqlite")
+
+
+def empty_database(migrated_template, sqlite_path: Path) -> str:
+    """An empty, fully migrated database: a copy of the template at `sqlite_path`, or the PostgreSQL database emptied."""
     if POSTGRES_URL:
         engine = make_engine(POSTGRES_URL)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -60,9 +65,8 @@ def database_url(migrated_template, tmp_path):
             connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         engine.dispose()
         return POSTGRES_URL
-    path = tmp_path / "assessor.sqlite"
-    shutil.copy(migrated_template, path)
-    return f"sqlite:///{path}"
+    shutil.copy(migrated_template, sqlite_path)
+    return f"sqlite:///{sqlite_path}"
 
 
 @pytest.fixture

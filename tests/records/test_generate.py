@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import shutil
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from assessor.demo import create_demo
 from assessor.generate import generate, generate_with_operations, make_plan, parse_cohort_size
 from assessor.models import Cohort, CompletionRecord, Enrolment, EnrolmentStatus, Evidence, Role, UnitVersion, User
 from assessor.passwords import check_password
-from tests.conftest import POSTGRES_URL
+from tests.conftest import empty_database
 from tests.records.factories import PASSWORD, TODAY
 
 COUNT = 9
@@ -51,27 +50,13 @@ def build(app, bulk: bool) -> dict[str, list[dict[str, Any]]]:
     return rows_of(database.engine)
 
 
-def fresh_url(migrated_template, tmp_path) -> str:
-    """A second empty database: a copy of the template on SQLite, the same one emptied on PostgreSQL."""
-    if POSTGRES_URL:
-        engine = sa.create_engine(POSTGRES_URL)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-        engine.dispose()
-        return POSTGRES_URL
-    path = tmp_path / "by_operations.sqlite"
-    shutil.copy(migrated_template, path)
-    return f"sqlite:///{path}"
-
-
 def test_bulk_path_writes_what_the_operations_write(make_app, migrated_template, tmp_path):
     bulk_app = make_app()
     bulk = build(bulk_app, bulk=True)
     verified = bulk_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     bulk_app.extensions["database"].dispose()
-    by_operations = build(make_app(DATABASE_URL=fresh_url(migrated_template, tmp_path)), bulk=False)
+    by_operations = build(make_app(DATABASE_URL=empty_database(migrated_template, tmp_path / "by_operations.sqlite")), bulk=False)
 
     assert len(bulk["audit_event"]) > 800
     for table, rows in by_operations.items():

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from assessor import operations as ops
 from assessor.exports import STATUS_FILLS
 from assessor.labels import ENROLMENT_STATUS, STATUS
-from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence
-from tests.records.factories import build_cohort, build_world
+from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, Verdict
+from tests.records.factories import TODAY, build_cohort, build_world, observation
 from tests.web.conftest import sign_in
 
 
@@ -120,3 +120,19 @@ def test_export_command_writes_the_same_workbook_with_a_progress_bar(app, cohort
     book.close()
     refused = runner.invoke(args=["export", "progress", "--as", "trainee", "-o", str(tmp_path / "x.xlsx")])
     assert refused.exit_code == 1 and "not an active coordinator or admin" in refused.output
+
+
+def test_the_evidence_register_names_only_the_mappings_in_scope(app):
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        both = [ops.MappingInput(world.csc_enrolment.id, "1.1", Verdict.SATISFIED), ops.MappingInput(world.nz_enrolment.id, "1.1", Verdict.SATISFIED)]
+        evidence = ops.record_evidence(session, world.assessor, world.trainee, observation("Seen in both units."), both, today=TODAY)
+        other = ops.record_evidence(
+            session, world.assessor, world.trainee, observation("Seen once more."), [ops.MappingInput(world.csc_enrolment.id, "1.2", Verdict.NOT_YET)], today=TODAY
+        )
+        # The NZQA enrolment moves to a cohort the coordinator does not run: its judgements are out of their scope.
+        world.nz_enrolment.cohort = ops.create_cohort(session, world.admin, "Run by someone else", [])
+        cohort, evidence_ids = world.csc_enrolment.cohort_id, [evidence.id, other.id]
+    rows = rows_of(download(app, f"/exports/evidence.xlsx?cohort={cohort}")["Evidence register"])
+    assert [r[0] for r in rows[1:]] == evidence_ids
+    assert [r[12] for r in rows[1:]] == ["CSCOFM023 1.1: Satisfied", "CSCOFM023 1.2: Not yet satisfied"]
