@@ -472,9 +472,9 @@ def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
     return [{"enrolment_id": e.id, **tally_columns(assess(_parse_stored(e.source_text), judgements.get(e.id, [])).tally())} for e in enrolments]
 
 
-def sign_off_obstacles(session: so.Session, enrolment: Enrolment) -> tuple[Obstacle, ...]:
-    """Every reason the enrolment cannot be signed off yet; empty when it can."""
-    return obstacles(unit_of(enrolment.unit_version), progress_of(session, enrolment), enrolment.status.value)
+def sign_off_obstacles(session: so.Session, enrolment: Enrolment, progress: Progress | None = None) -> tuple[Obstacle, ...]:
+    """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
+    return obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status.value)
 
 
 @dataclass(frozen=True)
@@ -493,13 +493,13 @@ class Declaration:
 def sign_off(session: so.Session, actor: User, enrolment: Enrolment, declaration: Declaration, signed_on: datetime.date) -> CompletionRecord:
     """Sign off a ready enrolment: a completion record with a frozen snapshot of the evidence behind it."""
     _require_assigned(actor, enrolment)
-    found = sign_off_obstacles(session, enrolment)
+    progress = progress_of(session, enrolment)
+    found = sign_off_obstacles(session, enrolment, progress)
     if found:
         raise NotReady(found)
     if missing := declaration.missing():
         raise InvalidInput({"declaration": f"Confirm that the evidence is {', '.join(missing)}."})
     unit = unit_of(enrolment.unit_version)
-    progress = progress_of(session, enrolment)
     snapshot = supporting_snapshot(unit, progress)
     snapshot["evidence"] = _evidence_summaries(session, progress)
     record = CompletionRecord(

@@ -97,7 +97,7 @@ def enrolment(enrolment_id: int) -> str:
         unit=unit,
         progress=progress,
         mappings=mappings,
-        obstacles=[obstacle(o) for o in ops.sign_off_obstacles(session, enrolment)],
+        obstacles=[obstacle(o) for o in ops.sign_off_obstacles(session, enrolment, progress)],
         can_assess=can_assess,
         labels={"status": STATUS, "verdict": VERDICT, "method": METHOD},
     )
