@@ -89,7 +89,9 @@ def visible_trainee_ids(user: User) -> sa.Select[tuple[int]]:
 
 def enrolment_or_404(session: so.Session, user: User, enrolment_id: int) -> Enrolment:
     """An enrolment the user may see, or 404 as if it did not exist."""
-    enrolment = session.scalar(visible_enrolments(user).where(Enrolment.id == enrolment_id))
+    # Its trainee and unit version come in the same statement: every page about an enrolment shows both.
+    query = visible_enrolments(user).where(Enrolment.id == enrolment_id).options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
+    enrolment = session.scalar(query)
     return enrolment if enrolment is not None else abort(404)
 
 

@@ -453,6 +453,19 @@ def progress_of(session: so.Session, enrolment: Enrolment) -> Progress:
     return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows])
 
 
+def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress, dict[str, list[Any]]]:
+    """Where an enrolment stands, and each target's judgements with their evidence's method and date, oldest first: one statement."""
+    rows = session.execute(
+        _JUDGEMENTS.add_columns(Evidence.method, EvidenceMapping.comment)
+        .where(EvidenceMapping.enrolment_id == enrolment.id)
+        .order_by(Evidence.observed_on, Evidence.id)
+    ).all()
+    by_target: dict[str, list[Any]] = {}
+    for row in rows:
+        by_target.setdefault(row.target, []).append(row)
+    return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows]), by_target
+
+
 def tally_of(session: so.Session, enrolment_id: int) -> Tally:
     """The enrolment's stored tally."""
     return Tally.from_json(session.get_one(EnrolmentProgress, enrolment_id).tally)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,8 +85,7 @@ def enrolment(enrolment_id: int) -> str:
     session = db.session()
     enrolment = access.enrolment_or_404(session, me(), enrolment_id)
     unit = ops.unit_of(enrolment.unit_version)
-    progress = ops.progress_of(session, enrolment)
-    mappings = _mappings_by_target(session, enrolment)
+    progress, mappings = ops.judged_evidence(session, enrolment)
     can_assess = _assigned(enrolment)
     manage = cohorts.enrolment_forms(enrolment) if current_user.role in cohorts.MANAGERS and enrolment.status in OPEN else None
     return render_template(
@@ -318,20 +316,6 @@ def _can_edit(session: so.Session, item: Evidence) -> bool:
     return session.scalar(
         sa.select(Enrolment.id).join(Enrolment.assessors).where(Enrolment.trainee_id == item.trainee_id, User.id == current_user.id).limit(1)
     ) is not None
-
-
-def _mappings_by_target(session: so.Session, enrolment: Enrolment) -> dict[str, list[EvidenceMapping]]:
-    found: dict[str, list[EvidenceMapping]] = defaultdict(list)
-    rows = session.scalars(
-        sa.select(EvidenceMapping)
-        .where(EvidenceMapping.enrolment_id == enrolment.id)
-        .options(so.joinedload(EvidenceMapping.evidence))
-        .join(EvidenceMapping.evidence)
-        .order_by(Evidence.observed_on, Evidence.id)
-    )
-    for mapping in rows:
-        found[mapping.target].append(mapping)
-    return found
 
 
 def _checklist(session: so.Session, trainee: User, evidence: Evidence | None, preselect: tuple[int | None, str] | None) -> list[ChecklistSection]:
