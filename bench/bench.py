@@ -591,7 +591,7 @@ def export_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
         "## Exports",
         "",
         "`assessor export KIND --as coordinator -o FILE` (every enrolment) in a fresh process each: time of the command itself and the "
-        "process's peak resident memory (`ru_maxrss`, which includes Python and the app, about the baseline shown). "
+        "process's peak resident memory (`VmHWM`, which includes Python and the app: the baseline before the export is shown beside it). "
         f"Targets at {LARGE:,}: criteria matrix within {FLOOR_RATIO}× the openpyxl floor, peak memory < {EXPORT_PEAK_MB:.0f} MB.",
         "",
         "| export | database | trainees | time | peak memory (baseline) | target | met |",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -15,8 +14,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def peak_mb() -> float:
-    """The process's peak resident memory so far, in MB (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This program's peak resident memory so far, in MB: VmHWM, which starts afresh at exec (ru_maxrss would carry the
+    parent's peak over from the fork, and the benchmark's own process is larger than an export)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def run_export(kind: str, output: str) -> dict[str, float]:
