@@ -473,7 +473,7 @@ def tally_of(session: so.Session, enrolment_id: int) -> Tally:
 
 def tally_columns(tally: Tally) -> dict[str, Any]:
     """An enrolment_progress row's columns for a tally."""
-    return {"tally": tally.to_json(), "percent": tally.percent, "outstanding": tally.total - tally.satisfied, "last_evidence": tally.last_evidence}
+    return {"tally": tally.to_json(), "percent": tally.percent, "outstanding": tally.outstanding, "last_evidence": tally.last_evidence}
 
 
 def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:

@@ -23,14 +23,6 @@ class EnrolmentSummary:
     unit: Unit
     progress: Tally
 
-    @property
-    def last_evidence(self) -> datetime.date | None:
-        return self.progress.last_evidence
-
-    @property
-    def outstanding(self) -> int:
-        return self.progress.total - self.progress.satisfied
-
 
 # Each sort's order in SQL; the enrolment id last, so that pages never overlap.
 SORTS = {
@@ -91,10 +83,6 @@ class HeatRow:
     status: EnrolmentStatus
     progress: Tally
     stale: bool
-
-    @property
-    def last_evidence(self) -> datetime.date | None:
-        return self.progress.last_evidence
 
     @property
     def levels(self) -> list[int]:

@@ -104,6 +104,11 @@ class Tally(Counts):
     last_evidence: datetime.date | None
     letters: str  # STATUS_LETTERS of every criterion, then every assessable item, in unit order
 
+    @property
+    def outstanding(self) -> int:
+        """How many criteria and items are not yet met."""
+        return self.total - self.satisfied
+
     def statuses(self) -> list[Status]:
         """The status of every criterion, then every assessable item, in unit order."""
         return [STATUS_OF_LETTER[letter] for letter in self.letters]

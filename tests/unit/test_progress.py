@@ -292,6 +292,7 @@ def test_a_tally_keeps_the_counts_statuses_and_latest_evidence_through_json(lift
     assert tally.last_evidence == datetime.date(2024, 3, 9)
     assert tally.statuses() == [t.status for t in progress.targets.values()]
     assert tally.letters.count("s") == tally.satisfied == progress.satisfied
+    assert tally.outstanding == len(progress.outstanding) == tally.total - 1
     again = Tally.from_json(json.loads(json.dumps(tally.to_json())))
     assert again == tally
     assert (again.percent, again.components) == (progress.percent, progress.components)
