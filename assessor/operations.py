@@ -466,11 +466,6 @@ def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress
     return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows]), by_target
 
 
-def tally_of(session: so.Session, enrolment_id: int) -> Tally:
-    """The enrolment's stored tally."""
-    return Tally.from_json(session.get_one(EnrolmentProgress, enrolment_id).tally)
-
-
 def tally_columns(tally: Tally) -> dict[str, Any]:
     """An enrolment_progress row's columns for a tally."""
     return {"tally": tally.to_json(), "percent": tally.percent, "outstanding": tally.outstanding, "last_evidence": tally.last_evidence}
