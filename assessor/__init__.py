@@ -7,18 +7,20 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from assessor.domain.catalogue import Catalogue, load_catalogue
+from assessor.domain.standards import load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the application: settings, database, standards catalogue, security, views and commands."""
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
+    """Build the application: settings, database, standards catalogue, security, features and commands."""
+    from assessor.core.database import CommittingFlask
+
+    app = CommittingFlask(__name__, instance_relative_config=True)
     app.config.from_mapping(
         STANDARDS_DIR=os.environ.get("ASSESSOR_STANDARDS_DIR", str(PROJECT_ROOT / "standards")),
         DATABASE_URL=os.environ.get("DATABASE_URL"),
@@ -38,7 +40,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
     # The whole request may carry every attachment at full size, plus the form itself.
-    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["ATTACHMENT_MAX_BYTES"] * app.config["ATTACHMENTS_PER_EVIDENCE"] + MB)
+    app.config.setdefault(
+        "MAX_CONTENT_LENGTH", app.config["ATTACHMENT_MAX_BYTES"] * app.config["ATTACHMENTS_PER_EVIDENCE"] + MB
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
@@ -48,23 +52,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    from assessor import access, cli, db, security
-    from assessor.views import admin, assessing, auth, cohorts, home, records, standards, transfer
+    from assessor import cli
+    from assessor.accounts import sessions
+    from assessor.accounts.views import bp as accounts
+    from assessor.cohorts.views import bp as cohorts
+    from assessor.core import access, database, errors, labels, security
+    from assessor.evidence.views import bp as evidence
+    from assessor.progress.views import bp as progress
+    from assessor.progress.views import index
+    from assessor.records.views import bp as records
+    from assessor.standards.views import bp as standards
+    from assessor.transfer.views import bp as transfer
 
-    db.init_app(app)
+    database.init_app(app)
     security.init_app(app)
-    auth.init_app(app)
+    errors.init_app(app)
+    labels.init_app(app)
+    sessions.init_app(app)
     access.init_app(app)
-    for blueprint in (home.bp, standards.bp, assessing.bp, records.bp, admin.bp, cohorts.bp, transfer.bp):
+    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer):
         app.register_blueprint(blueprint)
-    app.add_url_rule("/", endpoint="index", view_func=home.index)
+    app.add_url_rule("/", endpoint="index", view_func=index)
     cli.register(app)
     return app
-
-
-def catalogue() -> Catalogue:
-    """The unit standards the running application serves."""
-    return current_app.extensions["catalogue"]
 
 
 def _instance_secret(instance: Path) -> str:

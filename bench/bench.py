@@ -1,4 +1,5 @@
-"""The scale benchmark: 1,000 and 10,000 generated trainees on SQLite and PostgreSQL, pages, exports and throughput against targets."""
+"""The scale benchmark: 1,000 and 10,000 generated trainees on SQLite and PostgreSQL, pages, exports and throughput
+against targets."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ PASSWORD = "bench-password-1"
 SECRET = "bench-secret-key"
 SEED = 1
 # The two dataset sizes (--sizes changes them, for a quick trial). The large one is the small one grown by trainees in
-# cohorts of 25-40 and one cohort as big as the whole small dataset: the heat map of 1,000 trainees at the default sizes.
+# cohorts of 25-40 and one cohort as big as the whole small dataset: the heat map of 1,000 trainees at the default
+# sizes.
 SMALL, LARGE = 1000, 10000
 WARMUP = 5
 REQUESTS = 50
@@ -85,7 +87,12 @@ PAGES = (
     Page("trainee home (/enrolments)", "trainee", lambda s: "/enrolments"),
     Page("enrolment page, as trainee", "trainee", lambda s: f"/enrolments/{s.enrolment}"),
     Page("cohort heat map", "coordinator", lambda s: f"/cohorts/{s.cohort}"),
-    Page("heat map of the largest cohort (1,000 trainees)", "coordinator", lambda s: s.big_cohort and f"/cohorts/{s.big_cohort}", (BIG_HEAT_MAP_MS, math.inf)),
+    Page(
+        "heat map of the largest cohort (1,000 trainees)",
+        "coordinator",
+        lambda s: s.big_cohort and f"/cohorts/{s.big_cohort}",
+        (BIG_HEAT_MAP_MS, math.inf),
+    ),
     Page("public verify page", None, lambda s: f"/verify/{s.code}"),
 )
 
@@ -140,16 +147,32 @@ def assessor_cli(url: str, *args: str, timeout: float = 3600) -> str:
 def grow(url: str, size: int) -> float:
     """Bring the database to `size` generated trainees through `assessor demo`; return the seconds taken."""
     started = time.perf_counter()
-    steps = [("--trainees", str(SMALL))] if size == SMALL else [("--trainees", str(LARGE - 2 * SMALL)), ("--trainees", str(SMALL), "--cohort-size", str(SMALL))]
+    steps = (
+        [("--trainees", str(SMALL))]
+        if size == SMALL
+        else [("--trainees", str(LARGE - 2 * SMALL)), ("--trainees", str(SMALL), "--cohort-size", str(SMALL))]
+    )
     for step in steps:
         log(f"  assessor demo {' '.join(step)}")
-        log("  " + assessor_cli(url, "demo", "--password", PASSWORD, "--seed", str(SEED), *step).strip().splitlines()[-1])
+        log(
+            "  "
+            + assessor_cli(url, "demo", "--password", PASSWORD, "--seed", str(SEED), *step).strip().splitlines()[-1]
+        )
     return time.perf_counter() - started
 
 
 def counts_of(engine: sa.Engine) -> dict[str, int]:
     """How many rows the main tables hold."""
-    tables = ("user_account", "cohort", "enrolment", "evidence", "evidence_mapping", "acknowledgement", "completion_record", "audit_event")
+    tables = (
+        "user_account",
+        "cohort",
+        "enrolment",
+        "evidence",
+        "evidence_mapping",
+        "acknowledgement",
+        "completion_record",
+        "audit_event",
+    )
     with engine.connect() as connection:
         return {t: connection.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}
 
@@ -171,7 +194,11 @@ class Databases:
         if self.server_url is None:
             return (self.work / f"sqlite-{size}.sqlite").exists()
         with self._admin() as connection:
-            return bool(connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"assessor_bench_{size}"}))
+            return bool(
+                connection.scalar(
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": f"assessor_bench_{size}"}
+                )
+            )
 
     def create(self, size: int, previous: int | None) -> None:
         """An empty database, or a copy of the previous size's to grow from."""
@@ -201,30 +228,54 @@ class Databases:
 
 
 def subjects_of(engine: sa.Engine) -> Subjects:
-    """An assessor with 40 trainees (80 enrolments), one of their trainees with both units open, its cohort, the largest cohort, a code."""
+    """An assessor with 40 trainees (80 enrolments), one of their trainees with both units open, its cohort, the largest
+    cohort, a code."""
     with engine.connect() as c:
-        assessor_id, assessor, count = c.execute(sa.text(
-            "SELECT u.id, u.username, count(*) FROM user_account u JOIN enrolment_assessor ea ON ea.user_id = u.id "
-            "WHERE u.role = 'assessor' GROUP BY u.id, u.username ORDER BY count(*) DESC, u.id LIMIT 1"
-        )).one()
-        trainee_id = c.scalar(sa.text(
-            "SELECT e.trainee_id FROM enrolment e JOIN enrolment_assessor ea ON ea.enrolment_id = e.id WHERE ea.user_id = :a "
-            "GROUP BY e.trainee_id HAVING sum(CASE WHEN e.status IN ('active', 'ready_for_sign_off') THEN 1 ELSE 0 END) = 2 "
-            "ORDER BY e.trainee_id LIMIT 1"
-        ), {"a": assessor_id})
+        assessor_id, assessor, count = c.execute(
+            sa.text(
+                "SELECT u.id, u.username, count(*) FROM user_account u JOIN enrolment_assessor ea ON ea.user_id = u.id "
+                "WHERE u.role = 'assessor' GROUP BY u.id, u.username ORDER BY count(*) DESC, u.id LIMIT 1"
+            )
+        ).one()
+        trainee_id = c.scalar(
+            sa.text(
+                "SELECT e.trainee_id FROM enrolment e JOIN enrolment_assessor ea ON ea.enrolment_id = e.id WHERE ea.user_id = :a "
+                "GROUP BY e.trainee_id HAVING sum(CASE WHEN e.status IN ('active', 'ready_for_sign_off') THEN 1 ELSE 0 END) = 2 "
+                "ORDER BY e.trainee_id LIMIT 1"
+            ),
+            {"a": assessor_id},
+        )
         trainee = c.scalar(sa.text("SELECT username FROM user_account WHERE id = :t"), {"t": trainee_id})
-        enrolment, cohort = c.execute(sa.text(
-            "SELECT e.id, e.cohort_id FROM enrolment e JOIN unit_version v ON v.id = e.unit_version_id "
-            "WHERE e.trainee_id = :t AND v.unit_id = 'cscofm023'"
-        ), {"t": trainee_id}).one()
-        sizes = dict(c.execute(sa.text("SELECT cohort_id, count(DISTINCT trainee_id) FROM enrolment GROUP BY cohort_id")).all())
+        enrolment, cohort = c.execute(
+            sa.text(
+                "SELECT e.id, e.cohort_id FROM enrolment e JOIN unit_version v ON v.id = e.unit_version_id "
+                "WHERE e.trainee_id = :t AND v.unit_id = 'cscofm023'"
+            ),
+            {"t": trainee_id},
+        ).one()
+        sizes = dict(
+            c.execute(sa.text("SELECT cohort_id, count(DISTINCT trainee_id) FROM enrolment GROUP BY cohort_id")).all()
+        )
         big = max(sizes, key=lambda k: sizes[k])
         code = c.scalar(sa.text("SELECT verification_code FROM completion_record ORDER BY id LIMIT 1"))
-    return Subjects(assessor, trainee, trainee_id, enrolment, cohort, sizes[cohort], big if sizes[big] >= SMALL else None, sizes[big], code, count)
+    return Subjects(
+        assessor,
+        trainee,
+        trainee_id,
+        enrolment,
+        cohort,
+        sizes[cohort],
+        big if sizes[big] >= SMALL else None,
+        sizes[big],
+        code,
+        count,
+    )
 
 
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', html
+    )
     if not match:
         raise RuntimeError("no CSRF token on the sign-in page")
     return match.group(1)
@@ -293,7 +344,9 @@ def measure_page(app: Any, client: Any, path: str, target: tuple[float, float]) 
         first = fetch(client, path)
     count = min(REQUESTS, max(MIN_REQUESTS, int(PAGE_BUDGET_S / max(first, 1e-6))))
     times = [fetch(client, path) for _ in range(count)]
-    result = PageResult(statistics.median(times) * 1000, nearest_rank(times, 0.95) * 1000, count, sql["count"], sql["seconds"] / first)
+    result = PageResult(
+        statistics.median(times) * 1000, nearest_rank(times, 0.95) * 1000, count, sql["count"], sql["seconds"] / first
+    )
     if result.median_ms > target[0] or result.p95_ms > target[1]:
         result.diagnosis = diagnose(engine, client, path)
     return result
@@ -338,7 +391,9 @@ def measure_pages(url: str, subjects: Subjects) -> dict[str, PageResult]:
                 continue
             log(f"  page {page.name}: {path}")
             results[page.name] = measure_page(app, clients[page.who], path, page.target_ms)
-            log(f"    median {results[page.name].median_ms:.1f} ms, p95 {results[page.name].p95_ms:.1f} ms, {results[page.name].statements} statements")
+            log(
+                f"    median {results[page.name].median_ms:.1f} ms, p95 {results[page.name].p95_ms:.1f} ms, {results[page.name].statements} statements"
+            )
     finally:
         app.extensions["database"].dispose()
     return results
@@ -365,7 +420,9 @@ def measure_exports(url: str, out: Path) -> tuple[dict[str, dict[str, float]], d
         log(f"    {exports[kind]['seconds']:.1f} s, peak {exports[kind]['peak_mb']:.0f} MB")
     log("  openpyxl floor for the criteria matrix")
     floor = probe(url, "floor", out / "floor.xlsx")
-    log(f"    floor {floor['seconds']:.1f} s ({floor['rows']} rows), the project's writer on the same rows {floor['writer_seconds']:.1f} s")
+    log(
+        f"    floor {floor['seconds']:.1f} s ({floor['rows']} rows), the project's writer on the same rows {floor['writer_seconds']:.1f} s"
+    )
     return exports, floor
 
 
@@ -382,9 +439,22 @@ def free_port() -> int:
 def gunicorn(url: str, log_path: Path) -> Iterator[str]:
     """The app under gunicorn with 2 sync workers on 127.0.0.1; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "120", "assessor:create_app()"]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "assessor:create_app()",
+    ]
     with log_path.open("ab") as sink:
-        process = subprocess.Popen(command, cwd=ROOT, env=env_for(url), stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env_for(url), stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -425,12 +495,26 @@ def wrk(base: str, path: str, cookie: str, seconds: int) -> dict[str, Any]:
     with urllib.request.urlopen(request, timeout=30) as response:
         if response.status != 200 or "/sign-in" in response.geturl():
             raise RuntimeError(f"{path} with the cookie answered {response.status} at {response.geturl()}")
-    command = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", f"{base}{path}"]
+    command = [
+        "wrk",
+        "-t2",
+        f"-c{WRK_CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        "-H",
+        f"Cookie: {cookie}",
+        f"{base}{path}",
+    ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
-    return {"rps": rps, "non_2xx": int(errors.group(1)) if errors else 0, "p50": latency.get("50", "?"), "p99": latency.get("99", "?")}
+    return {
+        "rps": rps,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "p50": latency.get("50", "?"),
+        "p99": latency.get("99", "?"),
+    }
 
 
 def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dict[str, Any]]:
@@ -441,10 +525,15 @@ def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dic
     results = {}
     with gunicorn(url, out / "gunicorn.log") as base:
         cookie = session_cookie(base, subjects.trainee)
-        for name, path in (("trainee home (/enrolments)", "/enrolments"), ("enrolment page, as trainee", f"/enrolments/{subjects.enrolment}")):
+        for name, path in (
+            ("trainee home (/enrolments)", "/enrolments"),
+            ("enrolment page, as trainee", f"/enrolments/{subjects.enrolment}"),
+        ):
             wrk(base, path, cookie, 3)  # warm both workers
             results[name] = wrk(base, path, cookie, WRK_SECONDS)
-            log(f"  wrk {path}: {results[name]['rps']:.0f} req/s, p50 {results[name]['p50']}, p99 {results[name]['p99']}")
+            log(
+                f"  wrk {path}: {results[name]['rps']:.0f} req/s, p50 {results[name]['p50']}, p99 {results[name]['p99']}"
+            )
     return results
 
 
@@ -461,7 +550,9 @@ def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str]) -
         run = Run(databases.name, size)
         if reuse and databases.exists(size):
             log(f"{databases.name} {size}: reusing the dataset")
-            run.build_seconds = earlier[size].build_seconds if size in earlier else 0.0  # as long as it took when it was built
+            run.build_seconds = (
+                earlier[size].build_seconds if size in earlier else 0.0
+            )  # as long as it took when it was built
         else:
             log(f"{databases.name} {size}: building")
             databases.create(size, previous)
@@ -482,15 +573,31 @@ def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str]) -
         if "wrk" not in skip:
             run.wrk = measure_throughput(url, subjects, where)
         runs.append(run)
-        (out / f"results-{databases.name.lower()}.json").write_text(json.dumps([asdict(r) for r in runs], indent=1, default=str))
+        (out / f"results-{databases.name.lower()}.json").write_text(
+            json.dumps([asdict(r) for r in runs], indent=1, default=str)
+        )
         previous = size
     return runs
 
 
 def machine() -> list[str]:
     """What the figures were measured on."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    memory = next((int(line.split()[1]) // 1024 for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
     import sqlite3
 
     return [
@@ -537,8 +644,12 @@ def report(runs: list[Run], took: str, notes: dict[str, str], postgres_version: 
             f"| {r.database} | {r.size:,} | {built} | {c['user_account']:,} | {c['cohort']:,} | {c['enrolment']:,} | {c['evidence']:,} | "
             f"{c['evidence_mapping']:,} | {c['completion_record']:,} | {c['audit_event']:,} |"
         )
-    lines += ["", f"The {LARGE:,} dataset is the {SMALL:,} one grown by {LARGE - 2 * SMALL:,} trainees in cohorts of 25–40 and one cohort of {SMALL:,}; "
-              "its time is the time to grow it.", ""]
+    lines += [
+        "",
+        f"The {LARGE:,} dataset is the {SMALL:,} one grown by {LARGE - 2 * SMALL:,} trainees in cohorts of 25–40 and one cohort of {SMALL:,}; "
+        "its time is the time to grow it.",
+        "",
+    ]
     lines += page_table(runs, notes)
     lines += statement_table(runs)
     lines += export_table(runs, notes)
@@ -567,7 +678,9 @@ def page_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
             if big is None:
                 continue
             small = by_size.get(SMALL)
-            target = f"≤ {page.target_ms[0]:.0f} ms" + (f" / ≤ {page.target_ms[1]:.0f} ms" if page.target_ms[1] != math.inf else "")
+            target = f"≤ {page.target_ms[0]:.0f} ms" + (
+                f" / ≤ {page.target_ms[1]:.0f} ms" if page.target_ms[1] != math.inf else ""
+            )
             met = big.median_ms <= page.target_ms[0] and big.p95_ms <= page.target_ms[1]
             if not met:
                 key = f"!{page.name}"
@@ -575,7 +688,9 @@ def page_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
                 notes.setdefault(key, f"- **{page.name}** ({notes.get(page.name, 'see the profile below')})")
                 notes[key] += f"\n  - {database} at {LARGE:,}, profile: {detail}"
             first = f"{small.median_ms:.1f} / {small.p95_ms:.1f} ms" if small else "–"
-            lines.append(f"| {page.name} | {database} | {first} | {big.median_ms:.1f} / {big.p95_ms:.1f} ms | {big.requests} | {target} | {ok(met)} |")
+            lines.append(
+                f"| {page.name} | {database} | {first} | {big.median_ms:.1f} / {big.p95_ms:.1f} ms | {big.requests} | {target} | {ok(met)} |"
+            )
     return lines + [""]
 
 
@@ -596,7 +711,9 @@ def statement_table(runs: list[Run]) -> list[str]:
                 if big is not None:
                     lines.append(f"| {page.name} | {database} | – | {big.statements} | (only at {LARGE:,}) |")
                 continue
-            lines.append(f"| {page.name} | {database} | {small.statements} | {big.statements} | {ok(small.statements == big.statements)} |")
+            lines.append(
+                f"| {page.name} | {database} | {small.statements} | {big.statements} | {ok(small.statements == big.statements)} |"
+            )
     return lines + [""]
 
 
@@ -621,7 +738,9 @@ def export_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
             if not met and r.size == LARGE:
                 key = f"!export {kind}"
                 notes.setdefault(key, f"- **{kind} export** ({notes.get('export ' + kind, 'see the figures above')})")
-            lines.append(f"| {kind} | {r.database} | {r.size:,} | {e['seconds']:.1f} s | {e['peak_mb']:.0f} MB ({e['baseline_mb']:.0f} MB) | {target} | {shown} |")
+            lines.append(
+                f"| {kind} | {r.database} | {r.size:,} | {e['seconds']:.1f} s | {e['peak_mb']:.0f} MB ({e['baseline_mb']:.0f} MB) | {target} | {shown} |"
+            )
     lines += [
         "",
         "The floor: plain openpyxl in write-only mode writing the same cells as the criteria matrix (values, number formats, "
@@ -655,8 +774,12 @@ def throughput_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
             met = w["rps"] >= TRAINEE_RPS and w["non_2xx"] == 0
             shown = ok(met) if r.size == LARGE else ("(met)" if met else "(under)")
             if not met and r.size == LARGE:
-                notes.setdefault(f"!wrk {name}", f"- **{name} under gunicorn** ({notes.get('wrk', 'see the figures above')})")
-            lines.append(f"| {name} | {r.database} | {r.size:,} | {w['rps']:.0f} | {w['p50']} / {w['p99']} | {w['non_2xx']} | ≥ {TRAINEE_RPS:.0f} req/s | {shown} |")
+                notes.setdefault(
+                    f"!wrk {name}", f"- **{name} under gunicorn** ({notes.get('wrk', 'see the figures above')})"
+                )
+            lines.append(
+                f"| {name} | {r.database} | {r.size:,} | {w['rps']:.0f} | {w['p50']} / {w['p99']} | {w['non_2xx']} | ≥ {TRAINEE_RPS:.0f} req/s | {shown} |"
+            )
     return lines + [""]
 
 
@@ -684,20 +807,45 @@ def set_sizes(small: int, large: int) -> None:
 def main() -> None:
     """Parse the arguments, run each database in turn, write RESULTS.md."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--postgres-url", help="a PostgreSQL server (any database on it) to build the datasets on; omit to run SQLite only")
+    parser.add_argument(
+        "--postgres-url",
+        help="a PostgreSQL server (any database on it) to build the datasets on; omit to run SQLite only",
+    )
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out", help="where datasets, exports and logs go")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
-    parser.add_argument("--reuse", action="store_true", help="reuse datasets left by an earlier run (SQLite files) instead of building them")
-    parser.add_argument("--skip", action="append", default=[], choices=["exports", "wrk", "sqlite"], help="leave out a part")
-    parser.add_argument("--sizes", type=sizes, default=(SMALL, LARGE), help="SMALL,LARGE trainees (default 1000,10000); LARGE at least 2 × SMALL")
-    parser.add_argument("--report-only", action="store_true", help="measure nothing: write the report again from the figures in WORK/results.json")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse datasets left by an earlier run (SQLite files) instead of building them",
+    )
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=["exports", "wrk", "sqlite"], help="leave out a part"
+    )
+    parser.add_argument(
+        "--sizes",
+        type=sizes,
+        default=(SMALL, LARGE),
+        help="SMALL,LARGE trainees (default 1000,10000); LARGE at least 2 × SMALL",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: write the report again from the figures in WORK/results.json",
+    )
     args = parser.parse_args()
     set_sizes(*args.sizes)
     from notes import NOTES  # bench/notes.py: this script's folder is first on sys.path
 
     version = postgres_version(args.postgres_url) if args.postgres_url else None
     if args.report_only:
-        args.results.write_text(report(load_runs(args.work / "results.json"), "this report was written again from that run's figures (`--report-only`)", dict(NOTES), version))
+        args.results.write_text(
+            report(
+                load_runs(args.work / "results.json"),
+                "this report was written again from that run's figures (`--report-only`)",
+                dict(NOTES),
+                version,
+            )
+        )
         log(f"wrote {args.results}")
         return
     started = time.perf_counter()

@@ -1,4 +1,5 @@
-"""Why a target is missed and what would meet it, as found by profiling; bench.py prints each note beside the missed target."""
+"""Why a target is missed and what would meet it, as found by profiling; bench.py prints each note beside the missed
+target."""
 
 from __future__ import annotations
 

@@ -35,8 +35,8 @@ def run_export(kind: str, output: str) -> dict[str, float]:
 def matrix_in_memory(database_url: str) -> list[tuple[str, list, list[list[object]]]]:
     """The criteria matrix's sheets as ready lists of rows, made by the export's own queries (not timed)."""
     from assessor import create_app, reports
-    from assessor.access import visible_enrolments
-    from assessor.db import database
+    from assessor.core.access import visible_enrolments
+    from assessor.core.database import database
     from assessor.models import Enrolment, User
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
@@ -45,7 +45,10 @@ def matrix_in_memory(database_url: str) -> list[tuple[str, list, list[list[objec
 
         actor = session.scalar(sa.select(User).where(User.username == "coordinator"))
         filters = reports.Filters(visible_enrolments(actor).with_only_columns(Enrolment.id))
-        return [(s.title, list(s.columns), [list(row) for row in s.rows]) for s in reports.sheets(session, "matrix", filters)]
+        return [
+            (s.title, list(s.columns), [list(row) for row in s.rows])
+            for s in reports.sheets(session, "matrix", filters)
+        ]
 
 
 def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str) -> None:
@@ -54,7 +57,7 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    from assessor.exports import STATUS_FILLS, _status_style
+    from assessor.transfer.workbook import STATUS_FILLS, _status_style
 
     styles = {text: _status_style(fill) for text, fill in STATUS_FILLS.items()}
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="FFDDEBF7")
@@ -69,7 +72,7 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
         ws.append(header)
         for row in rows:
             cells = []
-            for column, value in zip(columns, row):
+            for column, value in zip(columns, row, strict=True):
                 if value is None:
                     cells.append(None)
                     continue
@@ -85,7 +88,7 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
 
 def run_floor(database_url: str, output: str) -> dict[str, float]:
     """The floor, and the project's own writer on the same ready rows, each timed alone."""
-    from assessor.exports import Sheet, write_workbook
+    from assessor.transfer.workbook import Sheet, write_workbook
 
     sheets = matrix_in_memory(database_url)
     rows = sum(len(r) for _, _, r in sheets)

@@ -1,4 +1,5 @@
-"""Shared fixtures: a clean database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL names one), the app, its client and CLI runner."""
+"""Shared fixtures: a clean database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL names one), the app, its
+client and CLI runner."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from assessor import create_app, migrate, passwords
-from assessor.db import Base, make_engine
+from assessor import create_app
+from assessor.core import migrate, passwords
+from assessor.core.database import Base, make_engine
 from assessor.models import EnrolmentProgress
-from assessor.operations import tally_rows
+from assessor.progress.queries import tally_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -57,7 +59,8 @@ def database_url(migrated_template, tmp_path):
 
 
 def empty_database(migrated_template, sqlite_path: Path) -> str:
-    """An empty, fully migrated database: a copy of the template at `sqlite_path`, or the PostgreSQL database emptied."""
+    """An empty, fully migrated database: a copy of the template at `sqlite_path`, or the PostgreSQL database
+    emptied."""
     if POSTGRES_URL:
         engine = make_engine(POSTGRES_URL)
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -75,7 +78,13 @@ def make_app(database_url, tmp_path):
     made = []
 
     def make(**config):
-        settings = {"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": database_url, "UPLOAD_DIR": str(tmp_path / "uploads")}
+        settings = {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "STANDARDS_DIR": str(STANDARDS),
+            "DATABASE_URL": database_url,
+            "UPLOAD_DIR": str(tmp_path / "uploads"),
+        }
         made.append(create_app({**settings, **config}))
         return made[-1]
 
@@ -90,7 +99,9 @@ def assert_tallies_current(engine: sa.Engine) -> None:
     if not sa.inspect(engine).has_table("enrolment_progress"):
         return  # a test of an empty or unmigrated database
     with engine.connect() as connection:
-        stored = connection.execute(sa.select(EnrolmentProgress).order_by(EnrolmentProgress.enrolment_id)).mappings().all()
+        stored = (
+            connection.execute(sa.select(EnrolmentProgress).order_by(EnrolmentProgress.enrolment_id)).mappings().all()
+        )
         computed = tally_rows(connection)
     assert [dict(row) for row in stored] == computed, "a stored enrolment tally is out of date"
 

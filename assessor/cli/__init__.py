@@ -1,113 +1,21 @@
-"""The `assessor` command: Flask's CLI with the project's own command groups."""
+"""The `assessor` command: Flask's command line with the project's own commands, one module per group."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Iterator
-
-import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import FlaskGroup
 
-from assessor.commands import COMMANDS, load_standards_command
-from assessor.domain import schema
-from assessor.domain.standards import EvidenceItem, StandardsError, Unit, load_unit
+from assessor.cli.database import audit_group, backup_command, init_command
+from assessor.cli.demo import demo_command
+from assessor.cli.standards import standards
+from assessor.cli.transfer import export_command, import_command
+from assessor.cli.users import users
 
-standards = AppGroup("standards", help="Validate, list and show unit standards.")
-
-
-@standards.command("validate", with_appcontext=False)
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-def validate(files: tuple[str, ...]) -> None:
-    """Check unit standard files; print every problem of every file; exit 1 if any."""
-    failed = False
-    for name in files:
-        try:
-            unit = load_unit(name)
-        except StandardsError as exc:
-            failed = True
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            continue
-        click.echo(
-            f"{name}: ok: {unit.key}, {len(unit.components)} {unit.component_label.lower()}s, "
-            f"{len(unit.criteria())} criteria, {len(unit.assessable_items())} evidence items"
-        )
-    if failed:
-        sys.exit(1)
-
-
-@standards.command("list")
-def list_units() -> None:
-    """List the units in the standards folder."""
-    from assessor import catalogue
-
-    for unit in sorted(catalogue().units, key=lambda u: (u.id, u.version)):
-        click.echo(f"{unit.id}\tv{unit.version}\t{unit.code or '-'}\t{unit.framework}\t{unit.usage.status}\t{unit.title}")
-
-
-@standards.command("show")
-@click.argument("code_or_id")
-@click.option("--version", type=int, help="Show this version rather than the latest.")
-def show(code_or_id: str, version: int | None) -> None:
-    """Print one unit as an indented tree."""
-    from assessor import catalogue
-
-    unit = catalogue().find(code_or_id, version)
-    if unit is None:
-        raise click.ClickException(f"no unit {code_or_id!r}{f' version {version}' if version else ''} in the catalogue")
-    for line in unit_tree(unit):
-        click.echo(line)
-
-
-@standards.command("schema", with_appcontext=False)
-def print_schema() -> None:
-    """Print the JSON Schema of unit standard files."""
-    click.echo(json.dumps(schema.json_schema(), indent=2, ensure_ascii=False))
-
-
-standards.add_command(load_standards_command)
-
-
-def unit_tree(unit: Unit) -> Iterator[str]:
-    """The unit as indented lines of text."""
-    yield f"{unit.display_code} {unit.title} ({unit.key})"
-    facts = [unit.framework, f"status {unit.usage.status}" + (f" since {unit.usage.since}" if unit.usage.since else "")]
-    if unit.level is not None:
-        facts.append(f"level {unit.level}")
-    if unit.credits is not None:
-        facts.append(f"{unit.credits} credits")
-    facts.append(f"results {unit.results.achieved} / {unit.results.not_achieved}")
-    yield "  " + "; ".join(facts)
-    for statement in unit.range:
-        yield f"  Range: {statement}"
-    for component in unit.components:
-        yield f"  {unit.component_label} {component.number}: {component.title}"
-        for statement in component.range:
-            yield f"    Range: {statement}"
-        for criterion in component.criteria:
-            yield f"    {criterion.number} {criterion.text}"
-            for statement in criterion.range:
-                yield f"        Range: {statement}"
-    for group in unit.evidence_requirements:
-        yield f"  {group.title} ({group.id})"
-        for item in group.items:
-            yield from _item_tree(item, "    ")
-    if unit.rules.accepted_contexts:
-        yield f"  Accepted contexts: {', '.join(unit.rules.accepted_contexts)}"
-    yield f"  Occasions per criterion: {unit.rules.occasions}"
-
-
-def _item_tree(item: EvidenceItem, indent: str) -> Iterator[str]:
-    yield f"{indent}{item.id} {item.text}"
-    for child in item.items:
-        yield from _item_tree(child, indent + "  ")
+COMMANDS = (standards, init_command, users, demo_command, backup_command, audit_group, import_command, export_command)
 
 
 def register(app: Flask) -> None:
     """Make the project's commands available as `flask --app assessor ...`."""
-    app.cli.add_command(standards)
     for command in COMMANDS:
         app.cli.add_command(command)
 

@@ -1,4 +1,8 @@
-"""Who may use which view and see which record: every view declares its rule, anything undeclared is refused."""
+"""The access gate: every view declares who may use it, and records are looked up through `domain.policy`.
+
+Anything undeclared is refused. Single records are fetched, their facts gathered and the pure policy asked; lists
+use the same rules written as SQL (`visible_enrolments`, `visible_cohorts`), and a test holds the two together.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,16 @@ import sqlalchemy.orm as so
 from flask import Flask, abort, redirect, request, url_for
 from flask_login import current_user
 
+from assessor.domain import policy
+from assessor.domain.errors import NotAllowed, NotFound
+from assessor.domain.vocabulary import RUNS_COHORTS, Role
 from assessor.models import (
     Attachment,
+    Cohort,
     CompletionRecord,
     Enrolment,
     Evidence,
-    Role,
+    EvidenceMapping,
     User,
     cohort_coordinator,
     enrolment_assessor,
@@ -47,7 +55,7 @@ def rule_of(app: Flask, endpoint: str | None) -> frozenset[str] | None:
 
 
 def init_app(app: Flask) -> None:
-    """Check every request against its view's declared rule before the view runs."""
+    """Check every request against its view's declared rule before the view runs; let templates ask the policy."""
 
     @app.before_request
     def check_access() -> Any:
@@ -59,18 +67,181 @@ def init_app(app: Flask) -> None:
         if PUBLIC in rule:
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None))
+            return redirect(url_for("accounts.sign_in", next=request.full_path if request.method == "GET" else None))
         if SIGNED_IN not in rule and current_user.role.value not in rule:
             abort(404)
         return None
 
+    @app.context_processor
+    def permissions() -> dict[str, Any]:
+        return {"may": Permissions(me() if current_user.is_authenticated else None)}
 
-# --- which records a user may see -----------------------------------------------------------------
+
+def me() -> User:
+    """The signed-in user as a model instance (not the proxy), to hand to operations and queries."""
+    user: User = current_user._get_current_object()
+    return user
 
 
-def visible_enrolments(user: User) -> sa.Select[tuple[Enrolment]]:
-    """The enrolments a user may see: their own, those they assess, those of cohorts they coordinate; admins all."""
+def require(allowed: bool, why: str) -> None:
+    """Refuse an operation the policy does not allow."""
+    if not allowed:
+        raise NotAllowed(why)
+
+
+# --- facts for the policy ------------------------------------------------------------------------
+
+
+def actor(user: User) -> policy.Actor:
+    """The policy's view of a user."""
+    return policy.Actor(user.id, user.role, user.active)
+
+
+def enrolment_facts(enrolment: Enrolment, coordinators_needed: bool = True) -> policy.EnrolmentFacts:
+    """The policy's view of an enrolment: its trainee, assessors, the coordinators of its cohort, its status.
+
+    A rule that asks only about assessors may leave the coordinators out, sparing a list a query per row."""
+    coordinators = (
+        frozenset(u.id for u in enrolment.cohort.coordinators)
+        if coordinators_needed and enrolment.cohort
+        else frozenset()
+    )
+    return policy.EnrolmentFacts(
+        enrolment.trainee_id, frozenset(a.id for a in enrolment.assessors), coordinators, enrolment.status
+    )
+
+
+def trainee_enrolment_facts(session: so.Session, trainee_id: int) -> dict[int, policy.EnrolmentFacts]:
+    """The policy's view of every enrolment of a trainee, by enrolment id."""
+    enrolments = session.scalars(
+        sa.select(Enrolment)
+        .where(Enrolment.trainee_id == trainee_id)
+        .options(
+            so.selectinload(Enrolment.assessors), so.selectinload(Enrolment.cohort).selectinload(Cohort.coordinators)
+        )
+        .order_by(Enrolment.id)
+    )
+    return {e.id: enrolment_facts(e) for e in enrolments}
+
+
+def evidence_facts(session: so.Session, evidence: Evidence) -> policy.EvidenceFacts:
+    """The policy's view of evidence: the enrolments it is mapped to, and all its trainee's for when it is mapped to
+    none."""
+    of_trainee = trainee_enrolment_facts(session, evidence.trainee_id)
+    mapped = sorted({m.enrolment_id for m in evidence.mappings})
+    return policy.EvidenceFacts(evidence.trainee_id, tuple(of_trainee[i] for i in mapped), tuple(of_trainee.values()))
+
+
+def cohort_facts(cohort: Cohort) -> policy.CohortFacts:
+    """The policy's view of a cohort."""
+    return policy.CohortFacts(frozenset(u.id for u in cohort.coordinators))
+
+
+class Permissions:
+    """The policy asked about ORM records on behalf of one user (None when signed out): what templates call `may`."""
+
+    def __init__(self, user: User | None):
+        self.user = user
+
+    def _ask(self, rule: Callable[..., bool], *facts: object) -> bool:
+        return self.user is not None and rule(actor(self.user), *facts)
+
+    def assess(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_assess, enrolment_facts(enrolment, coordinators_needed=False))
+
+    def manage_enrolment(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_manage_enrolment, enrolment_facts(enrolment))
+
+    def edit_evidence(self, evidence: Evidence) -> bool:
+        return self._ask(policy.may_edit_evidence, evidence_facts(_session_of(evidence), evidence))
+
+    def acknowledge(self, evidence: Evidence) -> bool:
+        return self._ask(policy.may_acknowledge, evidence_facts(_session_of(evidence), evidence))
+
+    def run_cohorts(self) -> bool:
+        return self._ask(policy.may_run_cohorts)
+
+    def manage_accounts(self) -> bool:
+        return self._ask(policy.may_manage_accounts)
+
+    def submit_evidence(self) -> bool:
+        return self._ask(policy.may_submit_evidence)
+
+
+def _session_of(record: Any) -> so.Session:
+    session = so.object_session(record)
+    if session is None:
+        raise RuntimeError("the record is not attached to a session")
+    return session
+
+
+# --- single records, through the policy ----------------------------------------------------------
+
+
+def enrolment_for(session: so.Session, user: User, enrolment_id: int) -> Enrolment:
+    """An enrolment the user may see, with its trainee and unit version; NotFound as if it did not exist."""
+    enrolment = session.scalar(
+        sa.select(Enrolment)
+        .where(Enrolment.id == enrolment_id)
+        .options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
+    )
+    if enrolment is None or not policy.may_see_enrolment(actor(user), enrolment_facts(enrolment)):
+        raise NotFound("enrolment")
+    return enrolment
+
+
+def evidence_for(session: so.Session, user: User, evidence_id: int) -> Evidence:
+    """Evidence the user may see; NotFound otherwise."""
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or not policy.may_see_evidence(actor(user), evidence_facts(session, evidence)):
+        raise NotFound("evidence")
+    return evidence
+
+
+def attachment_for(session: so.Session, user: User, attachment_id: int) -> Attachment:
+    """An attachment of evidence the user may see; NotFound otherwise."""
+    attachment = session.get(Attachment, attachment_id)
+    if attachment is None:
+        raise NotFound("attachment")
+    evidence_for(session, user, attachment.evidence_id)
+    return attachment
+
+
+def record_for(session: so.Session, user: User, record_id: int) -> CompletionRecord:
+    """A completion record of an enrolment the user may see; NotFound otherwise."""
+    record = session.get(CompletionRecord, record_id)
+    if record is None:
+        raise NotFound("completion record")
+    enrolment_for(session, user, record.enrolment_id)
+    return record
+
+
+def cohort_for(session: so.Session, user: User, cohort_id: int) -> Cohort:
+    """A cohort the user runs; NotFound otherwise."""
+    cohort = session.get(Cohort, cohort_id)
+    if cohort is None or not policy.may_run_cohort(actor(user), cohort_facts(cohort)):
+        raise NotFound("cohort")
+    return cohort
+
+
+def trainee_to_assess(session: so.Session, user: User, trainee_id: int) -> User:
+    """A trainee the user may record evidence about; NotFound otherwise."""
+    trainee = session.get(User, trainee_id)
+    if trainee is None or not policy.may_record_evidence(
+        actor(user), tuple(trainee_enrolment_facts(session, trainee_id).values())
+    ):
+        raise NotFound("trainee")
+    return trainee
+
+
+# --- lists: the same rules as SQL -----------------------------------------------------------------
+
+
+def visible_enrolments(user: User) -> sa.Select[Enrolment]:
+    """The enrolments a user may see (policy.may_see_enrolment as SQL)."""
     query = sa.select(Enrolment)
+    if not user.active:
+        return query.where(sa.false())
     if user.role == Role.ADMIN:
         return query
     if user.role == Role.TRAINEE:
@@ -78,65 +249,41 @@ def visible_enrolments(user: User) -> sa.Select[tuple[Enrolment]]:
     if user.role == Role.ASSESSOR:
         assigned = sa.select(enrolment_assessor.c.enrolment_id).where(enrolment_assessor.c.user_id == user.id)
         return query.where(Enrolment.id.in_(assigned))
-    coordinated = sa.select(cohort_coordinator.c.cohort_id).where(cohort_coordinator.c.user_id == user.id)
-    return query.where(Enrolment.cohort_id.in_(coordinated))
+    return query.where(Enrolment.cohort_id.in_(_coordinated(user)))
 
 
-def visible_trainee_ids(user: User) -> sa.Select[tuple[int]]:
-    """The trainees whose evidence a user may see."""
-    return visible_enrolments(user).with_only_columns(Enrolment.trainee_id)
+def visible_cohorts(user: User) -> sa.Select[Cohort]:
+    """The cohorts a user runs (policy.may_run_cohort as SQL)."""
+    query = sa.select(Cohort)
+    if not user.active or user.role not in RUNS_COHORTS:
+        return query.where(sa.false())
+    if user.role == Role.COORDINATOR:
+        return query.where(Cohort.id.in_(_coordinated(user)))
+    return query
 
 
-def enrolment_or_404(session: so.Session, user: User, enrolment_id: int) -> Enrolment:
-    """An enrolment the user may see, or 404 as if it did not exist."""
-    # Its trainee and unit version come in the same statement: every page about an enrolment shows both.
-    query = visible_enrolments(user).where(Enrolment.id == enrolment_id).options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
-    enrolment = session.scalar(query)
-    return enrolment if enrolment is not None else abort(404)
-
-
-def evidence_or_404(session: so.Session, user: User, evidence_id: int) -> Evidence:
-    """Evidence about a trainee the user may see, or 404."""
-    if user.role == Role.TRAINEE:
-        condition = Evidence.trainee_id == user.id
-    elif user.role == Role.ADMIN:
-        condition = sa.true()
-    else:
-        condition = Evidence.trainee_id.in_(visible_trainee_ids(user))
-    evidence = session.scalar(sa.select(Evidence).where(Evidence.id == evidence_id, condition))
-    return evidence if evidence is not None else abort(404)
-
-
-def attachment_or_404(session: so.Session, user: User, attachment_id: int) -> Attachment:
-    """An attachment of evidence the user may see, or 404."""
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
-        abort(404)
-    evidence_or_404(session, user, attachment.evidence_id)
-    return attachment
-
-
-def record_or_404(session: so.Session, user: User, record_id: int) -> CompletionRecord:
-    """A completion record of an enrolment the user may see, or 404."""
-    record = session.get(CompletionRecord, record_id)
-    if record is None:
-        abort(404)
-    enrolment_or_404(session, user, record.enrolment_id)
-    return record
-
-
-def assessor_of_trainee(session: so.Session, user: User, trainee_id: int) -> User:
-    """A trainee the signed-in assessor is assigned to, or 404."""
-    trainee = session.scalar(
-        sa.select(User)
-        .join(Enrolment, Enrolment.trainee_id == User.id)
-        .join(enrolment_assessor, enrolment_assessor.c.enrolment_id == Enrolment.id)
-        .where(User.id == trainee_id, enrolment_assessor.c.user_id == user.id)
-        .limit(1)
+def enrollable_trainees(user: User) -> sa.Select[User]:
+    """Active trainees the user may enrol in a cohort they run (policy.may_enrol as SQL): for a coordinator, those
+    every one of whose enrolments is in a cohort they coordinate."""
+    query = sa.select(User).where(User.role == Role.TRAINEE, User.active.is_(True))
+    if user.role == Role.ADMIN:
+        return query
+    elsewhere = sa.select(Enrolment.trainee_id).where(
+        sa.or_(Enrolment.cohort_id.is_(None), Enrolment.cohort_id.not_in(_coordinated(user)))
     )
-    return trainee if trainee is not None else abort(404)
+    return query.where(User.id.not_in(elsewhere))
 
 
-def me() -> User:
-    """The signed-in user as a model instance (not the proxy), to hand to operations and queries."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
+def visible_mappings(user: User, evidence: Evidence) -> list[EvidenceMapping]:
+    """The mappings of a piece of evidence into enrolments the user may see."""
+    session = _session_of(evidence)
+    visible = set(
+        session.scalars(
+            visible_enrolments(user).with_only_columns(Enrolment.id).where(Enrolment.trainee_id == evidence.trainee_id)
+        )
+    )
+    return [m for m in evidence.mappings if m.enrolment_id in visible]
+
+
+def _coordinated(user: User) -> sa.Select[int]:
+    return sa.select(cohort_coordinator.c.cohort_id).where(cohort_coordinator.c.user_id == user.id)

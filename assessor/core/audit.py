@@ -17,10 +17,17 @@ AUDIT_LOCK_KEY = 4_242_001
 
 
 def link(
-    seq: int, prev_hash: str, actor: tuple[int, str] | None, action: str, entity_type: str, entity_id: object,
-    before: dict[str, Any] | None, after: dict[str, Any] | None,
+    seq: int,
+    prev_hash: str,
+    actor: tuple[int, str] | None,
+    action: str,
+    entity_type: str,
+    entity_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
 ) -> ChainedEvent:
-    """The event numbered `seq`, chained to the one whose hash is `prev_hash`, as it is stored; `actor` is (id, username), None for the system."""
+    """The event numbered `seq`, chained to the one whose hash is `prev_hash`, as it is stored; `actor` is (id,
+    username), None for the system."""
     fields = ChainedEvent(
         seq=seq,
         occurred_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="microseconds"),
@@ -68,5 +75,15 @@ def verify(session: so.Session) -> tuple[int, ChainBreak | None]:
 
 def _chained(row: AuditEvent) -> ChainedEvent:
     return ChainedEvent(
-        row.seq, row.occurred_at, row.actor_id, row.actor, row.action, row.entity_type, row.entity_id, row.before, row.after, row.prev_hash, row.hash
+        row.seq,
+        row.occurred_at,
+        row.actor_id,
+        row.actor,
+        row.action,
+        row.entity_type,
+        row.entity_id,
+        row.before,
+        row.after,
+        row.prev_hash,
+        row.hash,
     )

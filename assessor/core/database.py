@@ -1,13 +1,17 @@
-"""The database: engine settings for SQLite and PostgreSQL, and one session per request."""
+"""The database: engine settings for SQLite and PostgreSQL, one session per request, and the request's commit point."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, g, request
+
+from assessor.domain.errors import ChangedMeanwhile
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -70,7 +74,7 @@ def is_sqlite(engine: sa.Engine) -> bool:
 
 
 class Database:
-    """The engine and session factory of one application."""
+    """The engine and session factories of one application."""
 
     def __init__(self, url: str, **options: Any):
         self.url = url
@@ -84,29 +88,84 @@ class Database:
 
 def database(app: Flask | None = None) -> Database:
     """The database of the current (or given) application."""
-    return (app or current_app).extensions["database"]
+    db: Database = (app or current_app).extensions["database"]
+    return db
 
 
 def session() -> so.Session:
-    """The request's database session: committed once at the end of a successful request."""
+    """The request's database session: committed once when the view returns, rolled back if it raises."""
     if "db_session" not in g:
         db = database()
         g.db_session = (db.read_sessions if request.method in SAFE_METHODS else db.sessions)()
-    return g.db_session
+    db_session: so.Session = g.db_session
+    return db_session
+
+
+def flush_or_changed(session: so.Session, what: str) -> None:
+    """Write pending changes; a version that moved since it was read means someone else changed the record."""
+    try:
+        session.flush()
+    except so.exc.StaleDataError:
+        raise ChangedMeanwhile(what) from None
+
+
+def keep_nothing() -> None:
+    """Undo everything this request wrote so far: for a view that refuses the input and shows the form again."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
+    _discard_files()
+
+
+def on_rollback(undo: Callable[[], None]) -> None:
+    """Run `undo` if this request's transaction is rolled back: files stored for records that were never kept."""
+    g.setdefault("undo_on_rollback", []).append(undo)
+
+
+@contextmanager
+def side_transaction() -> Iterator[so.Session]:
+    """A short write transaction of its own, committed at once whatever the request does next (an export's audit
+    event, so that the long read that follows never holds the write lock)."""
+    with database().sessions.begin() as writer:
+        yield writer
+
+
+def commit_request() -> None:
+    """The commit point: the view returned without an exception."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.commit()
+    g.pop("undo_on_rollback", None)
+
+
+def rollback_request() -> None:
+    """The view raised: nothing it wrote is kept."""
+    keep_nothing()
+
+
+def _discard_files() -> None:
+    for undo in g.pop("undo_on_rollback", []):
+        undo()
+
+
+class CommittingFlask(Flask):
+    """Flask with the request's commit point: commit when the view returns, roll back on any exception."""
+
+    def dispatch_request(self) -> Any:
+        try:
+            response = super().dispatch_request()
+        except BaseException:
+            rollback_request()
+            raise
+        commit_request()
+        return response
 
 
 def init_app(app: Flask) -> None:
-    """Attach the database to the app, with commit on success and rollback on any error."""
+    """Attach the database to the app; whatever the request leaves uncommitted is rolled back and closed."""
     url = app.config.get("DATABASE_URL") or default_url(app.instance_path)
     app.config["DATABASE_URL"] = url
     app.extensions["database"] = Database(url)
-
-    @app.after_request
-    def commit(response: Any) -> Any:
-        db_session = g.get("db_session")
-        if db_session is not None and response.status_code < 400:
-            db_session.commit()
-        return response
 
     @app.teardown_appcontext
     def close(exc: BaseException | None) -> None:
@@ -114,3 +173,4 @@ def init_app(app: Flask) -> None:
         if db_session is not None:
             db_session.rollback()
             db_session.close()
+        _discard_files()  # files of a request that never reached its commit point

@@ -1,10 +1,17 @@
-"""The words the pages and exports use for the codes the domain returns."""
+"""The words the pages and exports use for the codes the domain returns, and the `label` filter templates use."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+from wtforms import SelectChoice
+
 from assessor.domain.completion import Obstacle, Reason
-from assessor.domain.progress import Status
-from assessor.models import Context, EnrolmentStatus, Method, Role, Verdict
+from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Role, Status, Verdict
 
 STATUS = {
     Status.NOT_STARTED: "Not started",
@@ -32,7 +39,59 @@ ENROLMENT_STATUS = {
     EnrolmentStatus.COMPLETED: "Completed",
     EnrolmentStatus.WITHDRAWN: "Withdrawn",
 }
-ROLE = {Role.ADMIN: "Administrator", Role.COORDINATOR: "Training coordinator", Role.ASSESSOR: "Assessor", Role.TRAINEE: "Trainee"}
+ROLE = {
+    Role.ADMIN: "Administrator",
+    Role.COORDINATOR: "Training coordinator",
+    Role.ASSESSOR: "Assessor",
+    Role.TRAINEE: "Trainee",
+}
+
+
+_WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
+    Status: STATUS,
+    Method: METHOD,
+    Context: CONTEXT,
+    Verdict: VERDICT,
+    EnrolmentStatus: ENROLMENT_STATUS,
+    Role: ROLE,
+}
+
+
+def label(code: StrEnum | None) -> str:
+    """The words for a code of the vocabulary; None stands for a judgement not yet made."""
+    if code is None:
+        return VERDICT[None]
+    return _WORDS[type(code)][code]
+
+
+_KINDS: dict[str, type[StrEnum]] = {"method": Method, "context": Context, "status": Status, "verdict": Verdict}
+
+
+def label_of(value: str, kind: str) -> str:
+    """The words for a code kept as plain text (in a completion record's frozen snapshot), by its kind."""
+    return label(_KINDS[kind](value))
+
+
+def home_label(role: Role | None) -> str:
+    """What each role's starting list is called."""
+    return {Role.ASSESSOR: "My trainees", Role.TRAINEE: "My units"}.get(role, "Enrolments") if role else "Enrolments"
+
+
+def choices(members: Iterable[StrEnum]) -> list[SelectChoice]:
+    """Codes and their words, for a form's select field."""
+    return [SelectChoice(m.value, label(m)) for m in members]
+
+
+def init_app(app: Flask) -> None:
+    """Let templates word codes: `{{ status|label }}`, and name the user's home list."""
+    app.add_template_filter(label)
+    app.add_template_filter(label_of)
+    # Templates compare codes with the vocabulary's own members, never with strings of their own.
+    app.jinja_env.globals.update(Status=Status, Verdict=Verdict, EnrolmentStatus=EnrolmentStatus)
+
+    @app.context_processor
+    def words() -> dict[str, str]:
+        return {"home_label": home_label(current_user.role if current_user.is_authenticated else None)}
 
 
 def obstacle(found: Obstacle) -> str:
@@ -49,5 +108,8 @@ def obstacle(found: Obstacle) -> str:
         case Reason.TOO_FEW_OCCASIONS:
             return f"{target} needs {found.need} satisfied occasions; it has {found.have}."
         case Reason.CONTEXT_NOT_ACCEPTED:
-            return f"Evidence {evidence} for {target} comes from a context this unit does not accept, so it does not count."
+            return (
+                f"Evidence {evidence} for {target} comes from a context this unit does not accept, "
+                "so it does not count."
+            )
     return str(found.reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -22,11 +23,28 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 
 def upgrade(engine: sa.Engine) -> None:
-    """Create the schema or bring it up to the latest migration."""
+    """Create the schema or bring it up to the latest migration, in one transaction."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table by copying it and dropping the original, which foreign keys pointing at it
+            # refuse; they are checked all at once before the commit instead. The pragma only takes effect outside
+            # a transaction, so it goes to the driver before SQLAlchemy begins one.
+            _driver(connection).execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise RuntimeError(f"the upgrade would leave rows pointing at nothing: {broken[:5]}")
+        finally:
+            if sqlite:
+                _driver(connection).execute("PRAGMA foreign_keys = ON")
+
+
+def _driver(connection: sa.Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def current_revision(engine: sa.Engine) -> str | None:

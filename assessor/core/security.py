@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, request
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 csrf = CSRFProtect()
@@ -42,16 +41,3 @@ def init_app(app: Flask) -> None:
         if current_user.is_authenticated and request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"  # assessment records must not linger in shared caches
         return response
-
-    @app.errorhandler(CSRFError)
-    def csrf_refused(error: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="Form expired", message=f"{error.description} Go back, reload the page and try again."), 400
-
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        return render_template("error.html", title="Upload too large", message=f"The files together are larger than {limit} MB. Nothing was saved."), 413
-
-    @app.errorhandler(404)
-    def not_found(error: Exception) -> tuple[str, int]:
-        return render_template("error.html", title="Not found", message="There is no such page, or it is not yours to see."), 404

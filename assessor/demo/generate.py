@@ -1,4 +1,5 @@
-"""Generated cohorts for demonstrations and benchmarks: a plan, the operations that carry it out, and a bulk path that writes the same records fast."""
+"""Generated cohorts for demonstrations and benchmarks: a plan, the operations that carry it out, and a bulk path that
+writes the same records fast."""
 
 from __future__ import annotations
 
@@ -15,32 +16,36 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor import audit
-from assessor import operations as ops
+from assessor.accounts.operations import create_user
+from assessor.cohorts.operations import create_cohort, enrol
+from assessor.core import audit
+from assessor.core.database import Base
+from assessor.core.passwords import hash_password, password_problem
 from assessor.domain.audit_chain import GENESIS
+from assessor.domain.audit_states import cohort_state, enrolment_state, evidence_state, mapping_state, user_state
 from assessor.domain.completion import obstacles
+from assessor.domain.errors import InvalidInput
 from assessor.domain.progress import Judgement, assess
 from assessor.domain.standards import Unit
+from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Role, Verdict
+from assessor.evidence.operations import EvidenceInput, MappingInput, acknowledge, record_evidence
 from assessor.models import (
     Acknowledgement,
     AuditEvent,
     Cohort,
-    Context,
     Enrolment,
     EnrolmentProgress,
-    EnrolmentStatus,
     Evidence,
     EvidenceMapping,
-    Method,
-    Role,
     UnitVersion,
     User,
-    Verdict,
     cohort_coordinator,
     enrolment_assessor,
     utcnow,
 )
-from assessor.passwords import hash_password, password_problem
+from assessor.progress.queries import tally_columns
+from assessor.records.operations import Declaration, sign_off
+from assessor.standards.queries import targets_of, unit_of
 
 NZ = "us_case_mgmt"
 CSC = "cscofm023"
@@ -59,29 +64,129 @@ MAX_NZ_EVIDENCE = 8
 BATCH_TRAINEES = 500
 
 MAORI_FIRST = (
-    "Aroha", "Tūī", "Māia", "Wiremu", "Hēmi", "Rāwiri", "Mere", "Ngaio", "Kahurangi", "Tama", "Anahera", "Mānaia",
-    "Hōhepa", "Rangi", "Kōwhai", "Whetū", "Tāne", "Ātaahua", "Pāora", "Moana", "Tīmoti", "Hinewai", "Kiri", "Ārani",
+    "Aroha",
+    "Tūī",
+    "Māia",
+    "Wiremu",
+    "Hēmi",
+    "Rāwiri",
+    "Mere",
+    "Ngaio",
+    "Kahurangi",
+    "Tama",
+    "Anahera",
+    "Mānaia",
+    "Hōhepa",
+    "Rangi",
+    "Kōwhai",
+    "Whetū",
+    "Tāne",
+    "Ātaahua",
+    "Pāora",
+    "Moana",
+    "Tīmoti",
+    "Hinewai",
+    "Kiri",
+    "Ārani",
 )
 MAORI_LAST = (
-    "Ngata", "Parata", "Tāwhiri", "Te Whata", "Pōmare", "Tāmihana", "Kīngi", "Ngāpō", "Te Rangi", "Tūhiwai", "Whaanga",
-    "Mātene", "Pōtae", "Kōhere", "Te Kani", "Horomona", "Tūrei", "Wētere", "Māhuika", "Te Āwhina",
+    "Ngata",
+    "Parata",
+    "Tāwhiri",
+    "Te Whata",
+    "Pōmare",
+    "Tāmihana",
+    "Kīngi",
+    "Ngāpō",
+    "Te Rangi",
+    "Tūhiwai",
+    "Whaanga",
+    "Mātene",
+    "Pōtae",
+    "Kōhere",
+    "Te Kani",
+    "Horomona",
+    "Tūrei",
+    "Wētere",
+    "Māhuika",
+    "Te Āwhina",
 )
 PAKEHA_FIRST = (
-    "Olivia", "Jack", "Charlotte", "Liam", "Isla", "Oliver", "Amelia", "Noah", "Harper", "James", "Sophie", "Lucas",
-    "Emily", "George", "Ruby", "Hamish", "Grace", "Finn", "Zoë", "Chloé", "Renée", "André", "Mia", "Thomas",
+    "Olivia",
+    "Jack",
+    "Charlotte",
+    "Liam",
+    "Isla",
+    "Oliver",
+    "Amelia",
+    "Noah",
+    "Harper",
+    "James",
+    "Sophie",
+    "Lucas",
+    "Emily",
+    "George",
+    "Ruby",
+    "Hamish",
+    "Grace",
+    "Finn",
+    "Zoë",
+    "Chloé",
+    "Renée",
+    "André",
+    "Mia",
+    "Thomas",
 )
 PAKEHA_LAST = (
-    "Smith", "Williams", "Brown", "Wilson", "Taylor", "Anderson", "Thompson", "Walker", "Harris", "Campbell", "Robinson",
-    "Clarke", "MacDonald", "O'Connor", "Stewart", "Mitchell", "Fraser", "Kerr", "Young", "McKenzie",
+    "Smith",
+    "Williams",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Anderson",
+    "Thompson",
+    "Walker",
+    "Harris",
+    "Campbell",
+    "Robinson",
+    "Clarke",
+    "MacDonald",
+    "O'Connor",
+    "Stewart",
+    "Mitchell",
+    "Fraser",
+    "Kerr",
+    "Young",
+    "McKenzie",
 )
 PLACES = (
-    "Whangārei", "Tāmaki Makaurau", "Kirikiriroa Hamilton", "Tauranga", "Whakatāne", "Rotorua", "Taupō", "Heretaunga",
-    "Te Papaioea", "Kāpiti", "Te Whanganui-a-Tara", "Whakatū Nelson", "Ōtautahi Christchurch", "Ōtepoti Dunedin",
+    "Whangārei",
+    "Tāmaki Makaurau",
+    "Kirikiriroa Hamilton",
+    "Tauranga",
+    "Whakatāne",
+    "Rotorua",
+    "Taupō",
+    "Heretaunga",
+    "Te Papaioea",
+    "Kāpiti",
+    "Te Whanganui-a-Tara",
+    "Whakatū Nelson",
+    "Ōtautahi Christchurch",
+    "Ōtepoti Dunedin",
 )
 LOCATIONS = {
-    Method.DIRECT_OBSERVATION: ("Service centre, interview room {n}", "Community probation office, {place}", "Client's home visit, {place}"),
+    Method.DIRECT_OBSERVATION: (
+        "Service centre, interview room {n}",
+        "Community probation office, {place}",
+        "Client's home visit, {place}",
+    ),
     Method.QUESTIONING: ("Supervision session, {place} office", "Training room {n}, {place}"),
-    Method.THIRD_PARTY_REPORT: ("Community probation office, {place}", "Housing provider, {place}", "Marae-based programme, {place}"),
+    Method.THIRD_PARTY_REPORT: (
+        "Community probation office, {place}",
+        "Housing provider, {place}",
+        "Marae-based programme, {place}",
+    ),
     Method.WORK_PRODUCT: ("Regional office, {place}", "{place} office"),
     Method.SIMULATION: ("Training room {n}, {place}", "Simulation suite, {place} campus"),
 }
@@ -217,12 +322,20 @@ def parse_cohort_size(text: str) -> tuple[int, int]:
 
 
 def make_plan(
-    count: int, units: dict[str, Unit], today: datetime.date, seed: int = 1, cohort_size: tuple[int, int] = COHORT_SIZE,
-    first_trainee: int = 0, first_assessor: int = 0, first_cohort: int = 0,
+    count: int,
+    units: dict[str, Unit],
+    today: datetime.date,
+    seed: int = 1,
+    cohort_size: tuple[int, int] = COHORT_SIZE,
+    first_trainee: int = 0,
+    first_assessor: int = 0,
+    first_cohort: int = 0,
 ) -> Plan:
     """A reproducible plan of `count` trainees; the `first_*` numbers keep names unique across runs."""
     rng = random.Random(f"{seed}:{first_trainee}:assessors")
-    assessors = tuple(_person(rng, f"as{first_assessor + k + 1}") for k in range(math.ceil(count / TRAINEES_PER_ASSESSOR)))
+    assessors = tuple(
+        _person(rng, f"as{first_assessor + k + 1}") for k in range(math.ceil(count / TRAINEES_PER_ASSESSOR))
+    )
     sizes = _cohort_sizes(random.Random(f"{seed}:{first_trainee}:sizes"), count, cohort_size)
 
     def cohorts() -> Iterator[PlannedCohort]:
@@ -231,7 +344,10 @@ def make_plan(
             rng = random.Random(f"{seed}:{first_trainee}:cohort:{k}")
             number = first_cohort + k + 1
             name = f"{rng.choice(PLACES)} case management intake {number}"
-            trainees = tuple(_trainee(rng, first_trainee + done + i + 1, (done + i) // TRAINEES_PER_ASSESSOR, units, today) for i in range(size))
+            trainees = tuple(
+                _trainee(rng, first_trainee + done + i + 1, (done + i) // TRAINEES_PER_ASSESSOR, units, today)
+                for i in range(size)
+            )
             done += size
             yield PlannedCohort(name, trainees)
 
@@ -258,7 +374,9 @@ def _ascii(name: str) -> str:
     return "".join(ch for ch in plain.lower() if ch.isalnum())
 
 
-def _trainee(rng: random.Random, number: int, assessor: int, units: dict[str, Unit], today: datetime.date) -> PlannedTrainee:
+def _trainee(
+    rng: random.Random, number: int, assessor: int, units: dict[str, Unit], today: datetime.date
+) -> PlannedTrainee:
     person = _person(rng, str(number))
     first = person.display_name.split(" ")[0]
     starts = {
@@ -270,7 +388,9 @@ def _trainee(rng: random.Random, number: int, assessor: int, units: dict[str, Un
     csc = _unit_evidence(rng, CSC, units[CSC], first, EVIDENCE_PER_TRAINEE - len(nz), False)
     nz_last = today - datetime.timedelta(days=2)
     csc_last = min(starts[CSC] + datetime.timedelta(days=900), nz_last)
-    dated = _dated(rng, nz, starts[NZ] + datetime.timedelta(days=7), nz_last) + _dated(rng, csc, starts[CSC] + datetime.timedelta(days=14), csc_last)
+    dated = _dated(rng, nz, starts[NZ] + datetime.timedelta(days=7), nz_last) + _dated(
+        rng, csc, starts[CSC] + datetime.timedelta(days=14), csc_last
+    )
     evidence = tuple(sorted(dated, key=lambda e: e.observed_on))
     signed_on = None
     if completing:
@@ -279,8 +399,11 @@ def _trainee(rng: random.Random, number: int, assessor: int, units: dict[str, Un
     return PlannedTrainee(person, assessor, starts, evidence, signed_on)
 
 
-def _unit_evidence(rng: random.Random, unit_id: str, unit: Unit, first: str, count: int | None, complete: bool) -> list[PlannedEvidence]:
-    """Evidence for one unit, each mapped to three targets, the unsatisfied ones first; `complete` goes on until all are met."""
+def _unit_evidence(
+    rng: random.Random, unit_id: str, unit: Unit, first: str, count: int | None, complete: bool
+) -> list[PlannedEvidence]:
+    """Evidence for one unit, each mapped to three targets, the unsatisfied ones first; `complete` goes on until all are
+    met."""
     targets = [c.number for c in unit.criteria()] + [i.id for i in unit.assessable_items()]
     met: set[str] = set()
     pieces: list[PlannedEvidence] = []
@@ -300,8 +423,20 @@ def _unit_evidence(rng: random.Random, unit_id: str, unit: Unit, first: str, cou
                 met.add(target)
         place = rng.choice(PLACES)
         location = rng.choice(LOCATIONS[method]).format(n=rng.randint(1, 6), place=place)
-        narrative = NARRATIVES[method].format(first=first, activity=rng.choice(ACTIVITIES[unit_id]), detail=rng.choice(DETAILS))
-        pieces.append(PlannedEvidence(method, context, datetime.date.min, location, narrative, tuple(mappings), rng.random() < ACKNOWLEDGED_SHARE))
+        narrative = NARRATIVES[method].format(
+            first=first, activity=rng.choice(ACTIVITIES[unit_id]), detail=rng.choice(DETAILS)
+        )
+        pieces.append(
+            PlannedEvidence(
+                method,
+                context,
+                datetime.date.min,
+                location,
+                narrative,
+                tuple(mappings),
+                rng.random() < ACKNOWLEDGED_SHARE,
+            )
+        )
     return pieces
 
 
@@ -313,7 +448,9 @@ def _context(rng: random.Random, method: Method, complete: bool) -> Context:
     return Context.WORKPLACE
 
 
-def _dated(rng: random.Random, pieces: list[PlannedEvidence], first: datetime.date, last: datetime.date) -> list[PlannedEvidence]:
+def _dated(
+    rng: random.Random, pieces: list[PlannedEvidence], first: datetime.date, last: datetime.date
+) -> list[PlannedEvidence]:
     span = max((last - first).days, 0)
     days = sorted(rng.randint(0, span) for _ in pieces)
     return [replace(p, observed_on=first + datetime.timedelta(days=d)) for p, d in zip(pieces, days, strict=True)]
@@ -338,18 +475,32 @@ def starting_point(session: so.Session) -> Start:
     """The demo's staff and the latest version of each seed unit; refused when the demo is not there."""
     staff = {u.username: u for u in session.scalars(sa.select(User).where(User.username.in_(("admin", "coordinator"))))}
     if set(staff) != {"admin", "coordinator"}:
-        raise ops.InvalidInput({"demo": "Generated cohorts build on the demo accounts admin and coordinator: create the demo first."})
-    versions = {v.unit_id: v for v in session.scalars(sa.select(UnitVersion).where(UnitVersion.unit_id.in_(UNITS)).order_by(UnitVersion.version))}
+        raise InvalidInput(
+            {"demo": "Generated cohorts build on the demo accounts admin and coordinator: create the demo first."}
+        )
+    versions = {
+        v.unit_id: v
+        for v in session.scalars(
+            sa.select(UnitVersion).where(UnitVersion.unit_id.in_(UNITS)).order_by(UnitVersion.version)
+        )
+    }
     if set(versions) != set(UNITS):
-        raise ops.InvalidInput({"units": f"Load both seed units ({', '.join(UNITS)}) first."})
+        raise InvalidInput({"units": f"Load both seed units ({', '.join(UNITS)}) first."})
     counts = dict(session.execute(sa.select(User.role, sa.func.count()).group_by(User.role)).all())
     cohorts = session.scalar(sa.select(sa.func.count()).select_from(Cohort)) or 0
-    return Start(staff["admin"], staff["coordinator"], versions, counts.get(Role.TRAINEE, 0), counts.get(Role.ASSESSOR, 0), cohorts)
+    return Start(
+        staff["admin"],
+        staff["coordinator"],
+        versions,
+        counts.get(Role.TRAINEE, 0),
+        counts.get(Role.ASSESSOR, 0),
+        cohorts,
+    )
 
 
 def plan_from(start: Start, count: int, today: datetime.date, seed: int, cohort_size: tuple[int, int]) -> Plan:
     """The plan for `count` more trainees after what the database holds."""
-    units = {unit_id: ops.unit_of(v) for unit_id, v in start.versions.items()}
+    units = {unit_id: unit_of(v) for unit_id, v in start.versions.items()}
     return make_plan(count, units, today, seed, cohort_size, start.trainees, start.assessors, start.cohorts)
 
 
@@ -357,38 +508,57 @@ def plan_from(start: Start, count: int, today: datetime.date, seed: int, cohort_
 
 
 def generate_with_operations(
-    session: so.Session, count: int, password: str, today: datetime.date | None = None, seed: int = 1, cohort_size: tuple[int, int] = COHORT_SIZE
+    session: so.Session,
+    count: int,
+    password: str,
+    today: datetime.date | None = None,
+    seed: int = 1,
+    cohort_size: tuple[int, int] = COHORT_SIZE,
 ) -> Summary:
-    """Carry out the plan through the operations users use, in the caller's transaction: slow, and the model for the bulk path."""
+    """Carry out the plan through the operations users use, in the caller's transaction: slow, and the model for the
+    bulk path."""
     today = today or datetime.date.today()
     start = starting_point(session)
     plan = plan_from(start, count, today, seed, cohort_size)
     summary = Summary(assessors=len(plan.assessors))
-    assessors = [ops.create_user(session, None, p.username, p.display_name, Role.ASSESSOR, password, p.email) for p in plan.assessors]
+    assessors = [
+        create_user(session, None, p.username, p.display_name, Role.ASSESSOR, password, p.email) for p in plan.assessors
+    ]
     for planned in plan.cohorts:
-        cohort = ops.create_cohort(session, start.admin, planned.name, [start.coordinator])
+        cohort = create_cohort(session, start.admin, planned.name, [start.coordinator])
         sign_offs = []
         for t in planned.trainees:
-            trainee = ops.create_user(session, None, t.person.username, t.person.display_name, Role.TRAINEE, password, t.person.email)
+            trainee = create_user(
+                session, None, t.person.username, t.person.display_name, Role.TRAINEE, password, t.person.email
+            )
             assessor = assessors[t.assessor]
-            enrolments = {u: ops.enrol(session, start.coordinator, trainee, start.versions[u], [assessor], t.starts[u], cohort) for u in UNITS}
+            enrolments = {
+                u: enrol(session, _enroller(start, u), trainee, start.versions[u], [assessor], t.starts[u], cohort)
+                for u in UNITS
+            }
             for e in t.evidence:
-                mappings = [ops.MappingInput(enrolments[m.unit].id, m.target, m.verdict, m.comment) for m in e.mappings]
-                data = ops.EvidenceInput(e.method, e.context, e.observed_on, e.narrative, e.location)
-                evidence = ops.record_evidence(session, assessor, trainee, data, mappings, today=today)
+                mappings = [MappingInput(enrolments[m.unit].id, m.target, m.verdict, m.comment) for m in e.mappings]
+                data = EvidenceInput(e.method, e.context, e.observed_on, e.narrative, e.location)
+                evidence = record_evidence(session, assessor, trainee, data, mappings, today=today)
                 if e.acknowledged:
-                    ops.acknowledge(session, trainee, evidence)
+                    acknowledge(session, trainee, evidence)
                 summary.evidence += 1
                 summary.mappings += len(mappings)
             if t.signed_on is not None:
                 sign_offs.append((assessor, enrolments[NZ], t.signed_on))
         for assessor, enrolment, signed_on in sign_offs:
-            ops.sign_off(session, assessor, enrolment, ops.Declaration(True, True, True, True), signed_on)
+            sign_off(session, assessor, enrolment, Declaration(True, True, True, True), signed_on)
         summary.cohorts += 1
         summary.trainees += len(planned.trainees)
         summary.enrolments += len(planned.trainees) * len(UNITS)
         summary.completions += len(sign_offs)
     return summary
+
+
+def _enroller(start: Start, unit_id: str) -> User:
+    """Who enrols trainees in a unit: the coordinator, or the admin where the unit is no longer current (a carry-
+    over)."""
+    return start.coordinator if unit_of(start.versions[unit_id]).usage.status == "current" else start.admin
 
 
 # --- the bulk path ------------------------------------------------------------------------------
@@ -412,11 +582,31 @@ class _OpenEnrolment:
     version: int = 1
 
 
+# The models' tables, typed as tables (`Model.__table__` is typed as any FROM clause).
+_TABLES: dict[type[Base], sa.Table] = {
+    model: Base.metadata.tables[model.__tablename__]
+    for model in (User, Cohort, Enrolment, EnrolmentProgress, Evidence, EvidenceMapping, Acknowledgement, AuditEvent)
+}
 # Tables written with explicit ids, in the order foreign keys need; audit events go last.
-_ID_TABLES = (User.__table__, Cohort.__table__, Enrolment.__table__, Evidence.__table__, EvidenceMapping.__table__, Acknowledgement.__table__)
+_ID_TABLES = (
+    _TABLES[User],
+    _TABLES[Cohort],
+    _TABLES[Enrolment],
+    _TABLES[Evidence],
+    _TABLES[EvidenceMapping],
+    _TABLES[Acknowledgement],
+)
 _INSERT_ORDER = (
-    User.__table__, Cohort.__table__, cohort_coordinator, Enrolment.__table__, EnrolmentProgress.__table__, enrolment_assessor,
-    Evidence.__table__, EvidenceMapping.__table__, Acknowledgement.__table__, AuditEvent.__table__,
+    _TABLES[User],
+    _TABLES[Cohort],
+    cohort_coordinator,
+    _TABLES[Enrolment],
+    _TABLES[EnrolmentProgress],
+    enrolment_assessor,
+    _TABLES[Evidence],
+    _TABLES[EvidenceMapping],
+    _TABLES[Acknowledgement],
+    _TABLES[AuditEvent],
 )
 
 
@@ -428,7 +618,7 @@ class _BulkWriter:
         self.password_hash = password_hash
         self.admin = _Actor(start.admin.id, start.admin.username)
         self.coordinator = _Actor(start.coordinator.id, start.coordinator.username)
-        self.versions = {u: (v.id, v.key, ops.unit_of(v), ops.targets_of(v)) for u, v in start.versions.items()}
+        self.versions = {u: (v.id, v.key, unit_of(v), targets_of(v)) for u, v in start.versions.items()}
         self.rows: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
         self.begin()
 
@@ -437,8 +627,11 @@ class _BulkWriter:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(audit.AUDIT_LOCK_KEY)))
         self.next_id = {t: (self.session.scalar(sa.select(sa.func.max(t.c.id))) or 0) + 1 for t in _ID_TABLES}
-        last = self.session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).first()
-        self.seq, self.prev_hash = (last.seq, last.hash) if last else (0, GENESIS)
+        last = self.session.execute(
+            sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        self.seq: int = last.seq if last else 0
+        self.prev_hash: str = last.hash if last else GENESIS
 
     def add(self, table: sa.Table, **values: Any) -> int:
         """Queue one row, with the next id when the table has one; return the id."""
@@ -448,11 +641,28 @@ class _BulkWriter:
         self.rows[table].append(values)
         return values.get("id", 0)
 
-    def event(self, actor: _Actor | None, action: str, entity_type: str, entity_id: object, before: dict | None, after: dict | None) -> None:
+    def event(
+        self,
+        actor: _Actor | None,
+        action: str,
+        entity_type: str,
+        entity_id: object,
+        before: dict | None,
+        after: dict | None,
+    ) -> None:
         """Queue one audit event chained to the last, exactly as audit.record makes it."""
         self.seq += 1
-        event = audit.link(self.seq, self.prev_hash, (actor.id, actor.username) if actor else None, action, entity_type, entity_id, before, after)
-        self.rows[AuditEvent.__table__].append(vars(event))
+        event = audit.link(
+            self.seq,
+            self.prev_hash,
+            (actor.id, actor.username) if actor else None,
+            action,
+            entity_type,
+            entity_id,
+            before,
+            after,
+        )
+        self.rows[_TABLES[AuditEvent]].append(vars(event))
         self.prev_hash = event.hash
 
     def flush(self) -> None:
@@ -466,62 +676,100 @@ class _BulkWriter:
         if self.session.get_bind().dialect.name != "postgresql":
             return
         for table in _ID_TABLES:
-            self.session.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"))
+            self.session.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), (SELECT max(id) FROM {table.name}))"
+                )
+            )
 
     # --- the operations, as rows ---
 
     def user(self, person: PlannedPerson, role: Role) -> _Actor:
-        """ops.create_user by the system."""
+        """create_user by the system."""
         user_id = self.add(
-            User.__table__, username=person.username, display_name=person.display_name, email=person.email, password_hash=self.password_hash,
-            role=role, active=True, created_at=utcnow(), session_token=secrets.token_urlsafe(32),
+            _TABLES[User],
+            username=person.username,
+            display_name=person.display_name,
+            email=person.email,
+            password_hash=self.password_hash,
+            role=role,
+            active=True,
+            created_at=utcnow(),
+            session_token=secrets.token_urlsafe(32),
         )
-        state = {"username": person.username, "display_name": person.display_name, "email": person.email, "role": role.value, "active": True}
+        state = user_state(person.username, person.display_name, person.email, role, True)
         self.event(None, "user.create", "user", user_id, None, state)
         return _Actor(user_id, person.username)
 
     def cohort(self, name: str) -> int:
-        """ops.create_cohort by the admin, run by the coordinator."""
-        cohort_id = self.add(Cohort.__table__, name=name, created_at=utcnow())
+        """create_cohort by the admin, run by the coordinator."""
+        cohort_id = self.add(_TABLES[Cohort], name=name, created_at=utcnow())
         self.add(cohort_coordinator, cohort_id=cohort_id, user_id=self.coordinator.id)
-        self.event(self.admin, "cohort.create", "cohort", cohort_id, None, {"name": name, "coordinators": [self.coordinator.username]})
+        self.event(
+            self.admin, "cohort.create", "cohort", cohort_id, None, cohort_state(name, [self.coordinator.username])
+        )
         return cohort_id
 
-    def enrol(self, trainee: _Actor, unit_id: str, assessor: _Actor, start_date: datetime.date, cohort_id: int) -> _OpenEnrolment:
-        """ops.enrol by the coordinator; the row itself is queued once its evidence is in (see close)."""
-        _version_id, key, _unit, _targets = self.versions[unit_id]
-        enrolment_id = self.next_id[Enrolment.__table__]
-        self.next_id[Enrolment.__table__] += 1
+    def enrol(
+        self, trainee: _Actor, unit_id: str, assessor: _Actor, start_date: datetime.date, cohort_id: int
+    ) -> _OpenEnrolment:
+        """enrol by the coordinator; the row itself is queued once its evidence is in (see close)."""
+        _version_id, key, unit, _targets = self.versions[unit_id]
+        enrolment_id = self.next_id[_TABLES[Enrolment]]
+        self.next_id[_TABLES[Enrolment]] += 1
         self.add(enrolment_assessor, enrolment_id=enrolment_id, user_id=assessor.id)
-        state = {
-            "trainee": trainee.id, "unit": key, "cohort": cohort_id, "assessors": [assessor.id],
-            "status": EnrolmentStatus.ACTIVE.value, "start_date": start_date.isoformat(), "end_date": None,
-        }
-        self.event(self.coordinator, "enrolment.create", "enrolment", enrolment_id, None, state)
+        state = enrolment_state(trainee.id, key, cohort_id, [assessor.id], EnrolmentStatus.ACTIVE, start_date, None)
+        enroller = self.coordinator if unit.usage.status == "current" else self.admin  # as _enroller
+        self.event(enroller, "enrolment.create", "enrolment", enrolment_id, None, state)
         return _OpenEnrolment(enrolment_id, unit_id, state)
 
     def close(self, enrolment: _OpenEnrolment, version_id: int, start_date: datetime.date) -> None:
         """Queue the enrolment's row and its tally as they stand after its evidence."""
         unit = self.versions[enrolment.unit_id][2]
-        self.add(EnrolmentProgress.__table__, enrolment_id=enrolment.id, **ops.tally_columns(assess(unit, enrolment.judgements).tally()))
-        self.rows[Enrolment.__table__].append(
+        self.add(
+            _TABLES[EnrolmentProgress],
+            enrolment_id=enrolment.id,
+            **tally_columns(assess(unit, enrolment.judgements).tally()),
+        )
+        self.rows[_TABLES[Enrolment]].append(
             {
-                "id": enrolment.id, "trainee_id": enrolment.state["trainee"], "unit_version_id": version_id, "cohort_id": enrolment.state["cohort"],
-                "status": EnrolmentStatus(enrolment.state["status"]), "start_date": start_date, "end_date": None, "version": enrolment.version,
+                "id": enrolment.id,
+                "trainee_id": enrolment.state["trainee"],
+                "unit_version_id": version_id,
+                "cohort_id": enrolment.state["cohort"],
+                "status": EnrolmentStatus(enrolment.state["status"]),
+                "start_date": start_date,
+                "end_date": None,
+                "version": enrolment.version,
             }
         )
 
-    def evidence(self, assessor: _Actor, trainee: _Actor, planned: PlannedEvidence, enrolments: dict[str, _OpenEnrolment]) -> int:
-        """ops.record_evidence by the assessor, then ops.acknowledge by the trainee when planned."""
+    def evidence(
+        self, assessor: _Actor, trainee: _Actor, planned: PlannedEvidence, enrolments: dict[str, _OpenEnrolment]
+    ) -> int:
+        """record_evidence by the assessor, then acknowledge by the trainee when planned."""
         evidence_id = self.add(
-            Evidence.__table__, trainee_id=trainee.id, method=planned.method, context=planned.context, observed_on=planned.observed_on,
-            location=planned.location.strip(), narrative=planned.narrative.strip(), recorded_by_id=assessor.id, recorded_at=utcnow(),
-            submitted_by_trainee=False, version=1,
+            _TABLES[Evidence],
+            trainee_id=trainee.id,
+            method=planned.method,
+            context=planned.context,
+            observed_on=planned.observed_on,
+            location=planned.location.strip(),
+            narrative=planned.narrative.strip(),
+            recorded_by_id=assessor.id,
+            recorded_at=utcnow(),
+            submitted_by_trainee=False,
+            version=1,
         )
-        state = {
-            "trainee": trainee.id, "method": planned.method.value, "context": planned.context.value, "observed_on": planned.observed_on.isoformat(),
-            "location": planned.location.strip(), "narrative": planned.narrative.strip(), "attachments": [],
-        }
+        state = evidence_state(
+            trainee.id,
+            planned.method,
+            planned.context,
+            planned.observed_on,
+            planned.location.strip(),
+            planned.narrative.strip(),
+            [],
+        )
         self.event(assessor, "evidence.record", "evidence", evidence_id, None, state)
         touched = {}
         for m in planned.mappings:
@@ -531,31 +779,50 @@ class _BulkWriter:
         for enrolment_id in sorted(touched):
             self._reassess(assessor, touched[enrolment_id])
         if planned.acknowledged:
-            self.add(Acknowledgement.__table__, evidence_id=evidence_id, evidence_version=1, trainee_id=trainee.id, acknowledged_at=utcnow())
+            self.add(
+                _TABLES[Acknowledgement],
+                evidence_id=evidence_id,
+                evidence_version=1,
+                trainee_id=trainee.id,
+                acknowledged_at=utcnow(),
+            )
             self.event(trainee, "evidence.acknowledge", "evidence", evidence_id, None, {"version": 1})
         return evidence_id
 
-    def _map(self, assessor: _Actor, evidence_id: int, planned: PlannedEvidence, enrolment: _OpenEnrolment, m: PlannedMapping) -> None:
+    def _map(
+        self, assessor: _Actor, evidence_id: int, planned: PlannedEvidence, enrolment: _OpenEnrolment, m: PlannedMapping
+    ) -> None:
         targets = self.versions[enrolment.unit_id][3]
         comment = m.comment.strip()
         mapping_id = self.add(
-            EvidenceMapping.__table__, evidence_id=evidence_id, enrolment_id=enrolment.id, target_kind=targets[m.target], target=m.target,
-            verdict=m.verdict, comment=comment, judged_by_id=assessor.id, judged_at=utcnow(), version=1,
+            _TABLES[EvidenceMapping],
+            evidence_id=evidence_id,
+            enrolment_id=enrolment.id,
+            target_kind=targets[m.target],
+            target=m.target,
+            verdict=m.verdict,
+            comment=comment,
+            judged_by_id=assessor.id,
+            judged_at=utcnow(),
+            version=1,
         )
-        state = {"mapping": mapping_id, "enrolment": enrolment.id, "target": m.target, "verdict": m.verdict.value, "comment": comment}
+        state = mapping_state(mapping_id, enrolment.id, m.target, m.verdict, comment)
         self.event(assessor, "mapping.add", "evidence", evidence_id, None, state)
-        enrolment.judgements.append(Judgement(evidence_id, m.target, m.verdict.value, planned.context.value, planned.observed_on))
+        enrolment.judgements.append(
+            Judgement(evidence_id, m.target, m.verdict, planned.context.value, planned.observed_on)
+        )
         if m.verdict == Verdict.SATISFIED:
             enrolment.satisfied.add(m.target)
 
     def _reassess(self, actor: _Actor, enrolment: _OpenEnrolment) -> None:
-        """ops._reassess: between active and ready for sign-off, by the same rules."""
+        """reassess: between active and ready for sign-off, by the same rules."""
         _version_id, _key, unit, targets = self.versions[enrolment.unit_id]
         current = EnrolmentStatus(enrolment.state["status"])
-        # A target with no satisfied judgement at all is an obstacle for certain, so the full check can wait until none is left.
+        # A target with no satisfied judgement at all is an obstacle for certain, so the full check can wait until none
+        # is left.
         if current == EnrolmentStatus.ACTIVE and len(enrolment.satisfied) < len(targets):
             return
-        found = obstacles(unit, assess(unit, enrolment.judgements), current.value)
+        found = obstacles(unit, assess(unit, enrolment.judgements), current)
         status = EnrolmentStatus.ACTIVE if found else EnrolmentStatus.READY_FOR_SIGN_OFF
         if status != current:
             before = enrolment.state
@@ -574,10 +841,11 @@ def generate(
     batch: int = BATCH_TRAINEES,
     on_batch: Callable[[Summary], None] | None = None,
 ) -> Summary:
-    """The plan written in bulk: the same rows and audit events as generate_with_operations, one transaction per batch of cohorts."""
+    """The plan written in bulk: the same rows and audit events as generate_with_operations, one transaction per batch
+    of cohorts."""
     today = today or datetime.date.today()
     if (why := password_problem(password)) is not None:
-        raise ops.InvalidInput({"password": why})
+        raise InvalidInput({"password": why})
     password_hash = hash_password(password)  # once: argon2 for every generated account would take hours
     summary = Summary()
     with sessions.begin() as session:
@@ -606,8 +874,10 @@ def generate(
             return summary
 
 
-def _write_cohort(writer: _BulkWriter, planned: PlannedCohort, assessors: Sequence[_Actor], start: Start, summary: Summary) -> None:
-    """One cohort: its rows and events in memory, written, then its completed units signed off through ops.sign_off."""
+def _write_cohort(
+    writer: _BulkWriter, planned: PlannedCohort, assessors: Sequence[_Actor], start: Start, summary: Summary
+) -> None:
+    """One cohort: its rows and events in memory, written, then its completed units signed off through sign_off."""
     cohort_id = writer.cohort(planned.name)
     sign_offs = []
     for t in planned.trainees:
@@ -625,10 +895,18 @@ def _write_cohort(writer: _BulkWriter, planned: PlannedCohort, assessors: Sequen
     writer.flush()
     session = writer.session
     for assessor_id, enrolment_id, signed_on in sign_offs:
-        ops.sign_off(session, session.get(User, assessor_id), session.get(Enrolment, enrolment_id), ops.Declaration(True, True, True, True), signed_on)
+        sign_off(
+            session,
+            session.get_one(User, assessor_id),
+            session.get_one(Enrolment, enrolment_id),
+            Declaration(True, True, True, True),
+            signed_on,
+        )
     if sign_offs:
         session.expunge_all()
-        last = session.execute(sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)).one()
+        last = session.execute(
+            sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+        ).one()
         writer.seq, writer.prev_hash = last.seq, last.hash
     summary.cohorts += 1
     summary.trainees += len(planned.trainees)

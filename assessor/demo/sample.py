@@ -7,8 +7,12 @@ import datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor import operations as ops
-from assessor.models import Context, Method, Role, UnitVersion, User, Verdict
+from assessor.accounts.operations import create_user
+from assessor.cohorts.operations import create_cohort, enrol
+from assessor.domain.vocabulary import Context, Method, Role, Verdict
+from assessor.evidence.operations import EvidenceInput, MappingInput, acknowledge, record_evidence
+from assessor.models import Evidence, UnitVersion, User
+from assessor.records.operations import Declaration, sign_off
 
 NZ = "us_case_mgmt"
 CSC = "cscofm023"
@@ -29,12 +33,12 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
     """Accounts for every role, a cohort, both trainees enrolled in both units part-way, one unit signed off."""
     today = today or datetime.date.today()
     users = {
-        username: ops.create_user(session, None, username, name, role, password, f"{username}@example.org")
+        username: create_user(session, None, username, name, role, password, f"{username}@example.org")
         for username, name, role in ACCOUNTS
     }
     admin, coordinator, assessor = users["admin"], users["coordinator"], users["assessor"]
     versions = {v.unit_id: v for v in session.scalars(sa.select(UnitVersion).order_by(UnitVersion.version))}
-    cohort = ops.create_cohort(session, admin, "Case management 2026 intake", [coordinator])
+    cohort = create_cohort(session, admin, "Case management 2026 intake", [coordinator])
 
     def day(days_ago: int) -> datetime.date:
         return today - datetime.timedelta(days=days_ago)
@@ -42,17 +46,31 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
     enrolments = {}
     for name in ("trainee", "trainee2"):
         trainee = users[name]
-        enrolments[name, NZ] = ops.enrol(session, coordinator, trainee, versions[NZ], [assessor], day(110), cohort)
-        enrolments[name, CSC] = ops.enrol(session, coordinator, trainee, versions[CSC], [assessor], CSC_START, cohort)
+        enrolments[name, NZ] = enrol(session, coordinator, trainee, versions[NZ], [assessor], day(110), cohort)
+        # CSCOFM023 is deleted: only an administrator records an enrolment begun before then (a carry-over).
+        enrolments[name, CSC] = enrol(session, admin, trainee, versions[CSC], [assessor], CSC_START, cohort)
 
-    def observe(trainee: str, days_ago: int, method: Method, location: str, narrative: str, targets: list[tuple[str, str, Verdict | None, str]]):
-        mappings = [ops.MappingInput(enrolments[trainee, unit].id, target, verdict, comment) for unit, target, verdict, comment in targets]
-        data = ops.EvidenceInput(method, Context.WORKPLACE, day(days_ago), narrative, location)
-        return ops.record_evidence(session, assessor, users[trainee], data, mappings, today=today)
+    def observe(
+        trainee: str,
+        days_ago: int,
+        method: Method,
+        location: str,
+        narrative: str,
+        targets: list[tuple[str, str, Verdict | None, str]],
+    ) -> Evidence:
+        mappings = [
+            MappingInput(enrolments[trainee, unit].id, target, verdict, comment)
+            for unit, target, verdict, comment in targets
+        ]
+        data = EvidenceInput(method, Context.WORKPLACE, day(days_ago), narrative, location)
+        return record_evidence(session, assessor, users[trainee], data, mappings, today=today)
 
     ok, not_yet = Verdict.SATISFIED, Verdict.NOT_YET
     first = observe(
-        "trainee", 60, Method.DIRECT_OBSERVATION, "Service centre, interview room 2",
+        "trainee",
+        60,
+        Method.DIRECT_OBSERVATION,
+        "Service centre, interview room 2",
         "Observed Aroha's first interview with a new client. She checked the room was private, offered water and "
         "explained how the information would be used before starting. She used open questions and summarised back.",
         [
@@ -62,9 +80,12 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
             (NZ, "1.4", not_yet, "Missed asking about current income support; the plan was based on incomplete facts."),
         ],
     )
-    ops.acknowledge(session, users["trainee"], first)
+    acknowledge(session, users["trainee"], first)
     observe(
-        "trainee", 21, Method.DIRECT_OBSERVATION, "Regional office, case conference",
+        "trainee",
+        21,
+        Method.DIRECT_OBSERVATION,
+        "Regional office, case conference",
         "Aroha presented a client's situation at the weekly case conference with probation and a housing provider, "
         "followed the agreed meeting protocol and negotiated a joint plan.",
         [
@@ -74,19 +95,28 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
         ],
     )
     observe(
-        "trainee2", 80, Method.DIRECT_OBSERVATION, "Service centre, interview room 1",
+        "trainee2",
+        80,
+        Method.DIRECT_OBSERVATION,
+        "Service centre, interview room 1",
         "Observed Tūī interview a distressed client. Tūī set up a private, safe space, acknowledged the client's anger "
         "calmly, kept the interview moving and used questions to establish the facts needed for a decision.",
         [(NZ, n, ok, "") for n in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6")],
     )
     observe(
-        "trainee2", 45, Method.THIRD_PARTY_REPORT, "Community probation office",
+        "trainee2",
+        45,
+        Method.THIRD_PARTY_REPORT,
+        "Community probation office",
         "Report from the probation officer: Tūī followed the court and probation protocols when sharing case "
         "information and worked with probation to agree the client's reporting arrangements.",
         [(NZ, "2.1", ok, "Confirmed by the probation officer's report."), (NZ, "2.2", ok, "Influenced a joint plan.")],
     )
     observe(
-        "trainee2", 30, Method.WORK_PRODUCT, "Regional office",
+        "trainee2",
+        30,
+        Method.WORK_PRODUCT,
+        "Regional office",
         "Tūī's draft case management procedure for the reintegration programme, with roles, responsibilities and an "
         "appeals process agreed with the team leaders.",
         [
@@ -96,5 +126,5 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
         ],
     )
     nz2 = enrolments["trainee2", NZ]
-    ops.sign_off(session, assessor, nz2, ops.Declaration(True, True, True, True), day(14))
+    sign_off(session, assessor, nz2, Declaration(True, True, True, True), day(14))
     return users

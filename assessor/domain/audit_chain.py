@@ -44,7 +44,17 @@ def canonical(value: Any) -> str:
 def event_hash(prev_hash: str, event: ChainedEvent) -> str:
     """The hash of an event, chained to the hash of the event before it."""
     body = canonical(
-        [event.seq, event.occurred_at, event.actor_id, event.actor, event.action, event.entity_type, event.entity_id, event.before, event.after]
+        [
+            event.seq,
+            event.occurred_at,
+            event.actor_id,
+            event.actor,
+            event.action,
+            event.entity_type,
+            event.entity_id,
+            event.before,
+            event.after,
+        ]
     )
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 

@@ -7,11 +7,10 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from assessor.domain.progress import Progress, TargetStatus
+from assessor.domain.vocabulary import EnrolmentStatus, TargetKind
 
 if TYPE_CHECKING:  # only for annotations: this module stays standard library only
     from assessor.domain.standards import Unit
-
-SIGNABLE_STATUSES = frozenset({"active", "ready_for_sign_off"})
 
 
 class Reason(StrEnum):
@@ -45,24 +44,24 @@ def target_obstacles(target: TargetStatus) -> tuple[Obstacle, ...]:
     if 0 < have < need:
         found = [Obstacle(Reason.TOO_FEW_OCCASIONS, target.target, target.supporting, have, need)]
     else:
-        not_met = Reason.CRITERION_NOT_MET if target.kind == "criterion" else Reason.ITEM_NOT_MET
+        not_met = Reason.CRITERION_NOT_MET if target.kind == TargetKind.CRITERION else Reason.ITEM_NOT_MET
         found = [Obstacle(not_met, target.target, target.evidence_ids, have, need)]
     if target.discounted:
         found.append(Obstacle(Reason.CONTEXT_NOT_ACCEPTED, target.target, target.discounted, have, need))
     return tuple(found)
 
 
-def obstacles(unit: Unit, progress: Progress, enrolment_status: str) -> tuple[Obstacle, ...]:
+def obstacles(unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus) -> tuple[Obstacle, ...]:
     """Every reason the enrolment cannot be signed off, in unit order; empty when it can."""
     found: list[Obstacle] = []
-    if enrolment_status not in SIGNABLE_STATUSES:
+    if not enrolment_status.is_open:
         found.append(Obstacle(Reason.NOT_ACTIVE))
     for target in progress.outstanding:
         found.extend(target_obstacles(target))
     return tuple(found)
 
 
-def is_ready(unit: Unit, progress: Progress, enrolment_status: str) -> bool:
+def is_ready(unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus) -> bool:
     """Whether the enrolment can be signed off now."""
     return not obstacles(unit, progress, enrolment_status)
 

@@ -5,23 +5,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # only for annotations: this module stays standard library only
+from assessor.domain.vocabulary import Status, TargetKind, Verdict
+
+if TYPE_CHECKING:  # only for annotations: the domain stays free of the web and the database
     from assessor.domain.standards import Criterion, EvidenceItem, Unit
-
-SATISFIED_JUDGEMENT = "satisfied"
-NOT_YET_JUDGEMENT = "not_yet"
-
-
-class Status(StrEnum):
-    """Where one criterion or evidence item stands; `status_of` holds the rule as a table."""
-
-    NOT_STARTED = "not_started"
-    EVIDENCE_RECORDED = "evidence_recorded"
-    SATISFIED = "satisfied"
-    NOT_YET_SATISFIED = "not_yet_satisfied"
 
 
 @dataclass(frozen=True)
@@ -30,7 +19,7 @@ class Judgement:
 
     evidence_id: int
     target: str
-    judgement: str | None
+    judgement: Verdict | None
     context: str
     observed_on: datetime.date
 
@@ -40,7 +29,7 @@ class TargetStatus:
     """The status of one criterion or assessable evidence item, and the evidence behind it."""
 
     target: str
-    kind: str  # "criterion" or "item"
+    kind: TargetKind
     status: Status
     satisfied_occasions: int
     needed: int
@@ -92,14 +81,19 @@ class Counts:
 
 
 # One letter per status, for keeping every target's status of an enrolment in a short string.
-STATUS_LETTERS = {Status.NOT_STARTED: "-", Status.EVIDENCE_RECORDED: "e", Status.SATISFIED: "s", Status.NOT_YET_SATISFIED: "n"}
+STATUS_LETTERS = {
+    Status.NOT_STARTED: "-",
+    Status.EVIDENCE_RECORDED: "e",
+    Status.SATISFIED: "s",
+    Status.NOT_YET_SATISFIED: "n",
+}
 STATUS_OF_LETTER = {letter: status for status, letter in STATUS_LETTERS.items()}
 
 
 @dataclass(frozen=True)
 class Tally(Counts):
-    """The counts of an enrolment, the status of each target and the date of its latest evidence: what lists, heat maps and
-    spreadsheets show, small enough to keep."""
+    """The counts of an enrolment, the status of each target and the date of its latest evidence: what lists, heat
+    maps and spreadsheets show, small enough to keep."""
 
     last_evidence: datetime.date | None
     letters: str  # STATUS_LETTERS of every criterion, then every assessable item, in unit order
@@ -144,10 +138,19 @@ class Progress(Counts):
     headings: dict[str, tuple[str, ...]] = field(default_factory=dict)  # heading id -> ids of the items under it
 
     def tally(self) -> Tally:
-        """The counts, the status of each target, and the latest date any evidence mapped to this enrolment was observed."""
+        """The counts, the status of each target, and the latest date any evidence mapped to this enrolment was
+        observed."""
         last = max((t.last_observed for t in self.targets.values() if t.last_observed), default=None)
         letters = "".join(STATUS_LETTERS[t.status] for t in self.targets.values())
-        return Tally(self.components, self.criteria_satisfied, self.criteria_total, self.items_satisfied, self.items_total, last, letters)
+        return Tally(
+            self.components,
+            self.criteria_satisfied,
+            self.criteria_total,
+            self.items_satisfied,
+            self.items_total,
+            last,
+            letters,
+        )
 
     @property
     def outstanding(self) -> tuple[TargetStatus, ...]:
@@ -186,14 +189,14 @@ def status_of(satisfied_occasions: int, needed: int, not_yet: bool, discounted: 
 
 
 def target_status(
-    unit: Unit, target: str, kind: str, requirement: Criterion | EvidenceItem, judgements: list[Judgement]
+    unit: Unit, target: str, kind: TargetKind, requirement: Criterion | EvidenceItem, judgements: list[Judgement]
 ) -> TargetStatus:
     """The status of one criterion or item from the judgements recorded against it."""
     # A set of evidence ids, so the same evidence judged satisfied twice is still one occasion.
-    satisfied = [j for j in judgements if j.judgement == SATISFIED_JUDGEMENT]
+    satisfied = [j for j in judgements if j.judgement == Verdict.SATISFIED]
     supporting = {j.evidence_id for j in satisfied if unit.rules.accepts(j.context)}
     discounted = {j.evidence_id for j in satisfied if not unit.rules.accepts(j.context)}
-    not_yet = any(j.judgement == NOT_YET_JUDGEMENT for j in judgements)
+    not_yet = any(j.judgement == Verdict.NOT_YET for j in judgements)
     needed = unit.occasions_for(requirement)
     return TargetStatus(
         target=target,
@@ -210,9 +213,9 @@ def target_status(
 
 def assess(unit: Unit, judgements: Iterable[Judgement]) -> Progress:
     """The progress of one enrolment in a unit; judgements naming targets the unit does not have are ignored."""
-    requirements: dict[str, tuple[str, Criterion | EvidenceItem]] = {}
-    requirements |= {c.number: ("criterion", c) for c in unit.criteria()}
-    requirements |= {i.id: ("item", i) for i in unit.assessable_items()}
+    requirements: dict[str, tuple[TargetKind, Criterion | EvidenceItem]] = {}
+    requirements |= {c.number: (TargetKind.CRITERION, c) for c in unit.criteria()}
+    requirements |= {i.id: (TargetKind.ITEM, i) for i in unit.assessable_items()}
     by_target: dict[str, list[Judgement]] = {target: [] for target in requirements}
     for judgement in judgements:
         if judgement.target in by_target:
@@ -226,11 +229,9 @@ def assess(unit: Unit, judgements: Iterable[Judgement]) -> Progress:
         ComponentProgress(c.number, c.title, sum(k.number in met for k in c.criteria), len(c.criteria))
         for c in unit.components
     )
-    criteria = [t for t in targets.values() if t.kind == "criterion"]
-    items = [t for t in targets.values() if t.kind == "item"]
-    headings = {
-        i.id: tuple(leaf.id for leaf in i.walk() if not leaf.items) for i in unit.evidence_items() if i.items
-    }
+    criteria = [t for t in targets.values() if t.kind == TargetKind.CRITERION]
+    items = [t for t in targets.values() if t.kind == TargetKind.ITEM]
+    headings = {i.id: tuple(leaf.id for leaf in i.walk() if not leaf.items) for i in unit.evidence_items() if i.items}
     return Progress(
         targets=targets,
         components=components,

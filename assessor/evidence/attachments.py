@@ -1,4 +1,5 @@
-"""Checking and storing files attached to evidence: size limit, allowed types checked by content, random stored names."""
+"""Checking and storing files attached to evidence: size limit, allowed types checked by content, random stored
+names."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from assessor.operations import AttachmentInput
+from assessor.evidence.operations import AttachmentInput
 
 CHUNK = 64 * 1024
 HEAD = 512  # enough leading bytes to recognise every allowed kind
@@ -125,7 +126,9 @@ def _plain_text(path: Path, head: bytes) -> bool:
     return not start.lower().startswith(_MARKUP)
 
 
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office; doc, xls and ppt share it, so any of them passes as another
+_OLE2 = (
+    b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Office; doc, xls and ppt share it, so any of them passes as another
+)
 _OOXML = "application/vnd.openxmlformats-officedocument."
 _ODF = "application/vnd.oasis.opendocument."
 
@@ -189,7 +192,9 @@ def store_upload(stream: BinaryIO, filename: str, upload_dir: Path, max_bytes: i
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return AttachmentInput(original_name=name, size=size, content_type=kind.content_type, sha256=sha256, stored_name=stored_name)
+    return AttachmentInput(
+        original_name=name, size=size, content_type=kind.content_type, sha256=sha256, stored_name=stored_name
+    )
 
 
 def stored_path(upload_dir: Path, stored_name: str) -> Path:

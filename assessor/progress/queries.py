@@ -1,18 +1,85 @@
-"""Read-only queries behind the pages: a fixed number of statements however many records there are."""
+"""Where enrolments stand: one enrolment assessed afresh from its judgements, and lists read from stored tallies in a
+fixed number of statements however many records there are."""
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor.access import visible_enrolments
-from assessor.domain.progress import Tally
+from assessor.core.access import visible_enrolments
+from assessor.domain.completion import Obstacle, obstacles
+from assessor.domain.progress import Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit
-from assessor.models import Enrolment, EnrolmentProgress, EnrolmentStatus, UnitVersion, User
-from assessor.operations import unit_of
+from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.models import Enrolment, EnrolmentProgress, Evidence, EvidenceMapping, UnitVersion, User
+from assessor.standards.queries import parse_stored, unit_of
+
+_JUDGEMENTS = sa.select(
+    EvidenceMapping.enrolment_id,
+    EvidenceMapping.evidence_id,
+    EvidenceMapping.target,
+    EvidenceMapping.verdict,
+    Evidence.context,
+    Evidence.observed_on,
+).join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
+
+
+def _judgement(row: Any) -> Judgement:
+    return Judgement(row.evidence_id, row.target, row.verdict, row.context.value, row.observed_on)
+
+
+def progress_of(session: so.Session, enrolment: Enrolment) -> Progress:
+    """Where an enrolment stands, criterion by criterion."""
+    rows = session.execute(_JUDGEMENTS.where(EvidenceMapping.enrolment_id == enrolment.id))
+    return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows])
+
+
+def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress, dict[str, list[Any]]]:
+    """Where an enrolment stands, and each target's judgements with their evidence's method and date, oldest first:
+    one statement."""
+    rows = session.execute(
+        _JUDGEMENTS.add_columns(Evidence.method, EvidenceMapping.comment)
+        .where(EvidenceMapping.enrolment_id == enrolment.id)
+        .order_by(Evidence.observed_on, Evidence.id)
+    ).all()
+    by_target: dict[str, list[Any]] = {}
+    for row in rows:
+        by_target.setdefault(row.target, []).append(row)
+    return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows]), by_target
+
+
+def sign_off_obstacles(
+    session: so.Session, enrolment: Enrolment, progress: Progress | None = None
+) -> tuple[Obstacle, ...]:
+    """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
+    return obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status)
+
+
+def tally_columns(tally: Tally) -> dict[str, Any]:
+    """An enrolment_progress row's columns for a tally."""
+    return {
+        "tally": tally.to_json(),
+        "percent": tally.percent,
+        "outstanding": tally.outstanding,
+        "last_evidence": tally.last_evidence,
+    }
+
+
+def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
+    """Every enrolment's tally computed afresh from its judgements, as enrolment_progress rows (for checks)."""
+    judgements: dict[int, list[Judgement]] = {}
+    for row in connection.execute(_JUDGEMENTS):
+        judgements.setdefault(row.enrolment_id, []).append(_judgement(row))
+    enrolments = connection.execute(
+        sa.select(Enrolment.id, UnitVersion.source_text).join(UnitVersion).order_by(Enrolment.id)
+    )
+    return [
+        {"enrolment_id": e.id, **tally_columns(assess(parse_stored(e.source_text), judgements.get(e.id, [])).tally())}
+        for e in enrolments
+    ]
 
 
 @dataclass(frozen=True)
@@ -32,6 +99,8 @@ SORTS = {
     "outstanding": (EnrolmentProgress.outstanding.desc(), sa.func.lower(User.display_name)),
     "last_evidence": (EnrolmentProgress.last_evidence.asc().nulls_first(),),
 }
+
+
 @dataclass(frozen=True)
 class EnrolmentPage:
     """One page of an enrolment list, and where it stands among all the matching enrolments."""
@@ -44,7 +113,14 @@ class EnrolmentPage:
 
 
 def enrolment_summaries(
-    session: so.Session, user: User, search: str = "", status: str = "", unit_id: str = "", sort: str = "trainee", page: int = 1, per_page: int = 100
+    session: so.Session,
+    user: User,
+    search: str = "",
+    status: str = "",
+    unit_id: str = "",
+    sort: str = "trainee",
+    page: int = 1,
+    per_page: int = 100,
 ) -> EnrolmentPage:
     """One page of the enrolments a user may see, filtered and sorted, each with its stored tally: three statements."""
     query = (
@@ -55,7 +131,9 @@ def enrolment_summaries(
     )
     if search:
         pattern = f"%{search.strip().lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.display_name).like(pattern), sa.func.lower(User.username).like(pattern)))
+        query = query.where(
+            sa.or_(sa.func.lower(User.display_name).like(pattern), sa.func.lower(User.username).like(pattern))
+        )
     if status in {s.value for s in EnrolmentStatus}:
         query = query.where(Enrolment.status == EnrolmentStatus(status))
     if unit_id:
@@ -65,7 +143,11 @@ def enrolment_summaries(
     number = min(max(page, 1), pages)
     rows = session.execute(
         query.add_columns(EnrolmentProgress.tally)
-        .options(so.contains_eager(Enrolment.trainee), so.contains_eager(Enrolment.unit_version), so.selectinload(Enrolment.assessors))
+        .options(
+            so.contains_eager(Enrolment.trainee),
+            so.contains_eager(Enrolment.unit_version),
+            so.selectinload(Enrolment.assessors),
+        )
         .order_by(*SORTS.get(sort, SORTS["trainee"]), Enrolment.id)
         .limit(per_page)
         .offset((number - 1) * per_page)
@@ -75,51 +157,23 @@ def enrolment_summaries(
 
 
 @dataclass(frozen=True)
-class HeatRow:
-    """One trainee's enrolment in a cohort heat map."""
+class Matrix:
+    """An enrolment's criteria and items against every piece of evidence mapped to it."""
 
-    enrolment_id: int
-    trainee: str  # display name
-    status: EnrolmentStatus
-    progress: Tally
-    stale: bool
-
-    @property
-    def levels(self) -> list[int]:
-        """A colour level 0-4 for each component, by share of criteria satisfied."""
-        return [min(c.percent // 25, 4) for c in self.progress.components]
+    targets: list[tuple[str, str]]  # number or id, text
+    evidence: list[Evidence]  # oldest first
+    cells: dict[tuple[str, int], EvidenceMapping]  # (target, evidence id) -> its mapping
 
 
-@dataclass(frozen=True)
-class UnitHeat:
-    """The heat map of one unit version within a cohort."""
-
-    unit: Unit
-    rows: list[HeatRow]
-
-
-def cohort_overview(
-    session: so.Session, cohort_id: int, stale_after_days: int, today: datetime.date
-) -> tuple[dict[EnrolmentStatus, int], list[UnitHeat]]:
-    """Counts per status and, per unit, trainees × components: two statements for any cohort size.
-
-    Plain columns rather than whole records: a heat map of a thousand trainees is two thousand rows.
-    """
+def matrix_of(session: so.Session, enrolment: Enrolment) -> Matrix:
+    """The mapping matrix of one enrolment: one statement."""
+    unit = unit_of(enrolment.unit_version)
     rows = session.execute(
-        sa.select(Enrolment.id, Enrolment.unit_version_id, Enrolment.status, Enrolment.start_date, User.display_name, EnrolmentProgress.tally)
-        .where(Enrolment.cohort_id == cohort_id)
-        .join(User, User.id == Enrolment.trainee_id)
-        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
-        .order_by(User.display_name, Enrolment.id)
+        sa.select(EvidenceMapping, Evidence)
+        .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
+        .where(EvidenceMapping.enrolment_id == enrolment.id)
+        .order_by(Evidence.observed_on, Evidence.id)
     ).all()
-    versions = session.scalars(sa.select(UnitVersion).where(UnitVersion.id.in_({r.unit_version_id for r in rows}))).all()
-    units = {v.id: UnitHeat(unit_of(v), []) for v in versions}
-    counts = {status: 0 for status in EnrolmentStatus}
-    limit = today - datetime.timedelta(days=stale_after_days)
-    for r in rows:
-        counts[r.status] += 1
-        tally = Tally.from_json(r.tally)
-        open_ = r.status in (EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF)
-        stale = open_ and (tally.last_evidence or r.start_date) < limit
-        units[r.unit_version_id].rows.append(HeatRow(r.id, r.display_name, r.status, tally, stale))
-    return counts, sorted(units.values(), key=lambda h: h.unit.name)
+    targets = [(c.number, c.text) for c in unit.criteria()] + [(i.id, i.text) for i in unit.assessable_items()]
+    evidence = list({e.id: e for _, e in rows}.values())
+    return Matrix(targets, evidence, {(m.target, e.id): m for m, e in rows})

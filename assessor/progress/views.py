@@ -1,4 +1,4 @@
-"""The home page: each role's starting point."""
+"""Where enrolments stand: each role's starting list, an enrolment's criteria with their evidence, and its matrix."""
 
 from __future__ import annotations
 
@@ -6,29 +6,30 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from assessor import catalogue, db
-from assessor.access import PUBLIC, SIGNED_IN, allow, me
-from assessor.labels import ENROLMENT_STATUS
-from assessor.models import Role
-from assessor.queries import SORTS, enrolment_summaries
+from assessor.cohorts.forms import enrolment_forms
+from assessor.core import database as db
+from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
+from assessor.core.labels import obstacle
+from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.progress.queries import (
+    SORTS,
+    enrolment_summaries,
+    judged_evidence,
+    matrix_of,
+    progress_of,
+    sign_off_obstacles,
+)
+from assessor.standards.queries import catalogue, unit_of
 
-bp = Blueprint("home", __name__)
-HOME_LABEL = {Role.ASSESSOR: "My trainees", Role.TRAINEE: "My units"}
-
-
-@bp.app_context_processor
-def page_words() -> dict[str, object]:
-    """Words every page may need: the name of the user's home list and enrolment statuses."""
-    role = current_user.role if current_user.is_authenticated else None
-    return {"home_label": HOME_LABEL.get(role, "Enrolments"), "enrolment_status": ENROLMENT_STATUS}
+bp = Blueprint("progress", __name__, template_folder="templates")
 
 
 @allow(PUBLIC)
 def index() -> Response:
     """Signed-in users go to their enrolments; others to the sign-in page."""
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.sign_in"))
-    return redirect(url_for("home.enrolments"))
+        return redirect(url_for("accounts.sign_in"))
+    return redirect(url_for("progress.enrolments"))
 
 
 @bp.get("/enrolments")
@@ -38,15 +39,57 @@ def enrolments() -> str:
     filters = {key: request.args.get(key, "") for key in ("search", "status", "unit_id")}
     sort = request.args.get("sort", "trainee")
     sort = sort if sort in SORTS else "trainee"
-    per_page = current_app.config["ENROLMENTS_PER_PAGE"]
-    page = enrolment_summaries(db.session(), me(), sort=sort, page=request.args.get("page", 1, type=int), per_page=per_page, **filters)
+    page = enrolment_summaries(
+        db.session(),
+        me(),
+        sort=sort,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["ENROLMENTS_PER_PAGE"],
+        **filters,
+    )
+    may = Permissions(me())
     return render_template(
-        "home/enrolments.html",
+        "progress/enrolments.html",
+        recordable={s.enrolment.id for s in page.summaries if s.enrolment.status.is_open and may.assess(s.enrolment)},
         page=page,
         summaries=page.summaries,
         filters=filters,
         sort=sort,
         sorts=SORTS,
-        statuses=ENROLMENT_STATUS,
+        statuses=list(EnrolmentStatus),
         units=catalogue().latest(),
+    )
+
+
+@bp.get("/enrolments/<int:enrolment_id>")
+@allow(SIGNED_IN)
+def enrolment(enrolment_id: int) -> str:
+    """The unit's structure with each criterion's status, the evidence behind it, the gaps and sign-off readiness."""
+    session = db.session()
+    enrolment = enrolment_for(session, me(), enrolment_id)
+    progress, mappings = judged_evidence(session, enrolment)
+    managed = enrolment.status.is_open and Permissions(me()).manage_enrolment(enrolment)
+    return render_template(
+        "progress/enrolment.html",
+        manage=enrolment_forms(enrolment) if managed else None,
+        enrolment=enrolment,
+        unit=unit_of(enrolment.unit_version),
+        progress=progress,
+        mappings=mappings,
+        obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress)],
+    )
+
+
+@bp.get("/enrolments/<int:enrolment_id>/matrix")
+@allow(SIGNED_IN)
+def matrix(enrolment_id: int) -> str:
+    """Criteria and items against every piece of evidence mapped to the enrolment."""
+    session = db.session()
+    enrolment = enrolment_for(session, me(), enrolment_id)
+    return render_template(
+        "progress/matrix.html",
+        enrolment=enrolment,
+        unit=unit_of(enrolment.unit_version),
+        matrix=matrix_of(session, enrolment),
+        progress=progress_of(session, enrolment),
     )

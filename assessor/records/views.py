@@ -6,69 +6,57 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from flask_wtf import FlaskForm
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DateField, PasswordField, TextAreaField
-from wtforms.validators import InputRequired, Length
 
-from assessor import access, db
-from assessor import operations as ops
-from assessor.access import PUBLIC, SIGNED_IN, allow, me
-from assessor.labels import CONTEXT, METHOD, obstacle
-from assessor.models import CompletionRecord, Enrolment, Role
-from assessor.views.auth import password_confirmed
+from assessor.accounts.sessions import password_confirmed
+from assessor.core import database as db
+from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
+from assessor.core.forms import show_problems
+from assessor.core.labels import obstacle
+from assessor.domain.errors import InvalidInput, NotFound, NotReady
+from assessor.domain.vocabulary import Role
+from assessor.models import CompletionRecord, Enrolment
+from assessor.progress.queries import sign_off_obstacles
+from assessor.records.forms import RevokeForm, SignOffForm
+from assessor.records.operations import revoke, sign_off
+from assessor.standards.queries import unit_of
 
-bp = Blueprint("records", __name__)
-
-
-class SignOffForm(FlaskForm):
-    signed_on = DateField("Date of sign-off", validators=[InputRequired()])
-    valid = BooleanField("The evidence is valid: it shows the criteria and items it is mapped to")
-    sufficient = BooleanField("The evidence is sufficient: it covers every criterion and item, on enough occasions")
-    authentic = BooleanField("The evidence is authentic: it is the trainee's own work and performance")
-    current = BooleanField("The evidence is current: it shows what the trainee can do now")
-    password = PasswordField("Your password, to confirm that you are signing", validators=[InputRequired()], render_kw={"autocomplete": "current-password"})
+bp = Blueprint("records", __name__, template_folder="templates")
 
 
-class RevokeForm(FlaskForm):
-    reason = TextAreaField("Reason for revoking", validators=[InputRequired(message="Say why the record is revoked."), Length(max=2000)])
-
-
-@bp.get("/enrolments/<int:enrolment_id>/sign-off")
+@bp.get("/enrolments/<int:enrolment_id>/sign-off", endpoint="sign_off")
 @allow(Role.ASSESSOR)
-def sign_off(enrolment_id: int) -> str:
+def sign_off_form(enrolment_id: int) -> str:
     """The sign-off form, or every reason sign-off is not yet possible."""
-    session = db.session()
-    enrolment = _assigned_enrolment_or_404(enrolment_id)
+    enrolment = _assessed(enrolment_id)
     form = SignOffForm(signed_on=datetime.date.today())
-    return _sign_off_page(enrolment, form, [obstacle(o) for o in ops.sign_off_obstacles(session, enrolment)])
+    return _page(enrolment, form, [obstacle(o) for o in sign_off_obstacles(db.session(), enrolment)])
 
 
 @bp.post("/enrolments/<int:enrolment_id>/sign-off")
 @allow(Role.ASSESSOR)
 def sign_off_post(enrolment_id: int) -> Any:
     """Sign off: the declaration confirmed and the assessor's password re-entered."""
-    session = db.session()
-    enrolment = _assigned_enrolment_or_404(enrolment_id)
+    enrolment = _assessed(enrolment_id)
     form = SignOffForm()
     if not form.validate_on_submit():
-        return _sign_off_page(enrolment, form, []), 400
+        return _page(enrolment, form, []), 400
     if not password_confirmed(form.password.data):
         form.password.errors = ["That is not your password."]
-        return _sign_off_page(enrolment, form, []), 400
+        return _page(enrolment, form, []), 400
     if form.signed_on.data > datetime.date.today():
         form.signed_on.errors = ["The date of sign-off cannot be in the future."]
-        return _sign_off_page(enrolment, form, []), 400
-    declaration = ops.Declaration(form.valid.data, form.sufficient.data, form.authentic.data, form.current.data)
+        return _page(enrolment, form, []), 400
     try:
-        record = ops.sign_off(session, me(), enrolment, declaration, form.signed_on.data)
-    except ops.NotReady as exc:
-        return _sign_off_page(enrolment, form, [obstacle(o) for o in exc.obstacles]), 409
-    except ops.InvalidInput as exc:
-        form.form_errors.extend(exc.problems.values())
-        return _sign_off_page(enrolment, form, []), 400
+        record = sign_off(db.session(), me(), enrolment, form.declaration(), form.signed_on.data)
+    except NotReady as exc:
+        db.keep_nothing()
+        return _page(enrolment, form, [obstacle(o) for o in exc.obstacles]), 409
+    except InvalidInput as exc:
+        db.keep_nothing()
+        show_problems(form, exc.problems)
+        return _page(enrolment, form, []), 400
     flash("Signed off. The completion record is below.", "success")
     return redirect(url_for("records.record", record_id=record.id))
 
@@ -77,34 +65,34 @@ def sign_off_post(enrolment_id: int) -> Any:
 @allow(SIGNED_IN)
 def record(record_id: int) -> str:
     """A completion record, printable, with its frozen snapshot of the evidence."""
-    item = access.record_or_404(db.session(), me(), record_id)
-    can_revoke = item.revocation is None and current_user.role in (Role.ADMIN, Role.COORDINATOR)
+    item = record_for(db.session(), me(), record_id)
+    can_revoke = item.revocation is None and Permissions(me()).manage_enrolment(item.enrolment)
     return render_template(
         "records/record.html",
         record=item,
         snapshot=item.snapshot,
         evidence={e["id"]: e for e in item.snapshot.get("evidence", [])},
         form=RevokeForm() if can_revoke else None,
-        labels={"method": {m.value: label for m, label in METHOD.items()}, "context": {c.value: label for c, label in CONTEXT.items()}},
     )
 
 
-@bp.post("/records/<int:record_id>/revoke")
+@bp.post("/records/<int:record_id>/revoke", endpoint="revoke")
 @allow(Role.ADMIN, Role.COORDINATOR)
-def revoke(record_id: int) -> Any:
+def revoke_post(record_id: int) -> Any:
     """Revoke a completion record, with the reason recorded."""
     session = db.session()
-    item = access.record_or_404(session, me(), record_id)
+    item = record_for(session, me(), record_id)
     form = RevokeForm()
-    if form.validate_on_submit():
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
         try:
-            ops.revoke(session, me(), item, form.reason.data)
-        except ops.InvalidInput as exc:
+            revoke(session, me(), item, form.reason.data)
+        except InvalidInput as exc:
+            db.keep_nothing()
             flash(str(exc), "error")
-            return redirect(url_for("records.record", record_id=item.id))
-        flash("The completion record is revoked.", "success")
-        return redirect(url_for("records.record", record_id=item.id))
-    flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        else:
+            flash("The completion record is revoked.", "success")
     return redirect(url_for("records.record", record_id=item.id))
 
 
@@ -128,13 +116,14 @@ def verify(code: str) -> tuple[str, int]:
     return render_template("records/verify.html", found=found, code=code), 200 if found else 404
 
 
-def _assigned_enrolment_or_404(enrolment_id: int) -> Enrolment:
-    enrolment = access.enrolment_or_404(db.session(), me(), enrolment_id)
-    if not any(a.id == current_user.id for a in enrolment.assessors):
-        abort(404)
+def _assessed(enrolment_id: int) -> Enrolment:
+    """An enrolment the signed-in assessor assesses; as not found to anyone else."""
+    enrolment = enrolment_for(db.session(), me(), enrolment_id)
+    if not Permissions(me()).assess(enrolment):
+        raise NotFound("enrolment")
     return enrolment
 
 
-def _sign_off_page(enrolment: Enrolment, form: SignOffForm, obstacles: list[str]) -> str:
-    unit = ops.unit_of(enrolment.unit_version)
+def _page(enrolment: Enrolment, form: SignOffForm, obstacles: list[str]) -> str:
+    unit = unit_of(enrolment.unit_version)
     return render_template("records/sign_off.html", enrolment=enrolment, unit=unit, form=form, obstacles=obstacles)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from assessor import catalogue
-from assessor.access import PUBLIC, allow
+from assessor.core.access import PUBLIC, allow
+from assessor.standards.queries import catalogue
 
-bp = Blueprint("standards", __name__, url_prefix="/standards")
+bp = Blueprint("standards", __name__, url_prefix="/standards", template_folder="templates")
 
 
 # Unit standards are published documents: anyone may read them.

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -87,14 +88,14 @@ def read_table(data: bytes, filename: str) -> list[dict[str, object]]:
         raise ImportRefused(f"{what} cannot be imported: {SAVE_AS}")
     if not data:
         raise ImportRefused(EMPTY)
-    rows = _xlsx_rows(data) if suffix == ".xlsx" else _csv_rows(data)
+    rows: Generator[Sequence[object]] = _xlsx_rows(data) if suffix == ".xlsx" else _csv_rows(data)
     try:
         return _table(rows)
     finally:
         rows.close()  # closes the workbook even when the table is refused half-way
 
 
-def _xlsx_rows(data: bytes) -> Iterator[Sequence[object]]:
+def _xlsx_rows(data: bytes) -> Generator[Sequence[object]]:
     """The cell values of the first worksheet, row by row, as saved (formulas are not evaluated)."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -112,7 +113,7 @@ def _xlsx_rows(data: bytes) -> Iterator[Sequence[object]]:
         workbook.close()
 
 
-def _csv_rows(data: bytes) -> Iterator[Sequence[object]]:
+def _csv_rows(data: bytes) -> Generator[Sequence[object]]:
     """The fields of a UTF-8 CSV file, record by record."""
     try:
         text = data.decode("utf-8-sig")
@@ -131,7 +132,7 @@ def _csv_rows(data: bytes) -> Iterator[Sequence[object]]:
 def _table(rows: Iterator[Sequence[object]]) -> list[dict[str, object]]:
     """Pair each non-empty data row with the header; refuse a file that is not a table of at most MAX_ROWS."""
     header = _header(rows)
-    table = []
+    table: list[dict[str, object]] = []
     for number, cells in enumerate(rows, start=2):
         if all(_blank(cell) for cell in cells):
             continue
@@ -188,7 +189,8 @@ def _record(header: list[str], cells: Sequence[object], number: int) -> dict[str
 
 @dataclass(frozen=True)
 class KnownUnit:
-    """A unit in the catalogue: its id, publisher code, versions, and whether a version takes an enrolment starting then."""
+    """A unit in the catalogue: its id, publisher code, versions, and whether a version takes an enrolment starting
+    then."""
 
     id: str
     code: str | None
@@ -314,7 +316,7 @@ def _check_row(record: Mapping[str, object], columns: set[str], known: Known) ->
             if column in REQUIRED:
                 row.bad(column, f"No {column} given: it is required.")
             continue
-        setattr(row, column, read(value, known, lambda message, column=column: row.bad(column, message)))
+        setattr(row, column, read(value, known, functools.partial(row.bad, column)))
     _check_version(row)
     _check_trainee(row, known)
     return row
@@ -324,9 +326,11 @@ def _read_username(value: object, known: Known, bad: Callable[[str], None]) -> s
     """A username: lower-cased, of the allowed characters, not too long."""
     text = _text(value)
     if len(text) > LIMITS["username"]:
-        return bad(f'The username "{_shorten(text)}" is {len(text)} characters long; the most is 64.')
+        bad(f'The username "{_shorten(text)}" is {len(text)} characters long; the most is 64.')
+        return None
     if not USERNAME.fullmatch(text):
-        return bad(f'"{_shorten(text)}" is not a valid username: use letters, digits, dots, hyphens or underscores.')
+        bad(f'"{_shorten(text)}" is not a valid username: use letters, digits, dots, hyphens or underscores.')
+        return None
     return text.lower()
 
 
@@ -334,7 +338,8 @@ def _read_name(value: object, known: Known, bad: Callable[[str], None]) -> str |
     """A display name, its spaces tidied."""
     name = _tidy(_text(value))
     if len(name) > LIMITS["name"]:
-        return bad(f"The name is {len(name)} characters long; the most is {LIMITS['name']}.")
+        bad(f"The name is {len(name)} characters long; the most is {LIMITS['name']}.")
+        return None
     return name
 
 
@@ -342,9 +347,11 @@ def _read_email(value: object, known: Known, bad: Callable[[str], None]) -> str 
     """An email address, roughly checked."""
     email = _text(value)
     if len(email) > LIMITS["email"]:
-        return bad(f"The email address is {len(email)} characters long; the most is {LIMITS['email']}.")
+        bad(f"The email address is {len(email)} characters long; the most is {LIMITS['email']}.")
+        return None
     if not EMAIL.fullmatch(email):
-        return bad(f'"{_shorten(email)}" is not an email address.')
+        bad(f'"{_shorten(email)}" is not an email address.')
+        return None
     return email
 
 
@@ -352,7 +359,8 @@ def _read_cohort(value: object, known: Known, bad: Callable[[str], None]) -> str
     """A cohort name, its spaces tidied."""
     cohort = _tidy(_text(value))
     if len(cohort) > LIMITS["cohort"]:
-        return bad(f"The cohort name is {len(cohort)} characters long; the most is {LIMITS['cohort']}.")
+        bad(f"The cohort name is {len(cohort)} characters long; the most is {LIMITS['cohort']}.")
+        return None
     return cohort
 
 
@@ -363,10 +371,12 @@ def _read_unit(value: object, known: Known, bad: Callable[[str], None]) -> Known
     by_code = list({u.id: u for u in known.units if (u.code or "").casefold() == wanted}.values())
     matches = by_id or by_code
     if not matches:
-        return bad(f'No unit "{_shorten(_text(value))}" in the catalogue.')
+        bad(f'No unit "{_shorten(_text(value))}" in the catalogue.')
+        return None
     if len(matches) > 1:
         ids = ", ".join(sorted(u.id for u in matches))
-        return bad(f'"{_text(value)}" is the code of more than one unit ({ids}): give the catalogue id instead.')
+        bad(f'"{_text(value)}" is the code of more than one unit ({ids}): give the catalogue id instead.')
+        return None
     return matches[0]
 
 
@@ -374,7 +384,8 @@ def _read_version(value: object, known: Known, bad: Callable[[str], None]) -> in
     """A whole number, from a number cell or text."""
     text = _text(value)
     if not WHOLE_NUMBER.fullmatch(text):
-        return bad(f'"{_shorten(text)}" is not a whole number.')
+        bad(f'"{_shorten(text)}" is not a whole number.')
+        return None
     return int(text)
 
 
@@ -390,18 +401,21 @@ def _read_start_date(value: object, known: Known, bad: Callable[[str], None]) ->
     elif day_first := DAY_FIRST_DATE.fullmatch(text):
         day, month, year = day_first.groups()
     else:
-        return bad(f'"{_shorten(text)}" is not a date: use YYYY-MM-DD or DD/MM/YYYY.')
+        bad(f'"{_shorten(text)}" is not a date: use YYYY-MM-DD or DD/MM/YYYY.')
+        return None
     try:
         return datetime.date(int(year), int(month), int(day))
     except ValueError:
-        return bad(f"{text} is not a real date.")
+        bad(f"{text} is not a real date.")
+        return None
 
 
 def _read_assessors(value: object, known: Known, bad: Callable[[str], None]) -> tuple[str, ...] | None:
     """Usernames of active assessor accounts, separated by ";" or ","."""
     usernames = tuple(dict.fromkeys(u for u in (p.strip().lower() for p in SEPARATORS.split(_text(value))) if u))
     if not usernames:
-        return bad("No assessors given: it is required.")
+        bad("No assessors given: it is required.")
+        return None
     good = True
     for username in usernames:
         account = known.users.get(username)
@@ -498,7 +512,8 @@ def _compare_people(earlier: _Row, row: _Row, username: str) -> None:
     if (earlier.email or "").casefold() != (row.email or "").casefold():
         row.bad(
             "email",
-            f'"{username}" has {_email_words(earlier.email)} on row {earlier.number} but {_email_words(row.email)} here.',
+            f'"{username}" has {_email_words(earlier.email)} on row {earlier.number} '
+            f"but {_email_words(row.email)} here.",
         )
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from assessor.core.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.domain.progress import Tally
-from assessor.exports import Column, Sheet
-from assessor.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.models import (
     Acknowledgement,
     Attachment,
@@ -26,7 +25,8 @@ from assessor.models import (
     User,
     enrolment_assessor,
 )
-from assessor.operations import unit_of
+from assessor.standards.queries import unit_of
+from assessor.transfer.workbook import Column, Sheet
 
 KINDS = {
     "progress": "Progress summary",
@@ -41,13 +41,13 @@ BATCH = 1000
 class Filters:
     """Which records an export covers: a cohort, a unit, and a date range (any of them optional)."""
 
-    enrolments: sa.Select[tuple[int]]  # the enrolment ids the user may see
+    enrolments: sa.Select[int]  # the enrolment ids the user may see
     cohort_id: int | None = None
     unit_id: str | None = None
     start: datetime.date | None = None
     end: datetime.date | None = None
 
-    def enrolment_ids(self) -> sa.Select[tuple[int]]:
+    def enrolment_ids(self) -> sa.Select[int]:
         """Visible enrolments in the cohort and unit, active at some time in the date range."""
         query = self.enrolments.join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         if self.cohort_id is not None:
@@ -63,14 +63,18 @@ class Filters:
 
 def sheets(session: so.Session, kind: str, filters: Filters) -> list[Sheet]:
     """The sheets of one export."""
-    return {"progress": _progress, "matrix": _matrix, "evidence": _evidence, "completions": _completions}[kind](session, filters)
+    return {"progress": _progress, "matrix": _matrix, "evidence": _evidence, "completions": _completions}[kind](
+        session, filters
+    )
 
 
 def row_count(session: so.Session, kind: str, filters: Filters) -> int:
     """How many data rows an export will have, for a progress bar."""
     ids = filters.enrolment_ids().subquery()
     if kind == "evidence":
-        query = sa.select(sa.func.count(sa.distinct(EvidenceMapping.evidence_id))).join(ids, ids.c.id == EvidenceMapping.enrolment_id)
+        query = sa.select(sa.func.count(sa.distinct(EvidenceMapping.evidence_id))).join(
+            ids, ids.c.id == EvidenceMapping.enrolment_id
+        )
     elif kind == "completions":
         query = sa.select(sa.func.count(CompletionRecord.id)).join(ids, ids.c.id == CompletionRecord.enrolment_id)
     else:
@@ -82,7 +86,11 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enr
     """Enrolments in id order with trainee, cohort, assessors and stored tally: one streamed query."""
     ids = filters.enrolment_ids().subquery()
     assessors = (
-        sa.select(sa.func.group_concat(User.username) if session.get_bind().dialect.name == "sqlite" else sa.func.string_agg(User.username, ","))
+        sa.select(
+            sa.func.group_concat(User.username)
+            if session.get_bind().dialect.name == "sqlite"
+            else sa.func.string_agg(User.username, ",")
+        )
         .join(enrolment_assessor, enrolment_assessor.c.user_id == User.id)
         .where(enrolment_assessor.c.enrolment_id == Enrolment.id)
         .scalar_subquery()
@@ -98,7 +106,12 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enr
     )
     with enrolments:
         for enrolment, cohort, assessor_names, tally in enrolments:
-            yield enrolment, cohort or "", ", ".join(sorted((assessor_names or "").split(","))).strip(", "), Tally.from_json(tally)
+            yield (
+                enrolment,
+                cohort or "",
+                ", ".join(sorted((assessor_names or "").split(","))).strip(", "),
+                Tally.from_json(tally),
+            )
 
 
 PROGRESS_COLUMNS = (
@@ -152,20 +165,41 @@ def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
 def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
     """One sheet per unit version: one row per enrolment, one column per criterion and evidence item."""
     versions = session.scalars(
-        sa.select(UnitVersion).where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id))).order_by(UnitVersion.unit_id, UnitVersion.version)
+        sa.select(UnitVersion)
+        .where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id)))
+        .order_by(UnitVersion.unit_id, UnitVersion.version)
     ).all()
     result = []
     for version in versions:
         unit = unit_of(version)
         targets = [c.number for c in unit.criteria()] + [i.id for i in unit.assessable_items()]
-        columns = [Column("Trainee username", 18), Column("Trainee", 26), Column("Cohort", 24), Column("Status", 18, "status"), Column("Progress", 10, "percent")]
+        columns = [
+            Column("Trainee username", 18),
+            Column("Trainee", 26),
+            Column("Cohort", 24),
+            Column("Status", 18, "status"),
+            Column("Progress", 10, "percent"),
+        ]
         columns += [Column(t, 11, "status") for t in targets]
-        scoped = Filters(filters.enrolments.where(Enrolment.unit_version_id == version.id), filters.cohort_id, None, filters.start, filters.end)
+        scoped = Filters(
+            filters.enrolments.where(Enrolment.unit_version_id == version.id),
+            filters.cohort_id,
+            None,
+            filters.start,
+            filters.end,
+        )
 
         def rows(scoped: Filters = scoped) -> Iterator[tuple[object, ...]]:
             for enrolment, cohort, _assessors, tally in _enrolment_rows(session, scoped):
                 statuses = [STATUS[status] for status in tally.statuses()]
-                yield (enrolment.trainee.username, enrolment.trainee.display_name, cohort, ENROLMENT_STATUS[enrolment.status], tally.percent, *statuses)
+                yield (
+                    enrolment.trainee.username,
+                    enrolment.trainee.display_name,
+                    cohort,
+                    ENROLMENT_STATUS[enrolment.status],
+                    tally.percent,
+                    *statuses,
+                )
 
         result.append(Sheet(f"{unit.code or unit.id} v{unit.version}", columns, rows()))
     return result or [Sheet("Criteria matrix", [Column("Trainee username", 18)], iter(()))]
@@ -205,7 +239,9 @@ def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
         # scope in every batch's statement made SQLite scan all mappings once a batch.
         scope = set(session.scalars(sa.select(ids.c.id)))
         result = session.execute(
-            query.options(so.joinedload(Evidence.trainee), so.joinedload(Evidence.recorded_by)).order_by(Evidence.id).execution_options(yield_per=BATCH)
+            query.options(so.joinedload(Evidence.trainee), so.joinedload(Evidence.recorded_by))
+            .order_by(Evidence.id)
+            .execution_options(yield_per=BATCH)
         )
         try:
             for batch in result.scalars().partitions():
@@ -216,11 +252,18 @@ def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
     return [Sheet("Evidence register", EVIDENCE_COLUMNS, rows())]
 
 
-def _evidence_batch(session: so.Session, batch: list[Evidence], scope: set[int]) -> Iterator[tuple[object, ...]]:
+def _evidence_batch(session: so.Session, batch: Sequence[Evidence], scope: set[int]) -> Iterator[tuple[object, ...]]:
     evidence_ids = [e.id for e in batch]
     mappings: dict[int, list[str]] = {}
     for r in session.execute(
-        sa.select(EvidenceMapping.evidence_id, EvidenceMapping.enrolment_id, EvidenceMapping.target, EvidenceMapping.verdict, UnitVersion.unit_id, UnitVersion.code)
+        sa.select(
+            EvidenceMapping.evidence_id,
+            EvidenceMapping.enrolment_id,
+            EvidenceMapping.target,
+            EvidenceMapping.verdict,
+            UnitVersion.unit_id,
+            UnitVersion.code,
+        )
         .join(Enrolment, Enrolment.id == EvidenceMapping.enrolment_id)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .where(EvidenceMapping.evidence_id.in_(evidence_ids))
@@ -229,8 +272,12 @@ def _evidence_batch(session: so.Session, batch: list[Evidence], scope: set[int])
         if r.enrolment_id in scope:
             mappings.setdefault(r.evidence_id, []).append(f"{r.code or r.unit_id} {r.target}: {VERDICT[r.verdict]}")
     attachments: dict[int, list[str]] = {}
-    for r in session.execute(sa.select(Attachment.evidence_id, Attachment.original_name).where(Attachment.evidence_id.in_(evidence_ids)).order_by(Attachment.id)):
-        attachments.setdefault(r.evidence_id, []).append(r.original_name)
+    for a in session.execute(
+        sa.select(Attachment.evidence_id, Attachment.original_name)
+        .where(Attachment.evidence_id.in_(evidence_ids))
+        .order_by(Attachment.id)
+    ):
+        attachments.setdefault(a.evidence_id, []).append(a.original_name)
     acknowledged = {
         r.evidence_id
         for r in session.execute(
@@ -284,7 +331,9 @@ def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
     assessor = so.aliased(User)
     revoker = so.aliased(User)
     query = (
-        sa.select(CompletionRecord, Enrolment, User, UnitVersion, Cohort.name, assessor.username, Revocation, revoker.username)
+        sa.select(
+            CompletionRecord, Enrolment, User, UnitVersion, Cohort.name, assessor.username, Revocation, revoker.username
+        )
         .join(ids, ids.c.id == CompletionRecord.enrolment_id)
         .join(Enrolment, Enrolment.id == CompletionRecord.enrolment_id)
         .join(User, User.id == Enrolment.trainee_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -90,7 +91,8 @@ def write_workbook(
 
 
 def _discard(book: Workbook) -> None:
-    """Finish a failed workbook into nothing: each streamed sheet's temporary file goes now, not when the process exits."""
+    """Finish a failed workbook into nothing: each streamed sheet's temporary file goes now, not when the process
+    exits."""
     with contextlib.suppress(Exception):
         book.save(io.BytesIO())
 
@@ -117,7 +119,7 @@ def _write_sheet(book: Workbook, sheet: Sheet, title: str, written: int, on_row:
     return written
 
 
-def _header(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+def _header(ws: WriteOnlyWorksheet, text: str) -> Cell:
     """A bold, shaded header cell."""
     cell = _text_cell(ws, text)
     cell.font = Font(bold=True)
@@ -125,48 +127,45 @@ def _header(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
     return cell
 
 
-def _cell(ws: WriteOnlyWorksheet, column: Column, value: object) -> WriteOnlyCell | None:
+def _cell(ws: WriteOnlyWorksheet, column: Column, value: object) -> Cell | None:
     """The cell for one value, typed, formatted and coloured by its column's kind; None for an empty cell."""
     if value is None:
         return None
     if column.kind in ("text", "status"):
-        _expect(column, value, str)
+        if not isinstance(value, str):
+            raise _wrong(column, value)
         cell = _text_cell(ws, value)
         if column.kind == "status" and value in STATUS_FILLS:
             cell.fill, cell.font = _status_style(STATUS_FILLS[value])
         return cell
-    cell = WriteOnlyCell(ws, _number(column, value))
+    cell = WriteOnlyCell(ws, _number(column, value))  # type: ignore[arg-type]  # its stubs leave out dates
     if column.kind in _FORMATS:
         cell.number_format = _FORMATS[column.kind]
     return cell
 
 
-def _number(column: Column, value: object) -> object:
+def _number(column: Column, value: object) -> float | datetime.date:
     """The value Excel stores for a date, datetime, int or percent column."""
     match column.kind:
-        case "date":
-            _expect(column, value, datetime.date)
+        case "date" if isinstance(value, datetime.date):
             return value.date() if isinstance(value, datetime.datetime) else value
-        case "datetime":
-            _expect(column, value, datetime.datetime)
+        case "datetime" if isinstance(value, datetime.datetime):
             # Excel has no time zones: aware times are written as UTC.
             return value if value.tzinfo is None else value.astimezone(datetime.UTC).replace(tzinfo=None)
-        case "int":
-            _expect(column, value, int)
-            return int(value)
-        case _:
-            _expect(column, value, int)
-            return value / 100  # whole per cent in, a fraction for the "0%" format out
+        # bool is an int to Python, not to a spreadsheet; a percentage comes as whole per cent, "0%" wants a fraction.
+        case "int" | "percent" if isinstance(value, int) and not isinstance(value, bool):
+            return value if column.kind == "int" else value / 100
+    raise _wrong(column, value)
 
 
-def _expect(column: Column, value: object, types: type | tuple[type, ...]) -> None:
-    """Refuse a value of the wrong type for its column (bool is an int to Python, not to a spreadsheet)."""
-    if isinstance(value, bool) or not isinstance(value, types):
-        raise TypeError(f"column {column.header!r} ({column.kind}) cannot hold {value!r}")
+def _wrong(column: Column, value: object) -> TypeError:
+    """Refuse a value of the wrong type for its column."""
+    return TypeError(f"column {column.header!r} ({column.kind}) cannot hold {value!r}")
 
 
-def _text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
-    """A cell holding text exactly as given (less what XML cannot hold), never as a formula; empty text leaves it empty."""
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
+    """A cell holding text exactly as given (less what XML cannot hold), never as a formula; empty text leaves it
+    empty."""
     text = _clip(_clean(text), _MAX_CELL_TEXT)
     cell = WriteOnlyCell(ws, text or None)
     if text:

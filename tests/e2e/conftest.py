@@ -21,7 +21,9 @@ ARTEFACTS = ROOT / "artifacts"
 if os.environ.get("TEST_DATABASE_URL"):
     pytest.skip("browser tests run once, on SQLite; the database is not what they test", allow_module_level=True)
 if not Path(CHROMIUM).exists() and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium); CI installs it", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +32,13 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-gpu"],
+        "args": [
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-gpu",
+        ],
     }
 
 
@@ -50,13 +58,22 @@ def visit(page, server):
     """Open a path, check that every request stays on the app's own origin, and that the page passes axe."""
     foreign: list[str] = []
     origin = urlsplit(server.url)[:2]
-    page.on("request", lambda request: foreign.append(request.url) if urlsplit(request.url)[:2] != origin and not request.url.startswith("data:") else None)
+    page.on(
+        "request",
+        lambda request: (
+            foreign.append(request.url)
+            if urlsplit(request.url)[:2] != origin and not request.url.startswith("data:")
+            else None
+        ),
+    )
     axe = Axe()
 
     def check_accessible() -> None:
         results = axe.run(page)
         serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-        assert serious == [], f"{page.url}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in serious)
+        assert serious == [], f"{page.url}: " + "; ".join(
+            f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in serious
+        )
 
     def go(path: str) -> None:
         page.goto(server.url + path)

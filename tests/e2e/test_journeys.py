@@ -29,7 +29,9 @@ def test_assessor_records_maps_signs_off_and_prints(page, visit, server, tmp_pat
     page.get_by_role("link", name="Record evidence for Aroha Ngata").first.click()
     visit.check()
     page.get_by_label("Location").fill("Regional office, interview room 3")
-    page.get_by_label("What was observed").fill("Observed Aroha run a full client interview and follow up with probation.")
+    page.get_by_label("What was observed").fill(
+        "Observed Aroha run a full client interview and follow up with probation."
+    )
     attachment = tmp_path / "interview-notes.pdf"
     attachment.write_bytes(PDF)
     page.get_by_label("Attachments").set_input_files(str(attachment))
@@ -85,7 +87,9 @@ def test_trainee_sees_progress_move_acknowledges_and_submits(page, visit, server
     other.close()
 
     page.reload()
-    after = int(page.get_by_role("progressbar", name=re.compile(r"Progress of Aroha Ngata in Build")).get_attribute("value"))
+    after = int(
+        page.get_by_role("progressbar", name=re.compile(r"Progress of Aroha Ngata in Build")).get_attribute("value")
+    )
     assert after > before
 
     page.get_by_role("link", name=nz).first.click()
@@ -106,7 +110,9 @@ def test_trainee_sees_progress_move_acknowledges_and_submits(page, visit, server
 
 def test_trainee2_opens_their_completion_record(page, visit):
     sign_in(page, visit, "trainee2")
-    page.get_by_role("link", name="Build and maintain effective and respectful relationships in case management").first.click()
+    page.get_by_role(
+        "link", name="Build and maintain effective and respectful relationships in case management"
+    ).first.click()
     page.get_by_role("link", name=re.compile(r"Achieved, signed off")).click()
     visit.check()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Build and maintain")
@@ -118,7 +124,9 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["username", "name", "email", "cohort", "unit", "version", "start_date", "assessors"])
-    sheet.append(["hemi", "Hemi Walker", "hemi@example.org", "Evening intake", "us_case_mgmt", 1, "2026-10-01", "assessor"])
+    sheet.append(
+        ["hemi", "Hemi Walker", "hemi@example.org", "Evening intake", "us_case_mgmt", 1, "2026-10-01", "assessor"]
+    )
     sheet.append(["mere", "Mere Tūhoe", None, "Evening intake", "us_case_mgmt", 1, "2026-10-01", "assessor"])
     path = tmp_path / "evening.xlsx"
     book.save(path)
@@ -153,7 +161,9 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
     page.get_by_role("link", name="Enrol a trainee").click()
     visit.check()
     page.get_by_label("Trainee").select_option(label="Ana Ngāti Porou (ana)")
-    page.get_by_label("Unit").select_option(label="Build and maintain effective and respectful relationships in case management (version 1)")
+    page.get_by_label("Unit").select_option(
+        label="Build and maintain effective and respectful relationships in case management (version 1)"
+    )
     page.get_by_label("Assessors").select_option(label="Sam Patel (assessor)")
     page.get_by_role("button", name="Enrol").click()
     expect(page.get_by_text("Ana Ngāti Porou is enrolled")).to_be_visible()

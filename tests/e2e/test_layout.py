@@ -9,7 +9,14 @@ from tests.e2e.conftest import screenshot, sign_in
 
 WIDTHS = (375, 768, 1280)
 PAGES = {
-    "assessor": ["/enrolments", "/enrolments/1", "/enrolments/1/matrix", "/trainees/4/evidence/new", "/evidence/1", "/standards/cscofm023/v1"],
+    "assessor": [
+        "/enrolments",
+        "/enrolments/1",
+        "/enrolments/1/matrix",
+        "/trainees/4/evidence/new",
+        "/evidence/1",
+        "/standards/cscofm023/v1",
+    ],
     "coordinator": ["/cohorts", "/cohorts/1", "/exports", "/import", "/records/1"],
     "trainee": ["/enrolments", "/my/evidence/new"],
 }
@@ -47,9 +54,17 @@ def test_sign_in_and_record_evidence_with_the_keyboard_alone(page, visit):
     page.get_by_label("What was observed").focus()
     page.keyboard.type("Observed with the keyboard only.")
     # The first outline is open; tab to the first criterion's choices and pick "Satisfied" with an arrow key.
-    page.get_by_role("group", name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.").get_by_label("Not mapped").focus()
+    page.get_by_role(
+        "group",
+        name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.",
+    ).get_by_label("Not mapped").focus()
     page.keyboard.press("ArrowRight")
-    expect(page.get_by_role("group", name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.").get_by_label("Satisfied")).to_be_checked()
+    expect(
+        page.get_by_role(
+            "group",
+            name="1.1 Establish an appropriate environment for client interaction in terms of privacy, safety, and comfort.",
+        ).get_by_label("Satisfied")
+    ).to_be_checked()
     page.get_by_role("button", name="Record evidence").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text("recorded.")).to_be_visible()

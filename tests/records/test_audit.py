@@ -48,10 +48,26 @@ def test_intact_trail_verifies(app, demo):
 @pytest.mark.parametrize(
     ("statements", "message"),
     [
-        (["UPDATE audit_event SET after = replace(after, 'Alex Morgan', 'Someone Else') WHERE seq = 3"], "audit trail broken at event 3: its content does not match its hash (edited)"),
-        (["UPDATE audit_event SET action = 'user.delete' WHERE seq = 7"], "audit trail broken at event 7: its content does not match its hash (edited)"),
-        (["DELETE FROM audit_event WHERE seq = 10"], "audit trail broken at event 11: one or more events before it are missing"),
-        (["UPDATE audit_event SET seq = -1 WHERE seq = 5", "UPDATE audit_event SET seq = 5 WHERE seq = 6", "UPDATE audit_event SET seq = 6 WHERE seq = -1"], "audit trail broken at event 5: it does not link to the event before it (inserted, removed or reordered)"),
+        (
+            ["UPDATE audit_event SET after = replace(after, 'Alex Morgan', 'Someone Else') WHERE seq = 3"],
+            "audit trail broken at event 3: its content does not match its hash (edited)",
+        ),
+        (
+            ["UPDATE audit_event SET action = 'user.delete' WHERE seq = 7"],
+            "audit trail broken at event 7: its content does not match its hash (edited)",
+        ),
+        (
+            ["DELETE FROM audit_event WHERE seq = 10"],
+            "audit trail broken at event 11: one or more events before it are missing",
+        ),
+        (
+            [
+                "UPDATE audit_event SET seq = -1 WHERE seq = 5",
+                "UPDATE audit_event SET seq = 5 WHERE seq = 6",
+                "UPDATE audit_event SET seq = 6 WHERE seq = -1",
+            ],
+            "audit trail broken at event 5: it does not link to the event before it (inserted, removed or reordered)",
+        ),
     ],
     ids=["edited-text", "edited-action", "deleted", "reordered"],
 )
@@ -67,10 +83,15 @@ def test_an_inserted_event_with_a_correct_hash_of_its_own_is_still_found(app, de
     engine = app.extensions["database"].engine
     with engine.connect() as connection:
         seventh = connection.execute(sa.select(AuditEvent).where(AuditEvent.seq == 7)).one()
-    forged = ChainedEvent(8, seventh.occurred_at, None, "system", "user.create", "user", "999", "{}", '{"username":"ghost"}')
+    forged = ChainedEvent(
+        8, seventh.occurred_at, None, "system", "user.create", "user", "999", "{}", '{"username":"ghost"}'
+    )
     forged = replace(forged, prev_hash=seventh.hash, hash=event_hash(seventh.hash, forged))
     columns = ", ".join(vars(forged))
-    values = ", ".join("NULL" if v is None else str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'" for v in vars(forged).values())
+    values = ", ".join(
+        "NULL" if v is None else str(v) if isinstance(v, int) else "'" + v.replace("'", "''") + "'"
+        for v in vars(forged).values()
+    )
     tamper(
         app,
         "UPDATE audit_event SET seq = seq + 100000 WHERE seq >= 8",
@@ -79,4 +100,7 @@ def test_an_inserted_event_with_a_correct_hash_of_its_own_is_still_found(app, de
     )
     result = demo.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
-    assert result.output.strip() == "audit trail broken at event 9: it does not link to the event before it (inserted, removed or reordered)"
+    assert (
+        result.output.strip()
+        == "audit trail broken at event 9: it does not link to the event before it (inserted, removed or reordered)"
+    )

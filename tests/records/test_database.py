@@ -12,11 +12,16 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from assessor import create_app, migrate
-from assessor import operations as ops
-from assessor.db import Base
-from assessor.domain.catalogue import load_catalogue
+from assessor import create_app
+from assessor.accounts.operations import create_user
+from assessor.core import migrate
+from assessor.core.database import Base
+from assessor.domain.errors import StandardChanged
+from assessor.domain.standards import load_catalogue
+from assessor.domain.vocabulary import Role
 from assessor.models import UnitVersion, User
+from assessor.standards.operations import register_units
+from assessor.standards.queries import unit_of
 from tests.conftest import STANDARDS, only_sqlite
 
 
@@ -66,7 +71,7 @@ def test_read_then_write_never_fails_with_database_locked(app, database_url):
     only_sqlite(database_url)
     sessions = app.extensions["database"].sessions
     with sessions.begin() as session:
-        ops.register_units(session, app.extensions["catalogue"])
+        register_units(session, app.extensions["catalogue"])
     errors: list[BaseException] = []
     start = threading.Barrier(2)
 
@@ -76,7 +81,7 @@ def test_read_then_write_never_fails_with_database_locked(app, database_url):
             with sessions.begin() as session:
                 session.scalar(sa.select(sa.func.count(UnitVersion.id)))
                 time.sleep(0.2)
-                ops.create_user(session, None, name, name, ops.Role.TRAINEE, "long enough password")
+                create_user(session, None, name, name, Role.TRAINEE, "long enough password")
         except BaseException as exc:  # noqa: BLE001 - the test reports whatever went wrong
             errors.append(exc)
 
@@ -91,21 +96,28 @@ def test_read_then_write_never_fails_with_database_locked(app, database_url):
 
 
 def test_changed_text_under_a_loaded_version_is_refused(app, db, tmp_path):
-    ops.register_units(db, app.extensions["catalogue"])
+    register_units(db, app.extensions["catalogue"])
     db.commit()
     folder = tmp_path / "standards"
     shutil.copytree(STANDARDS, folder, ignore=shutil.ignore_patterns("*.md"))
     text = (folder / "cscofm023.yaml").read_text(encoding="utf-8")
-    (folder / "cscofm023.yaml").write_text(text.replace("Complete all relevant reporting procedures.", "Complete all reporting."), encoding="utf-8")
-    with pytest.raises(ops.StandardChanged, match="cscofm023@1 differs from the text already loaded.*raise the version"):
-        ops.register_units(db, load_catalogue(folder))
+    (folder / "cscofm023.yaml").write_text(
+        text.replace("Complete all relevant reporting procedures.", "Complete all reporting."), encoding="utf-8"
+    )
+    with pytest.raises(StandardChanged, match="cscofm023@1 differs from the text already loaded.*raise the version"):
+        register_units(db, load_catalogue(folder))
     db.rollback()
-    (folder / "cscofm023.yaml").write_text(text.replace("version: 1", "version: 2").replace("Complete all relevant reporting procedures.", "Complete all reporting."), encoding="utf-8")
-    added = ops.register_units(db, load_catalogue(folder))
+    (folder / "cscofm023.yaml").write_text(
+        text.replace("version: 1", "version: 2").replace(
+            "Complete all relevant reporting procedures.", "Complete all reporting."
+        ),
+        encoding="utf-8",
+    )
+    added = register_units(db, load_catalogue(folder))
     assert [v.key for v in added] == ["cscofm023@2"]
     old = db.scalars(sa.select(UnitVersion).where(UnitVersion.unit_id == "cscofm023", UnitVersion.version == 1)).one()
     assert "Complete all relevant reporting procedures." in old.source_text
-    assert ops.unit_of(old).criteria()[-1].text == "Complete all relevant reporting procedures."
+    assert unit_of(old).criteria()[-1].text == "Complete all relevant reporting procedures."
 
 
 def test_standards_load_command_reports_a_changed_version(make_app, tmp_path):
@@ -114,7 +126,9 @@ def test_standards_load_command_reports_a_changed_version(make_app, tmp_path):
     runner = make_app(STANDARDS_DIR=str(folder)).test_cli_runner()
     assert runner.invoke(args=["standards", "load"]).exit_code == 0
     path = folder / "us_case_mgmt.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("professionalism, empathy.", "professionalism."), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("professionalism, empathy.", "professionalism."), encoding="utf-8"
+    )
     runner = make_app(STANDARDS_DIR=str(folder)).test_cli_runner()
     result = runner.invoke(args=["standards", "load"])
     assert result.exit_code == 1
@@ -124,7 +138,9 @@ def test_standards_load_command_reports_a_changed_version(make_app, tmp_path):
 def test_users_create_with_password_file(runner, db, tmp_path):
     secret = tmp_path / "pw"
     secret.write_text("a long and careful password\n")
-    result = runner.invoke(args=["users", "create", "--role", "assessor", "--name", "Sam Patel", "--password-file", str(secret), "Sam"])
+    result = runner.invoke(
+        args=["users", "create", "--role", "assessor", "--name", "Sam Patel", "--password-file", str(secret), "Sam"]
+    )
     assert result.exit_code == 0, result.output
     assert "created assessor sam" in result.output
     user = db.scalars(sa.select(User).where(User.username == "sam")).one()
@@ -159,7 +175,11 @@ def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     assert "admin, coordinator, assessor, trainee, trainee2" in result.output
     roles = dict(db.execute(sa.select(User.username, User.role)).all())
     assert {k: v.value for k, v in roles.items()} == {
-        "admin": "admin", "coordinator": "coordinator", "assessor": "assessor", "trainee": "trainee", "trainee2": "trainee",
+        "admin": "admin",
+        "coordinator": "coordinator",
+        "assessor": "assessor",
+        "trainee": "trainee",
+        "trainee2": "trainee",
     }
     from assessor.models import CompletionRecord, Enrolment
 
@@ -183,7 +203,7 @@ def test_backup_of_a_database_being_written_is_consistent(app, make_app, runner,
         while not stop.is_set():
             n += 1
             with sessions.begin() as session:
-                ops.create_user(session, None, f"writer{n}", "Writer", ops.Role.TRAINEE, "long enough password")
+                create_user(session, None, f"writer{n}", "Writer", Role.TRAINEE, "long enough password")
             written.append(n)
 
     thread = threading.Thread(target=keep_writing)

@@ -7,12 +7,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from assessor import operations as ops
-from assessor.db import Base
-from assessor.demo import create_demo
-from assessor.generate import generate, generate_with_operations, make_plan, parse_cohort_size
-from assessor.models import Cohort, CompletionRecord, Enrolment, EnrolmentStatus, Evidence, Role, UnitVersion, User
-from assessor.passwords import check_password
+from assessor.core.database import Base
+from assessor.core.passwords import check_password
+from assessor.demo.generate import generate, generate_with_operations, make_plan, parse_cohort_size
+from assessor.demo.sample import create_demo
+from assessor.domain.vocabulary import EnrolmentStatus, Role
+from assessor.models import Cohort, CompletionRecord, Enrolment, Evidence, UnitVersion, User
+from assessor.standards.operations import register_units
+from assessor.standards.queries import unit_of
 from tests.conftest import empty_database
 from tests.records.factories import PASSWORD, TODAY
 
@@ -21,8 +23,21 @@ SIZES = (3, 5)
 SEED = 7
 # Differ by design between the two paths: times, salted hashes and random tokens. Only whether each is set is compared.
 UNCOMPARED = {
-    "created_at", "loaded_at", "recorded_at", "judged_at", "acknowledged_at", "signed_at", "uploaded_at", "revoked_at", "at",
-    "password_hash", "session_token", "verification_code", "occurred_at", "prev_hash", "hash",
+    "created_at",
+    "loaded_at",
+    "recorded_at",
+    "judged_at",
+    "acknowledged_at",
+    "signed_at",
+    "uploaded_at",
+    "revoked_at",
+    "at",
+    "password_hash",
+    "session_token",
+    "verification_code",
+    "occurred_at",
+    "prev_hash",
+    "hash",
 }
 
 
@@ -40,7 +55,7 @@ def build(app, bulk: bool) -> dict[str, list[dict[str, Any]]]:
     """The demo, then the generated cohorts by one path or the other; return the rows."""
     database = app.extensions["database"]
     with database.sessions.begin() as session:
-        ops.register_units(session, app.extensions["catalogue"])
+        register_units(session, app.extensions["catalogue"])
         create_demo(session, PASSWORD, today=TODAY)
     if bulk:
         generate(database.sessions, COUNT, PASSWORD, today=TODAY, seed=SEED, cohort_size=SIZES, batch=4)
@@ -56,7 +71,9 @@ def test_bulk_path_writes_what_the_operations_write(make_app, migrated_template,
     verified = bulk_app.test_cli_runner().invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     bulk_app.extensions["database"].dispose()
-    by_operations = build(make_app(DATABASE_URL=empty_database(migrated_template, tmp_path / "by_operations.sqlite")), bulk=False)
+    by_operations = build(
+        make_app(DATABASE_URL=empty_database(migrated_template, tmp_path / "by_operations.sqlite")), bulk=False
+    )
 
     assert len(bulk["audit_event"]) > 800
     for table, rows in by_operations.items():
@@ -82,8 +99,8 @@ def test_generated_records_are_varied_and_realistic(app, db):
 
 def test_plans_are_reproducible_and_sized_as_asked(app, db):
     with app.extensions["database"].sessions.begin() as session:
-        ops.register_units(session, app.extensions["catalogue"])
-    units = {v.unit_id: ops.unit_of(v) for v in db.scalars(sa.select(UnitVersion))}
+        register_units(session, app.extensions["catalogue"])
+    units = {v.unit_id: unit_of(v) for v in db.scalars(sa.select(UnitVersion))}
     first = make_plan(100, units, TODAY, seed=3)
     again = make_plan(100, units, TODAY, seed=3)
     cohorts = list(first.cohorts)
@@ -91,7 +108,9 @@ def test_plans_are_reproducible_and_sized_as_asked(app, db):
     assert sum(len(c.trainees) for c in cohorts) == 100
     assert all(25 <= len(c.trainees) <= 40 for c in cohorts[:-1])
     assert len(first.assessors) == 3
-    assert all(len(t.evidence) == 20 and all(len(e.mappings) == 3 for e in t.evidence) for c in cohorts for t in c.trainees)
+    assert all(
+        len(t.evidence) == 20 and all(len(e.mappings) == 3 for e in t.evidence) for c in cohorts for t in c.trainees
+    )
     assert parse_cohort_size("1000") == (1000, 1000) and parse_cohort_size("25-40") == (25, 40)
 
 
@@ -103,7 +122,9 @@ def test_demo_command_adds_generated_trainees(app, runner):
     assert again.exit_code == 0, again.output
     assert "demo accounts" not in again.output
     with app.extensions["database"].read_sessions() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.TRAINEE)) == 2 + 30 + 5
+        assert (
+            session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.TRAINEE)) == 2 + 30 + 5
+        )
         assert session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 4 + 2 * 35
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output

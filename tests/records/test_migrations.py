@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from assessor import migrate
-from assessor.db import make_engine
+from assessor.core import migrate
+from assessor.core.database import make_engine
 from assessor.domain.audit_chain import GENESIS, ChainedEvent, canonical, event_hash, find_break
 from assessor.domain.progress import Tally
 from assessor.domain.standards import parse_unit

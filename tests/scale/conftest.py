@@ -1,4 +1,5 @@
-"""Fixtures for tests against a real server: a database migrated by `assessor init` and seeded, on SQLite or PostgreSQL."""
+"""Fixtures for tests against a real server: a database migrated by `assessor init` and seeded, on SQLite or
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pytest
 from flask import Flask
 
 from assessor import create_app
-from assessor import operations as ops
-from assessor.models import Verdict
+from assessor.domain.vocabulary import Verdict
+from assessor.evidence.operations import MappingInput, record_evidence
 from tests.conftest import POSTGRES_URL, STANDARDS
 from tests.records.factories import build_world, observation
 
@@ -36,12 +37,21 @@ class Seeded:
 
 def app_on(url: str, instance: Path) -> Flask:
     """An app on `url` for seeding and checking from the test process; dispose of its engine when done."""
-    return create_app({"TESTING": True, "SECRET_KEY": "test", "STANDARDS_DIR": str(STANDARDS), "DATABASE_URL": url, "UPLOAD_DIR": str(instance / "uploads")})
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "STANDARDS_DIR": str(STANDARDS),
+            "DATABASE_URL": url,
+            "UPLOAD_DIR": str(instance / "uploads"),
+        }
+    )
 
 
 @pytest.fixture
 def seeded(request, tmp_path) -> Seeded:
-    """A database made with `assessor init` (a SQLite file, or the run's PostgreSQL), holding the factories' world and a pool of open evidence."""
+    """A database made with `assessor init` (a SQLite file, or the run's PostgreSQL), holding the factories' world and a
+    pool of open evidence."""
     url = request.getfixturevalue("database_url") if POSTGRES_URL else f"sqlite:///{tmp_path / 'assessor.sqlite'}"
     instance = tmp_path / "instance"
     app = app_on(url, instance)
@@ -51,12 +61,21 @@ def seeded(request, tmp_path) -> Seeded:
         with app.extensions["database"].sessions.begin() as session:
             w = build_world(session, app.extensions["catalogue"])
             pool = [
-                ops.record_evidence(session, w.assessor, w.trainee, observation(f"Seeded observation {n}.", observed_on=datetime.date.today()),
-                                    [ops.MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)]).id
+                record_evidence(
+                    session,
+                    w.assessor,
+                    w.trainee,
+                    observation(f"Seeded observation {n}.", observed_on=datetime.date.today()),
+                    [MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)],
+                ).id
                 for n in range(POOL_SIZE)
             ]
             # Two criteria of many in each unit: the enrolments stay active, so recording never changes them.
-            mappings = {f"v-{w.csc_enrolment.id}-1.1": "satisfied", f"v-{w.nz_enrolment.id}-1.1": "not_yet", f"c-{w.nz_enrolment.id}-1.1": "Try again."}
+            mappings = {
+                f"v-{w.csc_enrolment.id}-1.1": "satisfied",
+                f"v-{w.nz_enrolment.id}-1.1": "not_yet",
+                f"c-{w.nz_enrolment.id}-1.1": "Try again.",
+            }
             trainee_id = w.trainee.id
     finally:
         app.extensions["database"].dispose()

@@ -81,7 +81,11 @@ class FormFields(HTMLParser):
             self.fields[self.select] = a.get("value", "")
         elif "name" not in a:
             return
-        elif tag == "input" and a.get("type") not in ("file", "submit") and (a.get("type") not in ("radio", "checkbox") or "checked" in a):
+        elif (
+            tag == "input"
+            and a.get("type") not in ("file", "submit")
+            and (a.get("type") not in ("radio", "checkbox") or "checked" in a)
+        ):
             self.fields[a["name"]] = a.get("value", "")
         elif tag == "textarea":
             self.textarea = a["name"]
@@ -130,7 +134,9 @@ class Writer:
     error: BaseException | None = None
 
     def __post_init__(self) -> None:
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+        )
         self.random = random.Random(self.number)
 
     def request(self, path: str, form: dict[str, str] | None = None) -> Reply:
@@ -161,7 +167,11 @@ class Writer:
         """Record new evidence, mapped into both enrolments."""
         path = f"/trainees/{self.seeded.trainee_id}/evidence/new"
         narrative = self.narrative()
-        self.post(path, {**self.form(path, "evidence-form"), **self.seeded.mappings, "narrative": narrative}, Ack("record", 0, narrative))
+        self.post(
+            path,
+            {**self.form(path, "evidence-form"), **self.seeded.mappings, "narrative": narrative},
+            Ack("record", 0, narrative),
+        )
 
     def edit(self, evidence_id: int) -> None:
         """Change the narrative of evidence, from the edit form as it was read."""
@@ -188,7 +198,8 @@ class Writer:
         return f"{MARK}: writer {self.number} saw the trainee handle case {uuid.uuid4().hex}."
 
     def run(self, seconds: float, max_writes: int, stop: threading.Event) -> None:
-        """Sign in, then write (half new evidence, half edits of the shared pool) until the time, the count or `stop`."""
+        """Sign in, then write (half new evidence, half edits of the shared pool) until the time, the count or
+        `stop`."""
         try:
             self.sign_in()
             until = time.monotonic() + seconds
@@ -203,16 +214,23 @@ class Writer:
                 except Unexpected as exc:
                     self.unexpected.append(str(exc))
         except TRANSPORT_ERRORS as exc:
-            self.transport_error, self.transport_error_at = exc, time.monotonic()  # the server went away: expected only after a crash
+            self.transport_error, self.transport_error_at = (
+                exc,
+                time.monotonic(),
+            )  # the server went away: expected only after a crash
         except BaseException as exc:  # noqa: BLE001 - handed to the test's thread, which raises it
             self.error = exc
 
 
-def start_writers(server: Server, seeded: Seeded, count: int, seconds: float, max_writes: int) -> tuple[list[Writer], list[threading.Thread], threading.Event]:
+def start_writers(
+    server: Server, seeded: Seeded, count: int, seconds: float, max_writes: int
+) -> tuple[list[Writer], list[threading.Thread], threading.Event]:
     """Writers, each on its own thread, already running."""
     stop = threading.Event()
     writers = [Writer(server.url, seeded, n) for n in range(count)]
-    threads = [threading.Thread(target=w.run, args=(seconds, max_writes, stop), name=f"writer-{w.number}") for w in writers]
+    threads = [
+        threading.Thread(target=w.run, args=(seconds, max_writes, stop), name=f"writer-{w.number}") for w in writers
+    ]
     for thread in threads:
         thread.start()
     return writers, threads, stop
@@ -226,7 +244,8 @@ def finish(threads: list[threading.Thread]) -> None:
 
 
 def check_writers(writers: list[Writer], killed_at: float | None = None) -> list[Ack]:
-    """Every acknowledgement, after checking that no writer met an error, a reply no correct server gives or a lost connection before any kill."""
+    """Every acknowledgement, after checking that no writer met an error, a reply no correct server gives or a lost
+    connection before any kill."""
     for w in writers:
         if w.error is not None:
             raise w.error
@@ -248,17 +267,23 @@ class Logged:
 
 
 def stored(url: str, instance: Path) -> tuple[dict[int, str], list[Logged]]:
-    """Every evidence's narrative, and every evidence.record and evidence.edit event in chain order, read from the database."""
+    """Every evidence's narrative, and every evidence.record and evidence.edit event in chain order, read from the
+    database."""
     app = app_on(url, instance)
     try:
         with app.extensions["database"].read_sessions() as session:
             narratives = dict(session.execute(sa.select(Evidence.id, Evidence.narrative)).all())
             events = session.scalars(
-                sa.select(AuditEvent).where(AuditEvent.action.in_(["evidence.record", "evidence.edit"])).order_by(AuditEvent.seq)
+                sa.select(AuditEvent)
+                .where(AuditEvent.action.in_(["evidence.record", "evidence.edit"]))
+                .order_by(AuditEvent.seq)
             ).all()
     finally:
         app.extensions["database"].dispose()
-    return narratives, [Logged(e.seq, e.action.removeprefix("evidence."), int(e.entity_id), json.loads(e.after)["narrative"]) for e in events]
+    return narratives, [
+        Logged(e.seq, e.action.removeprefix("evidence."), int(e.entity_id), json.loads(e.after)["narrative"])
+        for e in events
+    ]
 
 
 def assert_kept(seeded: Seeded, acks: list[Ack], all_answered: bool) -> None:
@@ -272,7 +297,9 @@ def assert_kept(seeded: Seeded, acks: list[Ack], all_answered: bool) -> None:
     assert narratives == last
     seq = {(e.kind, e.evidence_id, e.narrative): e.seq for e in events}
     missing = [a for a in acks if (a.kind, a.evidence_id, a.narrative) not in seq]
-    assert not missing, f"{len(missing)} of {len(acks)} acknowledged writes are not stored with their audit event: {missing[:5]}"
+    assert not missing, (
+        f"{len(missing)} of {len(acks)} acknowledged writes are not stored with their audit event: {missing[:5]}"
+    )
     # So an acknowledged edit's narrative is current, or a later edit replaced it; edits on one version would lose one.
     edits: dict[int, list[Ack]] = {}
     for a in sorted((a for a in acks if a.kind == "edit"), key=lambda a: seq[a.kind, a.evidence_id, a.narrative]):
@@ -282,7 +309,9 @@ def assert_kept(seeded: Seeded, acks: list[Ack], all_answered: bool) -> None:
         assert versions == sorted(set(versions)), f"evidence {evidence_id}: edits accepted on versions {versions}"
     if all_answered:
         ours = {(e.kind, e.evidence_id, e.narrative) for e in events if e.narrative.startswith(MARK)}
-        assert ours == {(a.kind, a.evidence_id, a.narrative) for a in acks}, "a write stored although the client was told it was not"
+        assert ours == {(a.kind, a.evidence_id, a.narrative) for a in acks}, (
+            "a write stored although the client was told it was not"
+        )
 
 
 def assert_audit_verifies(seeded: Seeded) -> None:
@@ -296,7 +325,8 @@ def assert_audit_verifies(seeded: Seeded) -> None:
 
 
 def assert_database_intact(seeded: Seeded) -> None:
-    """SQLite: the file passes the integrity and foreign key checks. PostgreSQL: amcheck finds every index consistent with its table."""
+    """SQLite: the file passes the integrity and foreign key checks. PostgreSQL: amcheck finds every index consistent
+    with its table."""
     if seeded.sqlite_path is not None:
         connection = sqlite3.connect(seeded.sqlite_path)
         try:
@@ -309,10 +339,14 @@ def assert_database_intact(seeded: Seeded) -> None:
     try:
         with engine.begin() as connection:
             connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS amcheck")
-            indexes = connection.exec_driver_sql(
-                "SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = current_schema()"
-            ).scalars().all()
+            indexes = (
+                connection.exec_driver_sql(
+                    "SELECT c.oid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE a.amname = 'btree' AND n.nspname = current_schema()"
+                )
+                .scalars()
+                .all()
+            )
             assert len(indexes) > 10
             for oid in indexes:  # raises on any inconsistency; heapallindexed also checks every row is indexed
                 connection.execute(sa.text("SELECT bt_index_check(:oid, true)"), {"oid": oid})
@@ -334,7 +368,9 @@ def test_many_writers_keep_every_acknowledged_write(seeded):
         finish(threads)
     acks = check_writers(writers)
     refused = sum(w.refused_edits for w in writers)
-    print(f"{len(acks)} acknowledged writes ({sum(a.kind == 'edit' for a in acks)} edits), {refused} edits refused as changed meanwhile")
+    print(
+        f"{len(acks)} acknowledged writes ({sum(a.kind == 'edit' for a in acks)} edits), {refused} edits refused as changed meanwhile"
+    )
     assert sum(a.kind == "record" for a in acks) >= 10 and sum(a.kind == "edit" for a in acks) >= 5
     assert_kept(seeded, acks, all_answered=True)
     assert_audit_verifies(seeded)

@@ -65,8 +65,22 @@ def test_list_shows_every_unit(cli):
     result = cli.invoke(main, ["standards", "list"])
     assert result.exit_code == 0, result.output
     rows = [line.split("\t") for line in result.output.splitlines()]
-    assert ["cscofm023", "v1", "CSCOFM023", "training.gov.au", "deleted", "Establish offender management practices"] in rows
-    assert ["us_case_mgmt", "v1", "-", "NZQA", "current", "Build and maintain effective and respectful relationships in case management"] in rows
+    assert [
+        "cscofm023",
+        "v1",
+        "CSCOFM023",
+        "training.gov.au",
+        "deleted",
+        "Establish offender management practices",
+    ] in rows
+    assert [
+        "us_case_mgmt",
+        "v1",
+        "-",
+        "NZQA",
+        "current",
+        "Build and maintain effective and respectful relationships in case management",
+    ] in rows
 
 
 @pytest.mark.parametrize("name", ["CSCOFM023", "cscofm023"])
@@ -113,7 +127,17 @@ def test_schema_refuses_what_the_loader_refuses(cli):
     assert any("2.1 is not of type 'string'" in m for m in messages)
 
 
-@pytest.mark.parametrize("command", [[], ["standards"], ["standards", "validate"], ["standards", "list"], ["standards", "show"], ["standards", "schema"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["standards"],
+        ["standards", "validate"],
+        ["standards", "list"],
+        ["standards", "show"],
+        ["standards", "schema"],
+    ],
+)
 def test_every_command_has_help(cli, command):
     result = cli.invoke(main, [*command, "--help"])
     assert result.exit_code == 0

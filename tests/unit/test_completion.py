@@ -11,6 +11,7 @@ import pytest
 from assessor.domain.completion import Obstacle, Reason, is_ready, obstacles, supporting_snapshot
 from assessor.domain.progress import Judgement, assess
 from assessor.domain.standards import Unit, load_unit
+from assessor.domain.vocabulary import EnrolmentStatus
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TARGETS = ["1.1", "1.2", "2.1", "KE1", "KE2.1", "KE2.2"]
@@ -36,10 +37,10 @@ def lifting() -> Unit:
 @pytest.mark.parametrize(
     ("enrolment_status", "expected"),
     [
-        pytest.param("active", (), id="active"),
-        pytest.param("ready_for_sign_off", (), id="ready for sign-off"),
-        pytest.param("completed", (Obstacle(Reason.NOT_ACTIVE),), id="completed"),
-        pytest.param("withdrawn", (Obstacle(Reason.NOT_ACTIVE),), id="withdrawn"),
+        pytest.param(EnrolmentStatus.ACTIVE, (), id="active"),
+        pytest.param(EnrolmentStatus.READY_FOR_SIGN_OFF, (), id="ready for sign-off"),
+        pytest.param(EnrolmentStatus.COMPLETED, (Obstacle(Reason.NOT_ACTIVE),), id="completed"),
+        pytest.param(EnrolmentStatus.WITHDRAWN, (Obstacle(Reason.NOT_ACTIVE),), id="withdrawn"),
     ],
 )
 def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting, enrolment_status, expected):
@@ -55,23 +56,27 @@ def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting,
             ("1.2",), [], (Obstacle(Reason.CRITERION_NOT_MET, "1.2", (), 0, 1),), id="criterion with no evidence"
         ),
         pytest.param(
-            ("1.2",), [j(5, "1.2", "not_yet")],
+            ("1.2",),
+            [j(5, "1.2", "not_yet")],
             (Obstacle(Reason.CRITERION_NOT_MET, "1.2", (5,), 0, 1),),
             id="criterion judged not yet",
         ),
         pytest.param(
-            ("1.2",), [j(6, "1.2", None)],
+            ("1.2",),
+            [j(6, "1.2", None)],
             (Obstacle(Reason.CRITERION_NOT_MET, "1.2", (6,), 0, 1),),
             id="criterion awaiting judgement",
         ),
         pytest.param(("KE2.1",), [], (Obstacle(Reason.ITEM_NOT_MET, "KE2.1", (), 0, 1),), id="item with no evidence"),
         pytest.param(
-            ("2.1",), [j(1, "2.1", "satisfied")],
+            ("2.1",),
+            [j(1, "2.1", "satisfied")],
             (Obstacle(Reason.TOO_FEW_OCCASIONS, "2.1", (1,), 1, 2),),
             id="one occasion of two",
         ),
         pytest.param(
-            ("1.1",), [j(7, "1.1", "satisfied", context="simulated_workplace")],
+            ("1.1",),
+            [j(7, "1.1", "satisfied", context="simulated_workplace")],
             (
                 Obstacle(Reason.CRITERION_NOT_MET, "1.1", (7,), 0, 1),
                 Obstacle(Reason.CONTEXT_NOT_ACCEPTED, "1.1", (7,), 0, 1),
@@ -79,7 +84,8 @@ def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting,
             id="only evidence from a context not accepted",
         ),
         pytest.param(
-            ("2.1",), [j(1, "2.1", "satisfied"), j(8, "2.1", "satisfied", context="off_the_job")],
+            ("2.1",),
+            [j(1, "2.1", "satisfied"), j(8, "2.1", "satisfied", context="off_the_job")],
             (
                 Obstacle(Reason.TOO_FEW_OCCASIONS, "2.1", (1,), 1, 2),
                 Obstacle(Reason.CONTEXT_NOT_ACCEPTED, "2.1", (8,), 1, 2),
@@ -87,7 +93,8 @@ def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting,
             id="too few occasions once the other context is discounted",
         ),
         pytest.param(
-            (), [j(9, "1.1", "satisfied", context="off_the_job"), j(10, "KE1", "not_yet")],
+            (),
+            [j(9, "1.1", "satisfied", context="off_the_job"), j(10, "KE1", "not_yet")],
             (),
             id="discounted or not-yet evidence beside enough satisfied evidence is no obstacle",
         ),
@@ -95,12 +102,12 @@ def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting,
 )
 def test_obstacles_for_each_reason(lifting, leaving_out, extra, expected):
     progress = assess(lifting, everything_satisfied(leaving_out) + extra)
-    assert obstacles(lifting, progress, "active") == expected
-    assert is_ready(lifting, progress, "active") is (expected == ())
+    assert obstacles(lifting, progress, EnrolmentStatus.ACTIVE) == expected
+    assert is_ready(lifting, progress, EnrolmentStatus.ACTIVE) is (expected == ())
 
 
 def test_obstacles_are_in_unit_order_after_the_enrolment_itself(lifting):
-    found = obstacles(lifting, assess(lifting, []), "withdrawn")
+    found = obstacles(lifting, assess(lifting, []), EnrolmentStatus.WITHDRAWN)
     assert [(o.reason, o.target) for o in found] == [
         (Reason.NOT_ACTIVE, None),
         (Reason.CRITERION_NOT_MET, "1.1"),

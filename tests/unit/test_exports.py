@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from openpyxl.workbook.workbook import Workbook
 
-from assessor import exports
-from assessor.exports import STATUS_FILLS, Column, Sheet, write_workbook
+from assessor.transfer import workbook as exports
+from assessor.transfer.workbook import STATUS_FILLS, Column, Sheet, write_workbook
 
 NZDT = datetime.timezone(datetime.timedelta(hours=13))
 COLUMNS = (

@@ -1,4 +1,5 @@
-"""Importing trainees and enrolments: whole files read or refused, every problem of every row reported, re-import idempotent."""
+"""Importing trainees and enrolments: whole files read or refused, every problem of every row reported, re-import
+idempotent."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import zipfile
 import openpyxl
 import pytest
 
-from assessor.imports import (
+from assessor.transfer.imports import (
     MAX_ROWS,
     ImportRefused,
     Known,

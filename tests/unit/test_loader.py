@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assessor.domain.standards import MAX_FILE_BYTES, StandardsError, load_unit, parse_unit
+from assessor.domain.standards import StandardsError, load_unit, parse_unit
+from assessor.domain.standards.units import MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 VALID = (DATA / "valid_unit.yaml").read_text(encoding="utf-8")
@@ -50,7 +51,9 @@ def test_source_hash_is_of_the_exact_bytes():
 
 
 def test_whitespace_inside_paragraphs_is_normalised_and_paragraphs_kept():
-    text = VALID.replace("title: Lift loads safely", "purpose: |\n  First   line\n  continues.\n\n  Second.\ntitle: Lift loads safely")
+    text = VALID.replace(
+        "title: Lift loads safely", "purpose: |\n  First   line\n  continues.\n\n  Second.\ntitle: Lift loads safely"
+    )
     assert parse_unit(text).purpose == "First line continues.\n\nSecond."
 
 
@@ -67,8 +70,14 @@ def test_syntax_error_does_not_hide_other_problems():
         .replace("text: Use lifting aids where the load requires them.", "text: Use lifting aids: here")
     )
     found = problems_of(text)
-    assert f"unit.yaml:{line_of(text, '    titel: Prepare to lift')}: components[0].titel: unknown key in component (did you mean \"title\"?)" in found
-    assert f"unit.yaml:{line_of(text, '        text: Use lifting aids: here')}: invalid YAML: mapping values are not allowed here" in found
+    assert (
+        f'unit.yaml:{line_of(text, "    titel: Prepare to lift")}: components[0].titel: unknown key in component (did you mean "title"?)'
+        in found
+    )
+    assert (
+        f"unit.yaml:{line_of(text, '        text: Use lifting aids: here')}: invalid YAML: mapping values are not allowed here"
+        in found
+    )
     second = lines_of(text, '- number: "1.2"')[1]
     assert f'unit.yaml:{second}: components[1].criteria[0].number: duplicate criterion number "1.2"' in found
 
@@ -76,7 +85,9 @@ def test_syntax_error_does_not_hide_other_problems():
 def test_unknown_key_suggests_the_nearest_known_key():
     text = VALID.replace("  accepted_contexts: [workplace]", "  acepted_contexts: [workplace]")
     line = line_of(text, "  acepted_contexts: [workplace]")
-    assert problems_of(text) == [f'unit.yaml:{line}: rules.acepted_contexts: unknown key in rules (did you mean "accepted_contexts"?)']
+    assert problems_of(text) == [
+        f'unit.yaml:{line}: rules.acepted_contexts: unknown key in rules (did you mean "accepted_contexts"?)'
+    ]
 
 
 def test_unknown_key_without_a_near_match_has_no_hint():
@@ -87,7 +98,9 @@ def test_unknown_key_without_a_near_match_has_no_hint():
 def test_missing_required_field_is_named():
     text = VALID.replace("        text: Use lifting aids where the load requires them.\n", "")
     line = lines_of(text, '- number: "1.2"')[0]
-    assert problems_of(text) == [f"unit.yaml:{line}: components[0].criteria[1].text: missing required field in criterion"]
+    assert problems_of(text) == [
+        f"unit.yaml:{line}: components[0].criteria[1].text: missing required field in criterion"
+    ]
 
 
 def test_missing_top_level_fields_are_all_listed():
@@ -105,7 +118,9 @@ def test_empty_text_is_refused():
 def test_duplicate_criterion_number():
     text = VALID.replace('number: "1.2"', 'number: "1.1"')
     second = lines_of(text, '- number: "1.1"')[1]
-    assert problems_of(text) == [f'unit.yaml:{second}: components[0].criteria[1].number: duplicate criterion number "1.1"']
+    assert problems_of(text) == [
+        f'unit.yaml:{second}: components[0].criteria[1].number: duplicate criterion number "1.1"'
+    ]
 
 
 def test_duplicate_component_number():
@@ -117,18 +132,24 @@ def test_duplicate_component_number():
 def test_duplicate_evidence_identifier():
     text = VALID.replace("id: KE2.2", "id: KE2.1")
     second = lines_of(text, "- id: KE2.1")[1]
-    assert problems_of(text) == [f'unit.yaml:{second}: evidence_requirements[0].items[1].items[1].id: duplicate evidence identifier "KE2.1"']
+    assert problems_of(text) == [
+        f'unit.yaml:{second}: evidence_requirements[0].items[1].items[1].id: duplicate evidence identifier "KE2.1"'
+    ]
 
 
 def test_nested_evidence_identifier_must_extend_its_parent():
     text = VALID.replace("id: KE2.2", "id: KE3.2")
-    assert problems_of(text) == [f'unit.yaml:{line_of(text, "          - id: KE3.2")}: evidence_requirements[0].items[1].items[1].id: nested item "KE3.2" must start with "KE2."']
+    assert problems_of(text) == [
+        f'unit.yaml:{line_of(text, "          - id: KE3.2")}: evidence_requirements[0].items[1].items[1].id: nested item "KE3.2" must start with "KE2."'
+    ]
 
 
 def test_criterion_numbered_outside_its_component():
     text = VALID.replace('number: "2.1"', 'number: "3.1"')
     line = line_of(text, '      - number: "3.1"')
-    assert problems_of(text) == [f'unit.yaml:{line}: components[1].criteria[0].number: criterion "3.1" is outside component "2": it must start with "2."']
+    assert problems_of(text) == [
+        f'unit.yaml:{line}: components[1].criteria[0].number: criterion "3.1" is outside component "2": it must start with "2."'
+    ]
 
 
 @pytest.mark.parametrize(
@@ -136,13 +157,38 @@ def test_criterion_numbered_outside_its_component():
     [
         ("version: 1", "version: one", "version", "expected a whole number, got text 'one'"),
         ("version: 1", "version: 0", "version", "must be at least 1, got 0"),
-        ('number: "1.2"', "number: 1.20", "components[0].criteria[1].number", 'expected a quoted number such as "1" or "2.10", got a decimal number \'1.20\' (put it in quotes, for example "1.10")'),
+        (
+            'number: "1.2"',
+            "number: 1.20",
+            "components[0].criteria[1].number",
+            'expected a quoted number such as "1" or "2.10", got a decimal number \'1.20\' (put it in quotes, for example "1.10")',
+        ),
         ("title: Lift loads safely", "title: [Lift, loads]", "title", "expected text, got a list"),
-        ("  status: current", "  status: retired", "usage.status", "'retired' is not one of current, superseded, deleted"),
-        ("framework: other", "framework: nzqa", "framework", "'nzqa' is not one of NZQA, training.gov.au, other (did you mean \"NZQA\"?)"),
+        (
+            "  status: current",
+            "  status: retired",
+            "usage.status",
+            "'retired' is not one of current, superseded, deleted",
+        ),
+        (
+            "framework: other",
+            "framework: nzqa",
+            "framework",
+            "'nzqa' is not one of NZQA, training.gov.au, other (did you mean \"NZQA\"?)",
+        ),
         ("  occasions: 1", "  occasions: true", "rules.occasions", "expected a whole number, got true/false 'true'"),
-        ("component_label: Element", "component_label: 7", "component_label", "expected one of Outcome, Element, got a whole number '7'"),
-        ("id: example_safe_lifting", "id: Example Lifting", "id", "'Example Lifting' is not valid: expected lower case letters, digits and underscores, starting with a letter"),
+        (
+            "component_label: Element",
+            "component_label: 7",
+            "component_label",
+            "expected one of Outcome, Element, got a whole number '7'",
+        ),
+        (
+            "id: example_safe_lifting",
+            "id: Example Lifting",
+            "id",
+            "'Example Lifting' is not valid: expected lower case letters, digits and underscores, starting with a letter",
+        ),
     ],
 )
 def test_wrong_type_anywhere(old, new, path, message):
@@ -153,12 +199,16 @@ def test_wrong_type_anywhere(old, new, path, message):
 
 def test_deleted_unit_needs_its_date():
     text = VALID.replace("  status: current", "  status: deleted")
-    assert problems_of(text) == [f"unit.yaml:{line_of(text, '  status: deleted')}: usage.since: a deleted unit needs the date it was deleted"]
+    assert problems_of(text) == [
+        f"unit.yaml:{line_of(text, '  status: deleted')}: usage.since: a deleted unit needs the date it was deleted"
+    ]
 
 
 def test_date_must_be_real():
     text = VALID.replace("  status: current", "  status: deleted\n  since: 2021-02-30")
-    assert problems_of(text) == [f"unit.yaml:{line_of(text, '  since: 2021-02-30')}: usage.since: 2021-02-30 is not a real date"]
+    assert problems_of(text) == [
+        f"unit.yaml:{line_of(text, '  since: 2021-02-30')}: usage.since: 2021-02-30 is not a real date"
+    ]
 
 
 def test_key_given_twice():
@@ -179,7 +229,8 @@ def test_byte_order_mark_is_accepted():
 
 def test_alias_bomb_is_refused_without_expanding():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(9)
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(9)
     )
     found = problems_of(bomb)
     assert found[0] == "unit.yaml:1: YAML anchors and aliases are not allowed in unit standard files"
@@ -191,18 +242,29 @@ def test_oversized_file_is_refused_before_parsing(tmp_path):
     path.write_text(VALID + "#" * MAX_FILE_BYTES)
     with pytest.raises(StandardsError) as caught:
         load_unit(path)
-    assert [str(p) for p in caught.value.problems] == [f"{path}:1: file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"]
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1: file is {path.stat().st_size} bytes; the limit is {MAX_FILE_BYTES}"
+    ]
 
 
 def test_yaml_tags_are_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     text = VALID + f"extra: !!python/object/apply:os.system ['touch {marker}']\n"
     found = problems_of(text)
-    assert found == [f"unit.yaml:{line_of(text, text.splitlines()[-1])}: YAML tag tag:yaml.org,2002:python/object/apply:os.system is not allowed in unit standard files"]
+    assert found == [
+        f"unit.yaml:{line_of(text, text.splitlines()[-1])}: YAML tag tag:yaml.org,2002:python/object/apply:os.system is not allowed in unit standard files"
+    ]
     assert not marker.exists()
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "file is empty"), ("- a\n- b\n", "expected a mapping (unit), got a list"), ("id: a\n---\nid: b\n", "file must hold exactly one YAML document")])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "file is empty"),
+        ("- a\n- b\n", "expected a mapping (unit), got a list"),
+        ("id: a\n---\nid: b\n", "file must hold exactly one YAML document"),
+    ],
+)
 def test_files_that_are_not_one_unit(text, message):
     assert f"unit.yaml:1: {message}" in problems_of(text)
 

@@ -9,12 +9,27 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessor.domain import schema
-from assessor.domain.standards import StandardsError, Unit, parse_unit
+from assessor.domain.standards import StandardsError, Unit, parse_unit, schema
 
 VALID = yaml.safe_load((Path(__file__).resolve().parents[1] / "data" / "valid_unit.yaml").read_text())
 
-KNOWN_KEYS = sorted({key for spec in (schema.UNIT, schema.COMPONENT, schema.CRITERION, schema.EVIDENCE_ITEM, schema.EVIDENCE_GROUP, schema.GUIDANCE_NOTE, schema.USAGE, schema.RULES, schema.RESULTS) for key in spec.fields})
+KNOWN_KEYS = sorted(
+    {
+        key
+        for spec in (
+            schema.UNIT,
+            schema.COMPONENT,
+            schema.CRITERION,
+            schema.EVIDENCE_ITEM,
+            schema.EVIDENCE_GROUP,
+            schema.GUIDANCE_NOTE,
+            schema.USAGE,
+            schema.RULES,
+            schema.RESULTS,
+        )
+        for key in spec.fields
+    }
+)
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -25,7 +40,11 @@ scalars = st.one_of(
     st.dates(min_value=datetime.date(1900, 1, 1)),
 )
 keys = st.one_of(st.sampled_from(KNOWN_KEYS), st.text(max_size=12))
-documents = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=6)), max_leaves=40)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=6)),
+    max_leaves=40,
+)
 
 
 def load_or_refuse(text: str | bytes) -> None:

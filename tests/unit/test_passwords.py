@@ -6,7 +6,7 @@ import pytest
 from argon2 import PasswordHasher
 from argon2.low_level import Type
 
-from assessor import passwords
+from assessor.core import passwords
 
 
 @pytest.mark.real_password_cost
@@ -23,7 +23,9 @@ def test_hashes_are_argon2id_with_owasp_parameters():
 
 @pytest.mark.real_password_cost
 def test_weaker_hashes_are_flagged_for_rehashing():
-    weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID).hash("a long and careful password")
+    weak = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1, type=Type.ID).hash(
+        "a long and careful password"
+    )
     assert passwords.check_password(weak, "a long and careful password")
     assert passwords.needs_rehash(weak)
 
@@ -33,6 +35,9 @@ def test_garbage_hashes_never_match(stored):
     assert not passwords.check_password(stored, "anything at all")
 
 
-@pytest.mark.parametrize(("password", "problem"), [("short", "Use at least 12 characters."), ("x" * 1025, "Use at most 1024 characters."), ("twelve chars", None)])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [("short", "Use at least 12 characters."), ("x" * 1025, "Use at most 1024 characters."), ("twelve chars", None)],
+)
 def test_password_rules(password, problem):
     assert passwords.password_problem(password) == problem

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assessor.domain.progress import ComponentProgress, Judgement, Progress, Status, Tally, assess
+from assessor.domain.progress import ComponentProgress, Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit, load_unit, parse_unit
+from assessor.domain.vocabulary import Status
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 STANDARDS = Path(__file__).resolve().parents[2] / "standards"
@@ -94,37 +95,72 @@ STATUS_CASES = [
     ),
     pytest.param(
         [j(2, "1.1", "satisfied"), j(1, "1.1", "satisfied")],
-        2, Status.SATISFIED, 2, (1, 2), (1, 2), (),
+        2,
+        Status.SATISFIED,
+        2,
+        (1, 2),
+        (1, 2),
+        (),
         id="satisfied on two pieces of evidence, needs two",
     ),
     pytest.param(
         [j(1, "1.1", "satisfied"), j(1, "1.1", "satisfied")],
-        2, Status.NOT_YET_SATISFIED, 1, (1,), (1,), (),
+        2,
+        Status.NOT_YET_SATISFIED,
+        1,
+        (1,),
+        (1,),
+        (),
         id="the same evidence satisfied twice counts once",
     ),
     pytest.param(
         [j(1, "1.1", "satisfied", context="off_the_job")],
-        1, Status.NOT_YET_SATISFIED, 0, (1,), (), (1,),
+        1,
+        Status.NOT_YET_SATISFIED,
+        0,
+        (1,),
+        (),
+        (1,),
         id="satisfied from a context the unit does not accept is discounted",
     ),
     pytest.param(
         [j(1, "1.1", "satisfied", context="simulated_workplace")],
-        1, Status.SATISFIED, 1, (1,), (1,), (),
+        1,
+        Status.SATISFIED,
+        1,
+        (1,),
+        (1,),
+        (),
         id="satisfied from an accepted simulated workplace counts",
     ),
     pytest.param(
         [j(1, "1.1", "not_yet", day=1), j(2, "1.1", "satisfied", day=5)],
-        1, Status.SATISFIED, 1, (1, 2), (2,), (),
+        1,
+        Status.SATISFIED,
+        1,
+        (1, 2),
+        (2,),
+        (),
         id="not yet, then satisfied later",
     ),
     pytest.param(
         [j(1, "1.1", "satisfied"), j(2, "1.1", None)],
-        2, Status.NOT_YET_SATISFIED, 1, (1, 2), (1,), (),
+        2,
+        Status.NOT_YET_SATISFIED,
+        1,
+        (1, 2),
+        (1,),
+        (),
         id="satisfied once and one awaiting judgement, needs two",
     ),
     pytest.param(
         [j(1, "1.1", None), j(2, "1.1", "not_yet")],
-        1, Status.NOT_YET_SATISFIED, 0, (1, 2), (), (),
+        1,
+        Status.NOT_YET_SATISFIED,
+        0,
+        (1, 2),
+        (),
+        (),
         id="awaiting judgement and not yet",
     ),
 ]
@@ -282,7 +318,7 @@ def test_cscofm023_knowledge_evidence_ke16_is_a_heading_and_its_items_count():
     assert progress.percent == 100 * 8 // 63
 
 
-# --- the tally kept with each enrolment ---------------------------------------------------------------------------------
+# --- the tally kept with each enrolment -------------------------------------------------------------------------------
 
 
 def test_a_tally_keeps_the_counts_statuses_and_latest_evidence_through_json(lifting):

@@ -173,7 +173,7 @@ def test_nz_criteria_with_range(nz: Unit) -> None:
     assert all(len(c.range) == 1 for c in nz.criteria() if c.range)
 
 
-# --- NZQA guidance -----------------------------------------------------------------------------------------------------
+# --- NZQA guidance ----------------------------------------------------------------------------------------------------
 
 
 def test_nz_guidance_notes(nz: Unit) -> None:
@@ -220,7 +220,7 @@ def test_nz_definitions(nz: Unit) -> None:
         assert definition.term in definition.text
 
 
-# --- training.gov.au evidence requirements -----------------------------------------------------------------------------
+# --- training.gov.au evidence requirements ----------------------------------------------------------------------------
 
 
 def test_csc_evidence_groups(csc: Unit) -> None:
@@ -269,7 +269,7 @@ def test_csc_evidence_items_in_document_order(csc: Unit) -> None:
     assert all(i.occasions is None for i in csc.evidence_items())
 
 
-# --- the published text's oddities stay as published -------------------------------------------------------------------
+# --- the published text's oddities stay as published ------------------------------------------------------------------
 
 
 def test_nz_keeps_published_wording(nz: Unit) -> None:
@@ -286,7 +286,9 @@ def test_csc_keeps_published_wording(csc: Unit) -> None:
     criteria = {c.number: c.text for c in csc.criteria()}
     assert "longerterm needs of the organisation’s clients." in criteria["1.2"]
     items = {i.id: i.text for i in csc.evidence_items()}
-    assert items["PE8"] == "establishing and maintaining relationships and networks interpersonal communication, including"
+    assert (
+        items["PE8"] == "establishing and maintaining relationships and networks interpersonal communication, including"
+    )
     assert "increased selfawareness" in items["KE17.7"]
     assert csc.foundation_skills.split("\n\n")[1] == "ACSF levels indicative of performance:"
 
@@ -300,7 +302,12 @@ def test_no_table_boilerplate_or_ascii_substitutes(units: dict[str, Unit], unit_
     for note in unit.guidance:
         texts += [note.text or "", *note.items, note.closing or "", *(d.text for d in note.definitions)]
     joined = "\n".join(texts)
-    for boilerplate in ("ELEMENTS", "PERFORMANCE CRITERIA", "Elements describe the essential outcomes", "Performance criteria describe"):
+    for boilerplate in (
+        "ELEMENTS",
+        "PERFORMANCE CRITERIA",
+        "Elements describe the essential outcomes",
+        "Performance criteria describe",
+    ):
         assert boilerplate not in joined
     assert "'s " not in joined  # the publisher uses the typographic apostrophe ’ throughout
     assert "·" not in joined  # list bullets are layout, not text

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assessor import operations as ops
-from assessor.models import Verdict
+from assessor.cohorts.operations import create_cohort, enrol
+from assessor.domain.vocabulary import Verdict
+from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
+from assessor.records.operations import Declaration, sign_off
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -33,42 +35,66 @@ class WebWorld:
     record: int
     code: str
     cohort: int  # trainee's cohort, run by `coordinator`
+    other_cohort: int  # trainee2's cohort, run by no coordinator
+    other_attachment: int  # of other_evidence
 
 
-def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> ops.AttachmentInput:
+def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
     upload_dir.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
     (upload_dir / stored_name).write_bytes(data)
-    return ops.AttachmentInput(name, len(data), "application/pdf", hashlib.sha256(data).hexdigest(), stored_name)
+    return AttachmentInput(name, len(data), "application/pdf", hashlib.sha256(data).hexdigest(), stored_name)
 
 
 @pytest.fixture
 def world(app) -> WebWorld:
     with app.extensions["database"].sessions.begin() as session:
         w = build_world(session, app.extensions["catalogue"])
-        other_cohort = ops.create_cohort(session, w.admin, "Intake B", [])
-        other = ops.enrol(session, w.admin, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
+        other_cohort = create_cohort(session, w.admin, "Intake B", [])
+        other = enrol(session, w.admin, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
         satisfy_all(session, w, w.nz_enrolment)
-        record = ops.sign_off(session, w.assessor, w.nz_enrolment, ops.Declaration(True, True, True, True), TODAY)
+        record = sign_off(session, w.assessor, w.nz_enrolment, Declaration(True, True, True, True), TODAY)
         upload = stored_attachment(Path(app.config["UPLOAD_DIR"]))
-        open_evidence = ops.record_evidence(
-            session, w.assessor, w.trainee, observation("Interviewed a client about housing."),
-            [ops.MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)], [upload], today=TODAY,
+        open_evidence = record_evidence(
+            session,
+            w.assessor,
+            w.trainee,
+            observation("Interviewed a client about housing."),
+            [MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)],
+            [upload],
+            today=TODAY,
         )
-        other_evidence = ops.record_evidence(
-            session, w.assessor, w.trainee2, observation("Second trainee's observation."),
-            [ops.MappingInput(other.id, "1.1", Verdict.SATISFIED)], today=TODAY,
+        other_evidence = record_evidence(
+            session,
+            w.assessor,
+            w.trainee2,
+            observation("Second trainee's observation."),
+            [MappingInput(other.id, "1.1", Verdict.SATISFIED)],
+            [stored_attachment(Path(app.config["UPLOAD_DIR"]))],
+            today=TODAY,
         )
         return WebWorld(
-            w.trainee.id, w.trainee2.id, w.nz_enrolment.id, w.csc_enrolment.id, other.id,
-            open_evidence.id, other_evidence.id, open_evidence.attachments[0].id, record.id, record.verification_code,
+            w.trainee.id,
+            w.trainee2.id,
+            w.nz_enrolment.id,
+            w.csc_enrolment.id,
+            other.id,
+            open_evidence.id,
+            other_evidence.id,
+            open_evidence.attachments[0].id,
+            record.id,
+            record.verification_code,
             w.nz_enrolment.cohort_id,
+            other_cohort.id,
+            other_evidence.attachments[0].id,
         )
 
 
 def csrf_token(client, path: str = "/sign-in") -> str:
     page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page) or re.search(
+        r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', page
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 

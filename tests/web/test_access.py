@@ -1,75 +1,141 @@
-"""Deny by default: every route, for every kind of user, against records that are not theirs."""
+"""Deny by default: every route, for every kind of user, against records that are theirs and records that are not,
+checked against the access policy itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
-from assessor.access import rule_of
-from assessor.models import AuditEvent, Evidence
+from assessor.core import access
+from assessor.core.access import PUBLIC, SIGNED_IN, rule_of
+from assessor.domain import policy
+from assessor.models import Attachment, AuditEvent, Cohort, CompletionRecord, Enrolment, Evidence, User
 from tests.web.conftest import WebWorld, csrf_token, sign_in
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin"]
-EVERYONE = set(USERS)
-SIGNED_IN = EVERYONE - {"anonymous"}
-# Who may see or do what to `trainee`'s records: the trainee, their assessor, the coordinator of their cohort, admins.
-CONCERNED = {"trainee", "assessor", "coordinator", "admin"}
-MANAGERS = {"coordinator", "admin"}
 
 # Public pages whose answer to a visitor is to go and sign in.
-SENDS_TO_SIGN_IN = {"index", "auth.sign_in_post"}
+SENDS_TO_SIGN_IN = {"index", "accounts.sign_in_post"}
 
-# endpoint -> (method, URL for `trainee`'s records, who is allowed)
-ROUTES: dict[str, tuple[str, str, set[str]]] = {
-    "index": ("GET", "/", EVERYONE),
-    "standards.list_units": ("GET", "/standards/", EVERYONE),
-    "standards.show_unit": ("GET", "/standards/cscofm023/v1", EVERYONE),
-    "auth.sign_in": ("GET", "/sign-in", EVERYONE),
-    "auth.sign_in_post": ("POST", "/sign-in", EVERYONE),
-    "auth.sign_out": ("POST", "/sign-out", SIGNED_IN),
-    "home.enrolments": ("GET", "/enrolments", SIGNED_IN),
-    "assessing.enrolment": ("GET", "/enrolments/{w.open_enrolment}", CONCERNED),
-    "assessing.matrix": ("GET", "/enrolments/{w.open_enrolment}/matrix", CONCERNED),
-    "assessing.new_evidence": ("GET", "/trainees/{w.trainee_id}/evidence/new", {"assessor"}),
-    "assessing.new_evidence_post": ("POST", "/trainees/{w.trainee_id}/evidence/new", {"assessor"}),
-    "assessing.evidence": ("GET", "/evidence/{w.open_evidence}", CONCERNED),
-    "assessing.edit_evidence": ("GET", "/evidence/{w.open_evidence}/edit", {"assessor"}),
-    "assessing.edit_evidence_post": ("POST", "/evidence/{w.open_evidence}/edit", {"assessor"}),
-    "assessing.acknowledge": ("POST", "/evidence/{w.open_evidence}/acknowledge", {"trainee"}),
-    "assessing.attachment": ("GET", "/attachments/{w.attachment}", CONCERNED),
-    "records.sign_off": ("GET", "/enrolments/{w.open_enrolment}/sign-off", {"assessor"}),
-    "records.sign_off_post": ("POST", "/enrolments/{w.open_enrolment}/sign-off", {"assessor"}),
-    "records.record": ("GET", "/records/{w.record}", CONCERNED),
-    "records.revoke": ("POST", "/records/{w.record}/revoke", {"coordinator", "admin"}),
-    "records.verify_form": ("GET", "/verify", EVERYONE),
-    "records.verify": ("GET", "/verify/{w.code}", EVERYONE),
-    "assessing.submit_evidence": ("GET", "/my/evidence/new", {"trainee", "trainee2"}),
-    "assessing.submit_evidence_post": ("POST", "/my/evidence/new", {"trainee", "trainee2"}),
-    "cohorts.cohorts": ("GET", "/cohorts", MANAGERS),
-    "cohorts.create_cohort": ("POST", "/cohorts", MANAGERS),
-    "cohorts.dashboard": ("GET", "/cohorts/{w.cohort}", MANAGERS),
-    "cohorts.enrol": ("GET", "/cohorts/{w.cohort}/enrol", MANAGERS),
-    "cohorts.enrol_post": ("POST", "/cohorts/{w.cohort}/enrol", MANAGERS),
-    "cohorts.assign": ("POST", "/enrolments/{w.open_enrolment}/assessors", MANAGERS),
-    "cohorts.withdraw": ("POST", "/enrolments/{w.open_enrolment}/withdraw", MANAGERS),
-    "cohorts.new_person": ("GET", "/people/new", MANAGERS),
-    "cohorts.new_person_post": ("POST", "/people/new", MANAGERS),
-    "transfer.import_form": ("GET", "/import", MANAGERS),
-    "transfer.import_preview": ("POST", "/import", MANAGERS),
-    "transfer.import_confirm": ("POST", "/import/confirm", MANAGERS),
-    "transfer.exports": ("GET", "/exports", MANAGERS),
-    "transfer.export": ("GET", "/exports/progress.xlsx?cohort={w.cohort}", MANAGERS),
-    "admin.users": ("GET", "/admin/users", {"admin"}),
-    "admin.set_active": ("POST", "/admin/users/{w.trainee_id}/active", {"admin"}),
+Question = Callable[[so.Session, policy.Actor, int], bool]
+
+
+def _enrolment(rule: Callable[[policy.Actor, policy.EnrolmentFacts], bool]) -> Question:
+    return lambda s, actor, i: rule(actor, access.enrolment_facts(s.get_one(Enrolment, i)))
+
+
+def _evidence(rule: Callable[[policy.Actor, policy.EvidenceFacts], bool]) -> Question:
+    return lambda s, actor, i: rule(actor, access.evidence_facts(s, s.get_one(Evidence, i)))
+
+
+def _record(rule: Callable[[policy.Actor, policy.EnrolmentFacts], bool]) -> Question:
+    return lambda s, actor, i: rule(actor, access.enrolment_facts(s.get_one(CompletionRecord, i).enrolment))
+
+
+def _cohort(s: so.Session, actor: policy.Actor, i: int) -> bool:
+    return policy.may_run_cohort(actor, access.cohort_facts(s.get_one(Cohort, i)))
+
+
+# The policy question each route with a record in its URL asks, by endpoint: a new route must say which it asks.
+QUESTIONS: dict[str, Question] = {
+    "progress.enrolment": _enrolment(policy.may_see_enrolment),
+    "progress.matrix": _enrolment(policy.may_see_enrolment),
+    "records.sign_off": _enrolment(policy.may_assess),
+    "records.sign_off_post": _enrolment(policy.may_assess),
+    "cohorts.assign": _enrolment(policy.may_manage_enrolment),
+    "cohorts.withdraw": _enrolment(policy.may_manage_enrolment),
+    "evidence.evidence": _evidence(policy.may_see_evidence),
+    "evidence.edit_evidence": _evidence(policy.may_edit_evidence),
+    "evidence.edit_evidence_post": _evidence(policy.may_edit_evidence),
+    "evidence.acknowledge": _evidence(policy.may_acknowledge),
+    "evidence.attachment": lambda s, actor, i: policy.may_see_evidence(
+        actor, access.evidence_facts(s, s.get_one(Attachment, i).evidence)
+    ),
+    "records.record": _record(policy.may_see_enrolment),
+    "records.revoke": _record(policy.may_manage_enrolment),
+    "cohorts.dashboard": _cohort,
+    "cohorts.enrol": _cohort,
+    "cohorts.enrol_post": _cohort,
+    "transfer.export": _cohort,  # with ?cohort=
+    "evidence.new_evidence": lambda s, actor, i: policy.may_record_evidence(
+        actor, tuple(access.trainee_enrolment_facts(s, i).values())
+    ),
+    "evidence.new_evidence_post": lambda s, actor, i: policy.may_record_evidence(
+        actor, tuple(access.trainee_enrolment_facts(s, i).values())
+    ),
+    "accounts.set_active": lambda s, actor, i: policy.may_manage_accounts(actor),
+    "records.verify": lambda s, actor, i: True,
+    "standards.show_unit": lambda s, actor, i: True,
 }
 
 
-def test_every_route_declares_who_may_use_it_and_is_in_this_matrix(app):
+def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, object]]]:
+    """Each URL argument: the values naming `trainee`'s record, and those naming another trainee's (or another
+    coordinator's) record."""
+    return {
+        "enrolment_id": ({"enrolment_id": world.open_enrolment}, {"enrolment_id": world.other_enrolment}),
+        "evidence_id": ({"evidence_id": world.open_evidence}, {"evidence_id": world.other_evidence}),
+        "attachment_id": ({"attachment_id": world.attachment}, {"attachment_id": world.other_attachment}),
+        "record_id": ({"record_id": world.record}, {"record_id": world.record}),
+        "cohort_id": ({"cohort_id": world.cohort}, {"cohort_id": world.other_cohort}),
+        "trainee_id": ({"trainee_id": world.trainee_id}, {"trainee_id": world.trainee2_id}),
+        "user_id": ({"user_id": world.trainee_id}, {"user_id": world.trainee2_id}),
+        "code": ({"code": world.code}, {"code": world.code}),  # public: anyone checks any code
+        "unit_id": ({"unit_id": "cscofm023", "version": 1}, {"unit_id": "us_case_mgmt", "version": 1}),
+        "kind": ({"kind": "progress", "cohort": world.cohort}, {"kind": "progress", "cohort": world.other_cohort}),
+    }
+
+
+def the_object_id(values: dict[str, object]) -> int:
+    """The id of the record a URL names, for the policy question."""
+    for key in ("enrolment_id", "evidence_id", "attachment_id", "record_id", "cohort_id", "trainee_id", "user_id"):
+        if key in values:
+            return int(values[key])  # type: ignore[call-overload]
+    return int(values.get("cohort", 0))  # type: ignore[call-overload]
+
+
+def requests(app, world: WebWorld) -> list[tuple[str, str, str, dict[str, object]]]:
+    """(endpoint, method, which, values) for every route, for `trainee`'s records and another's."""
+    found = []
+    table = url_values(world)
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        method = "POST" if "POST" in (rule.methods or set()) else "GET"
+        arguments = sorted(rule.arguments)
+        if not arguments:
+            found.append((rule.endpoint, method, "own", {}))
+            continue
+        key = "unit_id" if "unit_id" in arguments else arguments[0]
+        own, foreign = table[key]
+        found.append((rule.endpoint, method, "own", own))
+        found.append((rule.endpoint, method, "foreign", foreign))
+    return found
+
+
+def expected(app, session: so.Session, user: User | None, endpoint: str, values: dict[str, object]) -> bool:
+    """Whether the policy lets this user through: the view's declared rule, then the question about its record."""
+    rule = rule_of(app, endpoint)
+    assert rule is not None
+    if PUBLIC in rule:
+        return True
+    if user is None or (SIGNED_IN not in rule and user.role.value not in rule):
+        return False
+    if not values:
+        return True
+    return QUESTIONS[endpoint](session, access.actor(user), the_object_id(values))
+
+
+def test_every_route_declares_who_may_use_it_and_which_policy_question_it_asks(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
     undeclared = sorted(e for e in endpoints if rule_of(app, e) is None)
     assert undeclared == [], f"views without an access rule: {undeclared}"
-    assert sorted(endpoints - set(ROUTES)) == [], "routes missing from the access matrix"
-    assert sorted(set(ROUTES) - endpoints) == []
+    with_records = {rule.endpoint for rule in app.url_map.iter_rules() if rule.arguments} - {"static"}
+    assert sorted(with_records - set(QUESTIONS)) == [], "routes with a record in the URL but no policy question"
+    assert sorted(set(QUESTIONS) - with_records) == []
 
 
 def test_a_route_without_a_declared_rule_is_refused(app, client):
@@ -77,29 +143,35 @@ def test_a_route_without_a_declared_rule_is_refused(app, client):
     assert client.get("/undeclared").status_code == 404
 
 
-@pytest.mark.parametrize("user", USERS)
-def test_access_matrix(app, world: WebWorld, user):
+@pytest.mark.parametrize("username", USERS)
+def test_access_matrix_follows_the_policy(app, world: WebWorld, username):
     client = app.test_client()
-    if user != "anonymous":
-        assert sign_in(client, user).status_code == 302
-    token = csrf_token(client, "/sign-in" if user == "anonymous" else "/enrolments")
+    if username != "anonymous":
+        assert sign_in(client, username).status_code == 302
+    token = csrf_token(client, "/sign-in" if username == "anonymous" else "/enrolments")
     failures = []
-    for endpoint, (method, template, allowed) in ROUTES.items():
-        if endpoint == "auth.sign_out":
-            continue  # signing out would end this client's session; tested on its own
-        url = template.format(w=world)
-        if method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, data={"csrf_token": token})
-        refused = response.status_code == 404 or (
-            response.status_code == 302 and response.headers["Location"].startswith("/sign-in") and endpoint not in SENDS_TO_SIGN_IN
-        )
-        if user in allowed and refused:
-            failures.append(f"{user} was refused {method} {url} ({response.status_code})")
-        if user not in allowed and not refused:
-            failures.append(f"{user} reached {method} {url} ({response.status_code})")
-        response.close()
+    with app.extensions["database"].read_sessions() as session:
+        user = session.scalar(sa.select(User).where(User.username == username))
+        for endpoint, method, which, values in requests(app, world):
+            if endpoint == "accounts.sign_out":
+                continue  # signing out would end this client's session; tested on its own
+            allowed = expected(app, session, user, endpoint, values)
+            with app.test_request_context():
+                url = app.url_map.bind("localhost").build(endpoint, values, method=method)
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token})
+            refused = response.status_code in (403, 404) or (
+                response.status_code == 302
+                and response.headers["Location"].startswith("/sign-in")
+                and endpoint not in SENDS_TO_SIGN_IN
+            )
+            if allowed and refused:
+                failures.append(f"{username} was refused {method} {url} ({which}, {response.status_code})")
+            if not allowed and not refused:
+                failures.append(f"{username} reached {method} {url} ({which}, {response.status_code})")
+            response.close()
     assert failures == []
 
 
@@ -108,8 +180,12 @@ def test_another_trainees_records_are_unreachable_by_any_url(app, world: WebWorl
     client = app.test_client()
     sign_in(client, user)
     for url in [
-        f"/enrolments/{world.completed_enrolment}", f"/enrolments/{world.open_enrolment}/matrix", f"/evidence/{world.open_evidence}",
-        f"/attachments/{world.attachment}", f"/records/{world.record}", f"/evidence/{world.open_evidence}/edit",
+        f"/enrolments/{world.completed_enrolment}",
+        f"/enrolments/{world.open_enrolment}/matrix",
+        f"/evidence/{world.open_evidence}",
+        f"/attachments/{world.attachment}",
+        f"/records/{world.record}",
+        f"/evidence/{world.open_evidence}/edit",
     ]:
         assert client.get(url).status_code == 404, url
     listing = client.get("/enrolments").get_data(as_text=True)
@@ -135,12 +211,18 @@ def test_every_post_without_a_csrf_token_is_refused_and_changes_nothing(app, wor
             )
 
     before = snapshot()
-    posts = [(endpoint, template) for endpoint, (method, template, _) in ROUTES.items() if method == "POST"]
-    assert {e for e, _ in posts} == {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or set())}
+    posts = [(e, values) for e, method, which, values in requests(app, world) if method == "POST" and which == "own"]
+    assert {e for e, _ in posts} == {
+        rule.endpoint for rule in app.url_map.iter_rules() if "POST" in (rule.methods or set())
+    }
     for user in ("assessor", "coordinator", "admin", "trainee"):  # every POST is someone's
         client = app.test_client()
         sign_in(client, user)
-        for endpoint, template in posts:
-            response = client.post(template.format(w=world), data={"narrative": "forged", "reason": "forged", "active": "0", "username": "admin", "password": "x"})
+        for endpoint, values in posts:
+            url = app.url_map.bind("localhost").build(endpoint, values, method="POST")
+            response = client.post(
+                url,
+                data={"narrative": "forged", "reason": "forged", "active": "0", "username": "admin", "password": "x"},
+            )
             assert response.status_code in (400, 404), (user, endpoint, response.status_code)
     assert snapshot() == before

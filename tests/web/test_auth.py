@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from assessor import passwords
+from assessor.accounts import sessions as auth
+from assessor.core import passwords
 from assessor.models import LoginFailure, User
-from assessor.views import auth
 from tests.records.factories import PASSWORD
 from tests.web.conftest import csrf_token, sign_in
 
@@ -30,14 +30,18 @@ def test_wrong_password_and_unknown_user_get_the_same_message(client, world):
 
 def test_throttle_engages_after_repeated_failures_even_with_the_right_password(app, client, world):
     for _ in range(auth.FREE_FAILURES):
-        assert sign_in(client, "assessor", "wrong password here").status_code == 200
+        assert sign_in(client, "assessor", "wrong password here").status_code == 401
     blocked = sign_in(client, "assessor", PASSWORD)
     assert blocked.status_code == 429
     assert auth.TOO_MANY in blocked.get_data(as_text=True)
     # From another address the real user can still sign in: a guesser cannot lock them out.
     other = app.test_client()
     token = csrf_token(other)
-    response = other.post("/sign-in", data={"csrf_token": token, "username": "assessor", "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = other.post(
+        "/sign-in",
+        data={"csrf_token": token, "username": "assessor", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert response.status_code == 302
 
 
@@ -45,7 +49,10 @@ def test_throttle_is_kept_in_the_database_so_every_server_process_sees_it(app, m
     for _ in range(auth.FREE_FAILURES):
         sign_in(client, "nobody-at-all", "wrong password here")
     with app.extensions["database"].sessions() as session:
-        assert session.scalar(sa.select(sa.func.count(LoginFailure.id)).where(LoginFailure.username == "nobody-at-all")) == auth.FREE_FAILURES
+        assert (
+            session.scalar(sa.select(sa.func.count(LoginFailure.id)).where(LoginFailure.username == "nobody-at-all"))
+            == auth.FREE_FAILURES
+        )
     # A second app on the same database, as another server process would be, refuses too.
     second = make_app().test_client()
     assert sign_in(second, "nobody-at-all", "wrong password here").status_code == 429
@@ -70,11 +77,13 @@ def test_a_deactivated_account_is_signed_out_everywhere_at_its_next_request(app,
     sign_in(admin, "admin")
     with app.extensions["database"].sessions() as session:
         assessor_id = session.scalar(sa.select(User.id).where(User.username == "assessor"))
-    response = admin.post(f"/admin/users/{assessor_id}/active", data={"csrf_token": csrf_token(admin, "/admin/users"), "active": "0"})
+    response = admin.post(
+        f"/admin/users/{assessor_id}/active", data={"csrf_token": csrf_token(admin, "/admin/users"), "active": "0"}
+    )
     assert response.status_code == 302
     for client in (tablet, desktop):
         assert client.get("/enrolments").headers["Location"].startswith("/sign-in")
-    assert sign_in(app.test_client(), "assessor").status_code == 200  # and cannot sign in again
+    assert sign_in(app.test_client(), "assessor").status_code == 401  # and cannot sign in again
 
 
 def test_idle_sessions_end(app, client, world, monkeypatch):
@@ -96,7 +105,8 @@ def test_session_cookie_flags(app, client, world):
     over_https = secure.post(
         "/sign-in",
         data={"csrf_token": token, "username": "assessor", "password": PASSWORD},
-        base_url="https://localhost", headers={"Referer": "https://localhost/sign-in"},  # CSRF checks the referrer over HTTPS
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/sign-in"},  # CSRF checks the referrer over HTTPS
     )
     assert "Secure" in over_https.headers["Set-Cookie"]
 
@@ -112,7 +122,9 @@ def test_a_new_session_at_sign_in(client, world):
 
 def test_sign_in_redirects_only_within_the_site(client, world):
     token = csrf_token(client)
-    response = client.post("/sign-in?next=//evil.example/x", data={"csrf_token": token, "username": "assessor", "password": PASSWORD})
+    response = client.post(
+        "/sign-in?next=//evil.example/x", data={"csrf_token": token, "username": "assessor", "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -145,9 +157,10 @@ def test_behind_a_trusted_proxy_the_client_address_and_scheme_come_from_its_head
     page = client.get("/sign-in", headers=headers).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     response = client.post(
-        "/sign-in", data={"csrf_token": token, "username": "nobody-at-all", "password": "wrong password here"},
+        "/sign-in",
+        data={"csrf_token": token, "username": "nobody-at-all", "password": "wrong password here"},
         headers={**headers, "Referer": "https://localhost/sign-in"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 401
     with app.extensions["database"].sessions() as session:
         assert session.scalar(sa.select(LoginFailure.address)) == "203.0.113.7"

@@ -1,4 +1,5 @@
-"""Coordinators: cohorts, the dashboard and heat map, people, enrolment, assignment and withdrawal; trainees' own evidence."""
+"""Coordinators: cohorts, the dashboard and heat map, people, enrolment, assignment and withdrawal; trainees' own
+evidence."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import re
 
 import sqlalchemy as sa
 
-from assessor.models import AuditEvent, Enrolment, EnrolmentStatus, Evidence, User
+from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.models import AuditEvent, Enrolment, Evidence, User
 from tests.records.factories import TODAY
 from tests.web.conftest import csrf_token
 
@@ -31,9 +33,28 @@ def test_enrolments_gone_quiet_are_flagged(app, signed_in, world):
 def test_coordinator_creates_a_trainee_but_not_an_admin(app, signed_in, world):
     client = signed_in("coordinator")
     token = csrf_token(client, "/people/new")
-    made = client.post("/people/new", data={"csrf_token": token, "username": "Mere", "display_name": "Mere Tūhoe", "email": "", "role": "trainee", "password": "a long first password"})
+    made = client.post(
+        "/people/new",
+        data={
+            "csrf_token": token,
+            "username": "Mere",
+            "display_name": "Mere Tūhoe",
+            "email": "",
+            "role": "trainee",
+            "password": "a long first password",
+        },
+    )
     assert made.status_code == 302
-    refused = client.post("/people/new", data={"csrf_token": token, "username": "boss", "display_name": "Boss", "role": "admin", "password": "a long first password"})
+    refused = client.post(
+        "/people/new",
+        data={
+            "csrf_token": token,
+            "username": "boss",
+            "display_name": "Boss",
+            "role": "admin",
+            "password": "a long first password",
+        },
+    )
     assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
     with app.extensions["database"].sessions() as session:
         assert session.scalars(sa.select(User.display_name).where(User.username == "mere")).one() == "Mere Tūhoe"
@@ -43,7 +64,16 @@ def test_coordinator_creates_a_trainee_but_not_an_admin(app, signed_in, world):
 def test_enrol_assign_and_withdraw(app, signed_in, world):
     client = signed_in("coordinator")
     token = csrf_token(client, "/people/new")
-    client.post("/people/new", data={"csrf_token": token, "username": "kim", "display_name": "Kim Ngāti", "role": "trainee", "password": "a long first password"})
+    client.post(
+        "/people/new",
+        data={
+            "csrf_token": token,
+            "username": "kim",
+            "display_name": "Kim Ngāti",
+            "role": "trainee",
+            "password": "a long first password",
+        },
+    )
     with app.extensions["database"].sessions() as session:
         trainee2 = session.scalars(sa.select(User).where(User.username == "kim")).one()
         assessor2 = session.scalars(sa.select(User.id).where(User.username == "assessor2")).one()
@@ -51,13 +81,33 @@ def test_enrol_assign_and_withdraw(app, signed_in, world):
         csc_version = session.get(Enrolment, world.open_enrolment).unit_version_id
     url = f"/cohorts/{world.cohort}/enrol"
     token = csrf_token(client, url)
-    deleted = client.post(url, data={"csrf_token": token, "trainee": trainee2.id, "unit_version": csc_version, "assessors": [assessor2], "start_date": TODAY.isoformat()})
+    deleted = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "trainee": trainee2.id,
+            "unit_version": csc_version,
+            "assessors": [assessor2],
+            "start_date": TODAY.isoformat(),
+        },
+    )
     assert deleted.status_code == 400 and "CSCOFM023 was deleted on 2021-01-24" in deleted.get_data(as_text=True)
-    done = client.post(url, data={"csrf_token": token, "trainee": trainee2.id, "unit_version": nz_version, "assessors": [assessor2], "start_date": TODAY.isoformat()})
+    done = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "trainee": trainee2.id,
+            "unit_version": nz_version,
+            "assessors": [assessor2],
+            "start_date": TODAY.isoformat(),
+        },
+    )
     assert done.status_code == 302
     new_id = int(done.headers["Location"].rsplit("/", 1)[1])
 
-    assert client.post(f"/enrolments/{new_id}/assessors", data={"csrf_token": token, "assessors": []}).status_code == 302
+    assert (
+        client.post(f"/enrolments/{new_id}/assessors", data={"csrf_token": token, "assessors": []}).status_code == 302
+    )
     client.post(f"/enrolments/{new_id}/withdraw", data={"csrf_token": token, "reason": "Moved to another region."})
     with app.extensions["database"].sessions() as session:
         enrolment = session.get(Enrolment, new_id)
@@ -72,15 +122,21 @@ def test_trainee_submits_evidence_for_review(app, signed_in, world):
     form = trainee.get("/my/evidence/new").get_data(as_text=True)
     assert "Submit your own evidence" in form and 'value="satisfied"' not in form
     data = {
-        "csrf_token": csrf_token(trainee, "/my/evidence/new"), "observed_on": TODAY.isoformat(), "method": "work_product", "context": "workplace",
-        "narrative": "My written reflection on the case conference.", f"v-{world.open_enrolment}-1.4": "mapped",
+        "csrf_token": csrf_token(trainee, "/my/evidence/new"),
+        "observed_on": TODAY.isoformat(),
+        "method": "work_product",
+        "context": "workplace",
+        "narrative": "My written reflection on the case conference.",
+        f"v-{world.open_enrolment}-1.4": "mapped",
     }
     response = trainee.post("/my/evidence/new", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     forged = trainee.post("/my/evidence/new", data={**data, f"v-{world.open_enrolment}-1.4": "satisfied"})
     assert forged.status_code == 302  # an unknown choice is ignored: nothing is judged
     with app.extensions["database"].sessions() as session:
-        submitted = session.scalars(sa.select(Evidence).where(Evidence.submitted_by_trainee.is_(True)).order_by(Evidence.id)).all()
+        submitted = session.scalars(
+            sa.select(Evidence).where(Evidence.submitted_by_trainee.is_(True)).order_by(Evidence.id)
+        ).all()
         assert [(m.target, m.verdict) for m in submitted[0].mappings] == [("1.4", None)]
         assert submitted[1].mappings == []
     assessor_page = signed_in("assessor").get(f"/enrolments/{world.open_enrolment}").get_data(as_text=True)
@@ -89,8 +145,14 @@ def test_trainee_submits_evidence_for_review(app, signed_in, world):
 
 def test_trainee_cannot_submit_evidence_for_another_trainee(app, signed_in, world):
     trainee2 = signed_in("trainee2")
-    data = {"csrf_token": csrf_token(trainee2, "/my/evidence/new"), "observed_on": TODAY.isoformat(), "method": "work_product",
-            "context": "workplace", "narrative": "Sneaky.", f"v-{world.open_enrolment}-1.4": "mapped"}
+    data = {
+        "csrf_token": csrf_token(trainee2, "/my/evidence/new"),
+        "observed_on": TODAY.isoformat(),
+        "method": "work_product",
+        "context": "workplace",
+        "narrative": "Sneaky.",
+        f"v-{world.open_enrolment}-1.4": "mapped",
+    }
     trainee2.post("/my/evidence/new", data=data)
     with app.extensions["database"].sessions() as session:
         mapped = session.scalars(sa.select(Evidence).where(Evidence.narrative == "Sneaky.")).one().mappings

@@ -11,7 +11,8 @@ from tests.web.conftest import sign_in
 
 PER_PAGE = 4
 ROW = re.compile(
-    r'<a href="/enrolments/(\d+)">.*?data-label="Outstanding">(\d+) of \d+</td>\s*<td data-label="Last evidence">([^<]+)</td>', re.S
+    r'<a href="/enrolments/(\d+)">.*?data-label="Outstanding">(\d+) of \d+</td>\s*<td data-label="Last evidence">([^<]+)</td>',
+    re.S,
 )
 
 

@@ -9,10 +9,13 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from assessor import operations as ops
-from assessor.exports import STATUS_FILLS
-from assessor.labels import ENROLMENT_STATUS, STATUS
-from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, Verdict
+from assessor.cohorts.operations import create_cohort
+from assessor.core.labels import ENROLMENT_STATUS, STATUS
+from assessor.domain.vocabulary import Verdict
+from assessor.evidence.operations import MappingInput, record_evidence
+from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, User
+from assessor.progress.queries import progress_of
+from assessor.transfer.workbook import STATUS_FILLS
 from tests.records.factories import TODAY, build_cohort, build_world, observation
 from tests.web.conftest import sign_in
 
@@ -48,15 +51,22 @@ def test_progress_summary_matches_the_database(app, cohort):
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == f"A1:Q{len(rows)}"
     with app.extensions["database"].sessions() as session:
-        enrolments = session.scalars(sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)).all()
+        enrolments = session.scalars(
+            sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)
+        ).all()
         assert len(rows) == len(enrolments) + 1
         for row, enrolment in zip(rows[1:], enrolments, strict=True):
-            progress = ops.progress_of(session, enrolment)
+            progress = progress_of(session, enrolment)
             assert row[0] == enrolment.trainee.username
             assert row[1] == enrolment.trainee.display_name and "Ngāti" in row[1]
             assert row[7] == ENROLMENT_STATUS[enrolment.status]
             assert row[8] == datetime.datetime.combine(enrolment.start_date, datetime.time())
-            assert row[11:15] == [progress.criteria_satisfied, progress.criteria_total, progress.items_satisfied, progress.items_total]
+            assert row[11:15] == [
+                progress.criteria_satisfied,
+                progress.criteria_total,
+                progress.items_satisfied,
+                progress.items_total,
+            ]
             assert row[15] == pytest.approx(progress.percent / 100)
     book.close()
 
@@ -67,10 +77,14 @@ def test_criteria_matrix_has_a_column_per_criterion_with_status_and_colour(app, 
     rows = rows_of(sheet)
     assert rows[0][5:] == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2"]
     with app.extensions["database"].sessions() as session:
-        enrolments = session.scalars(sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)).all()
+        enrolments = session.scalars(
+            sa.select(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Enrolment.id)
+        ).all()
         for index, enrolment in enumerate(enrolments, start=2):
-            progress = ops.progress_of(session, enrolment)
-            expected = [STATUS[progress.targets[t].status] for t in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2")]
+            progress = progress_of(session, enrolment)
+            expected = [
+                STATUS[progress.targets[t].status] for t in ("1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2")
+            ]
             assert rows[index - 1][5:] == expected
             for column, status in enumerate(expected, start=6):
                 assert sheet.cell(index, column).fill.fgColor.rgb.endswith(STATUS_FILLS[status])
@@ -81,14 +95,25 @@ def test_evidence_register_lists_each_piece_with_its_mappings(app, cohort):
     book = download(app, f"/exports/evidence.xlsx?cohort={cohort}")
     rows = rows_of(book["Evidence register"])
     with app.extensions["database"].sessions() as session:
-        evidence = session.scalars(
-            sa.select(Evidence).join(Evidence.mappings).join(Enrolment).where(Enrolment.cohort_id == cohort).order_by(Evidence.id)
-        ).unique().all()
+        evidence = (
+            session.scalars(
+                sa.select(Evidence)
+                .join(Evidence.mappings)
+                .join(Enrolment)
+                .where(Enrolment.cohort_id == cohort)
+                .order_by(Evidence.id)
+            )
+            .unique()
+            .all()
+        )
         assert [r[0] for r in rows[1:]] == [e.id for e in evidence]
         for row, item in zip(rows[1:], evidence, strict=True):
             assert row[3] == datetime.datetime.combine(item.observed_on, datetime.time())
             assert row[10] == item.narrative
-            assert row[12] == "; ".join(f"us_case_mgmt {m.target}: {'Satisfied' if m.verdict.value == 'satisfied' else 'Not yet satisfied'}" for m in item.mappings)
+            assert row[12] == "; ".join(
+                f"us_case_mgmt {m.target}: {'Satisfied' if m.verdict.value == 'satisfied' else 'Not yet satisfied'}"
+                for m in item.mappings
+            )
     book.close()
 
 
@@ -102,8 +127,8 @@ def test_completion_register_and_every_export_is_audited(app, cohort):
 
 def test_a_coordinator_cannot_export_another_coordinators_cohort(app, cohort):
     with app.extensions["database"].sessions.begin() as session:
-        admin = session.scalars(sa.select(ops.User).where(ops.User.username == "admin")).one()
-        other = ops.create_cohort(session, admin, "Someone else's", [])
+        admin = session.scalars(sa.select(User).where(User.username == "admin")).one()
+        other = create_cohort(session, admin, "Someone else's", [])
         other_id = other.id
     client = app.test_client()
     sign_in(client, "coordinator")
@@ -112,7 +137,9 @@ def test_a_coordinator_cannot_export_another_coordinators_cohort(app, cohort):
 
 def test_export_command_writes_the_same_workbook_with_a_progress_bar(app, cohort, runner, tmp_path):
     target = tmp_path / "progress.xlsx"
-    result = runner.invoke(args=["export", "progress", "--as", "coordinator", "--cohort", "Generated cohort", "-o", str(target)])
+    result = runner.invoke(
+        args=["export", "progress", "--as", "coordinator", "--cohort", "Generated cohort", "-o", str(target)]
+    )
     assert result.exit_code == 0, result.output
     assert "wrote 12 rows" in result.output
     book = openpyxl.load_workbook(target)
@@ -125,13 +152,23 @@ def test_export_command_writes_the_same_workbook_with_a_progress_bar(app, cohort
 def test_the_evidence_register_names_only_the_mappings_in_scope(app):
     with app.extensions["database"].sessions.begin() as session:
         world = build_world(session, app.extensions["catalogue"])
-        both = [ops.MappingInput(world.csc_enrolment.id, "1.1", Verdict.SATISFIED), ops.MappingInput(world.nz_enrolment.id, "1.1", Verdict.SATISFIED)]
-        evidence = ops.record_evidence(session, world.assessor, world.trainee, observation("Seen in both units."), both, today=TODAY)
-        other = ops.record_evidence(
-            session, world.assessor, world.trainee, observation("Seen once more."), [ops.MappingInput(world.csc_enrolment.id, "1.2", Verdict.NOT_YET)], today=TODAY
+        both = [
+            MappingInput(world.csc_enrolment.id, "1.1", Verdict.SATISFIED),
+            MappingInput(world.nz_enrolment.id, "1.1", Verdict.SATISFIED),
+        ]
+        evidence = record_evidence(
+            session, world.assessor, world.trainee, observation("Seen in both units."), both, today=TODAY
+        )
+        other = record_evidence(
+            session,
+            world.assessor,
+            world.trainee,
+            observation("Seen once more."),
+            [MappingInput(world.csc_enrolment.id, "1.2", Verdict.NOT_YET)],
+            today=TODAY,
         )
         # The NZQA enrolment moves to a cohort the coordinator does not run: its judgements are out of their scope.
-        world.nz_enrolment.cohort = ops.create_cohort(session, world.admin, "Run by someone else", [])
+        world.nz_enrolment.cohort = create_cohort(session, world.admin, "Run by someone else", [])
         cohort, evidence_ids = world.csc_enrolment.cohort_id, [evidence.id, other.id]
     rows = rows_of(download(app, f"/exports/evidence.xlsx?cohort={cohort}")["Evidence register"])
     assert [r[0] for r in rows[1:]] == evidence_ids

@@ -18,7 +18,8 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
 
 pytestmark = pytest.mark.skipif(
-    SOFFICE is None and os.environ.get("CI") != "true", reason="LibreOffice is not installed (apt-get install libreoffice-calc); CI installs it"
+    SOFFICE is None and os.environ.get("CI") != "true",
+    reason="LibreOffice is not installed (apt-get install libreoffice-calc); CI installs it",
 )
 
 
@@ -46,7 +47,10 @@ def test_libreoffice_opens_each_export_with_the_same_values(app, runner, tmp_pat
     out = tmp_path / "csv"
     subprocess.run(
         [SOFFICE, "--headless", "--convert-to", CSV_FILTER, "--outdir", str(out), str(target)],
-        check=True, capture_output=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
     )
     book = openpyxl.load_workbook(target)
     try:
@@ -60,5 +64,3 @@ def test_libreoffice_opens_each_export_with_the_same_values(app, runner, tmp_pat
             assert from_libreoffice == expected, sheet.title
     finally:
         book.close()
-
-

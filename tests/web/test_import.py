@@ -19,12 +19,17 @@ GOOD_CSV = (
 
 def counts(app) -> tuple[int, int, int, int]:
     with app.extensions["database"].engine.connect() as connection:
-        return tuple(connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (User, Enrolment, Cohort, AuditEvent))
+        return tuple(
+            connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (User, Enrolment, Cohort, AuditEvent)
+        )
 
 
 def upload(client, name: str, data: bytes):
     token = csrf_token(client, "/import")
-    return client.post("/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return client.post(
+        "/import", data={"csrf_token": token, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def confirm(client, preview_page: str):
@@ -75,7 +80,9 @@ def test_an_xlsx_file_imports_too(app, signed_in, world):
     sheet.append(["Username", "Name", "Email", "Cohort", "Unit", "Version", "Start_date", "Assessors"])
     import datetime
 
-    sheet.append(["tui", "Tūī Parata", None, "New intake", "us_case_mgmt", 1, datetime.datetime(2026, 9, 1), "assessor"])
+    sheet.append(
+        ["tui", "Tūī Parata", None, "New intake", "us_case_mgmt", 1, datetime.datetime(2026, 9, 1), "assessor"]
+    )
     buffer = io.BytesIO()
     book.save(buffer)
     book.close()

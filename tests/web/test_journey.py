@@ -7,8 +7,8 @@ import re
 
 import sqlalchemy as sa
 
-from assessor import operations as ops
 from assessor.models import Enrolment, Evidence
+from assessor.standards.queries import targets_of
 from tests.records.factories import PASSWORD, TODAY
 from tests.web.conftest import PDF, csrf_token, sign_in
 
@@ -25,7 +25,7 @@ def test_assessor_records_judges_signs_off_and_the_record_is_verified_then_revok
     assert "CSCOFM023 Establish offender management practices" in page
     with app.extensions["database"].sessions() as session:
         csc = session.get(Enrolment, world.open_enrolment)
-        targets = list(ops.targets_of(csc.unit_version))
+        targets = list(targets_of(csc.unit_version))
     # The NZQA enrolment is signed off, so it is not in the checklist; map into CSCOFM023 fully.
     data = {
         "csrf_token": csrf_token(client, f"/trainees/{world.trainee_id}/evidence/new"),
@@ -56,9 +56,31 @@ def test_assessor_records_judges_signs_off_and_the_record_is_verified_then_revok
     assert "Nothing is missing" in enrolment_page
     sign_off_url = f"/enrolments/{world.open_enrolment}/sign-off"
     token = csrf_token(client, sign_off_url)
-    wrong = client.post(sign_off_url, data={"csrf_token": token, "signed_on": TODAY.isoformat(), "valid": "y", "sufficient": "y", "authentic": "y", "current": "y", "password": "not my password"})
+    wrong = client.post(
+        sign_off_url,
+        data={
+            "csrf_token": token,
+            "signed_on": TODAY.isoformat(),
+            "valid": "y",
+            "sufficient": "y",
+            "authentic": "y",
+            "current": "y",
+            "password": "not my password",
+        },
+    )
     assert wrong.status_code == 400 and "That is not your password." in wrong.get_data(as_text=True)
-    signed = client.post(sign_off_url, data={"csrf_token": token, "signed_on": TODAY.isoformat(), "valid": "y", "sufficient": "y", "authentic": "y", "current": "y", "password": PASSWORD})
+    signed = client.post(
+        sign_off_url,
+        data={
+            "csrf_token": token,
+            "signed_on": TODAY.isoformat(),
+            "valid": "y",
+            "sufficient": "y",
+            "authentic": "y",
+            "current": "y",
+            "password": PASSWORD,
+        },
+    )
     assert signed.status_code == 302
     record_url = signed.headers["Location"]
     record_page = client.get(record_url).get_data(as_text=True)
@@ -77,7 +99,9 @@ def test_assessor_records_judges_signs_off_and_the_record_is_verified_then_revok
     coordinator = app.test_client()
     sign_in(coordinator, "coordinator")
     token = csrf_token(coordinator, record_url)
-    revoked = coordinator.post(f"{record_url}/revoke", data={"csrf_token": token, "reason": "Assessed against the wrong version."})
+    revoked = coordinator.post(
+        f"{record_url}/revoke", data={"csrf_token": token, "reason": "Assessed against the wrong version."}
+    )
     assert revoked.status_code == 302
     assert "Assessed against the wrong version." in coordinator.get(record_url).get_data(as_text=True)
     after = public.get(f"/verify/{code}").get_data(as_text=True)
@@ -111,8 +135,14 @@ def test_stale_edit_in_the_browser_is_refused_with_a_message(app, client, world)
     page = client.get(url).get_data(as_text=True)
     version = re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
     token = csrf_token(client, url)
-    base = {"csrf_token": token, "version": version, "observed_on": TODAY.isoformat(), "method": "direct_observation", "context": "workplace",
-            f"v-{world.open_enrolment}-1.1": "satisfied"}
+    base = {
+        "csrf_token": token,
+        "version": version,
+        "observed_on": TODAY.isoformat(),
+        "method": "direct_observation",
+        "context": "workplace",
+        f"v-{world.open_enrolment}-1.1": "satisfied",
+    }
     first = client.post(url, data={**base, "narrative": "First correction."})
     assert first.status_code == 302
     second = client.post(url, data={**base, "narrative": "Second, based on the old version."})
@@ -124,7 +154,9 @@ def test_stale_edit_in_the_browser_is_refused_with_a_message(app, client, world)
 
 def test_signed_off_evidence_cannot_be_edited(client, world, app):
     with app.extensions["database"].sessions() as session:
-        locked = session.scalar(sa.select(Evidence.id).where(Evidence.trainee_id == world.trainee_id).order_by(Evidence.id))
+        locked = session.scalar(
+            sa.select(Evidence.id).where(Evidence.trainee_id == world.trainee_id).order_by(Evidence.id)
+        )
     sign_in(client, "assessor")
     assert client.get(f"/evidence/{locked}/edit").status_code == 404
     assert "Edit evidence" not in client.get(f"/evidence/{locked}").get_data(as_text=True)
@@ -143,5 +175,3 @@ def test_mapping_matrix_shows_each_judgement(client, world):
     page = client.get(f"/enrolments/{world.open_enrolment}/matrix").get_data(as_text=True)
     assert f'href="/evidence/{world.open_evidence}">#{world.open_evidence}' in page
     assert "Satisfied" in page and "KE17.8" in page
-
-

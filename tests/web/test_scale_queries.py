@@ -64,8 +64,8 @@ def test_statement_count_does_not_grow_with_the_cohort(make_app, tmp_path_factor
     small = statements_for(make_app, 5, user, url)
     if database_url.startswith("sqlite"):
         big_url = f"sqlite:///{tmp_path_factory.mktemp('big')}/big.sqlite"
-        from assessor import migrate
-        from assessor.db import make_engine
+        from assessor.core import migrate
+        from assessor.core.database import make_engine
 
         engine = make_engine(big_url)
         migrate.upgrade(engine)

@@ -80,13 +80,17 @@ def test_two_files_with_the_same_unit_version_are_refused(make_app, tmp_path):
     shutil.copy(DATA / "valid_unit.yaml", tmp_path / "b.yaml")
     with pytest.raises(StandardsError) as caught:
         make_app(STANDARDS_DIR=str(tmp_path))
-    assert f"{tmp_path / 'b.yaml'}:1: version: example_safe_lifting@1 is also defined in {tmp_path / 'a.yaml'}" == str(caught.value)
+    assert f"{tmp_path / 'b.yaml'}:1: version: example_safe_lifting@1 is also defined in {tmp_path / 'a.yaml'}" == str(
+        caught.value
+    )
 
 
 def test_new_version_is_shown_beside_the_old(make_app, tmp_path):
     text = (DATA / "valid_unit.yaml").read_text()
     (tmp_path / "v1.yaml").write_text(text)
-    (tmp_path / "v2.yaml").write_text(text.replace("version: 1", "version: 2").replace("Lift loads safely", "Lift loads safely and well"))
+    (tmp_path / "v2.yaml").write_text(
+        text.replace("version: 1", "version: 2").replace("Lift loads safely", "Lift loads safely and well")
+    )
     client = make_app(STANDARDS_DIR=str(tmp_path)).test_client()
     listing = client.get("/standards/").get_data(as_text=True)
     assert "Lift loads safely and well" in listing and "version 2" in listing

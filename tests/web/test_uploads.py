@@ -22,14 +22,21 @@ def upload(app, client, world):
 
     def counts():
         with engine.connect() as connection:
-            return tuple(connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (Evidence, Attachment, AuditEvent))
+            return tuple(
+                connection.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                for t in (Evidence, Attachment, AuditEvent)
+            )
 
     before = counts(), sorted(upload_dir.iterdir())
 
     def post(filename: str, data: bytes):
         form = {
-            "csrf_token": csrf_token(client, url), "observed_on": TODAY.isoformat(), "method": "work_product", "context": "workplace",
-            "narrative": "Case plan written by the trainee.", "attachments": (io.BytesIO(data), filename),
+            "csrf_token": csrf_token(client, url),
+            "observed_on": TODAY.isoformat(),
+            "method": "work_product",
+            "context": "workplace",
+            "narrative": "Case plan written by the trainee.",
+            "attachments": (io.BytesIO(data), filename),
         }
         response = client.post(url, data=form, content_type="multipart/form-data")
         return response, (counts(), sorted(upload_dir.iterdir())) == before
@@ -41,8 +48,16 @@ def upload(app, client, world):
     ("filename", "data", "message"),
     [
         ("big.pdf", b"%PDF-1.4\n" + b"0" * 2048, "big.pdf is larger than"),
-        ("setup.pdf", b"MZ\x90\x00" + b"\x00" * 64, "setup.pdf is not a PDF file: its content does not match its name."),
-        ("page.pdf", b"<!doctype html><script>alert(1)</script>", "page.pdf is not a PDF file: its content does not match its name."),
+        (
+            "setup.pdf",
+            b"MZ\x90\x00" + b"\x00" * 64,
+            "setup.pdf is not a PDF file: its content does not match its name.",
+        ),
+        (
+            "page.pdf",
+            b"<!doctype html><script>alert(1)</script>",
+            "page.pdf is not a PDF file: its content does not match its name.",
+        ),
         ("empty.pdf", b"", "empty.pdf is empty."),
         ("run.exe", b"MZ\x90\x00", "run.exe"),
     ],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from assessor import models  # noqa: F401  (registers every table on the metadata)
-from assessor.db import Base, make_engine
+from assessor.core.database import Base, make_engine
 
 config = context.config
 
@@ -15,13 +16,16 @@ def run_migrations() -> None:
     if connection is not None:
         _migrate(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no database URL to migrate")
+    engine = make_engine(url)
     with engine.connect() as connection:
         _migrate(connection)
     engine.dispose()
 
 
-def _migrate(connection) -> None:
+def _migrate(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from assessor.domain.standards import Problem, StandardsError, Unit, load_unit
+from assessor.domain.standards.units import Problem, StandardsError, Unit, load_unit
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ from typing import Any
 
 import yaml
 
-from assessor.domain import schema as s
+from assessor.domain.standards import schema as s
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 50_000
 MAX_SYNTAX_ERRORS = 20
-ALLOWED_TAGS = {"!"} | {f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+ALLOWED_TAGS = {"!"} | {
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,11 @@ def parse_unit(data: bytes | str, filename: str = "<unit>") -> Unit:
     text = checker.decode(data)
     root = checker.compose(text) if text is not None else None
     # The hash is of the text (a byte-order mark is not part of it), so the stored text re-parses to the same hash.
-    unit = checker.unit(root, hashlib.sha256(text.encode("utf-8")).hexdigest()) if root is not None and text is not None else None
+    unit = (
+        checker.unit(root, hashlib.sha256(text.encode("utf-8")).hexdigest())
+        if root is not None and text is not None
+        else None
+    )
     if checker.problems or unit is None or text is None:
         raise StandardsError(checker.problems or [Problem(filename, 1, "", "file is empty")])
     return replace(unit, source_text=text)
@@ -273,7 +279,7 @@ class _Checker:
             return None
         bad = False
         for event in events:
-            line = event.start_mark.line + 1
+            line = event.start_mark.line + 1 if event.start_mark else 0
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 self.problem(line, "", "YAML anchors and aliases are not allowed in unit standard files")
                 bad = True
@@ -358,13 +364,19 @@ class _Checker:
                 self.problem(line, path, f"{node.value} is not a real date")
                 return None
         if kind != "str":
-            hint = ' (put it in quotes, for example "1.10")' if isinstance(spec, s.Pattern) and kind in {"int", "float"} else ""
+            hint = (
+                ' (put it in quotes, for example "1.10")'
+                if isinstance(spec, s.Pattern) and kind in {"int", "float"}
+                else ""
+            )
             self.wrong_type(node, _expected(spec), path, hint)
             return None
         value = node.value
         if isinstance(spec, s.Choice):
             if value not in spec.choices:
-                self.problem(line, path, f"{value!r} is not one of {', '.join(spec.choices)}{_did_you_mean(value, spec.choices)}")
+                self.problem(
+                    line, path, f"{value!r} is not one of {', '.join(spec.choices)}{_did_you_mean(value, spec.choices)}"
+                )
                 return None
             return value
         if isinstance(spec, s.Pattern):
@@ -372,11 +384,11 @@ class _Checker:
                 self.problem(line, path, f"{value!r} is not valid: expected {spec.description}")
                 return None
             return value
-        value = normalise(value)
-        if not value:
+        text = normalise(value)
+        if not text:
             self.problem(line, path, "text must not be empty")
             return None
-        return value
+        return text
 
     def check_mapping(self, node: yaml.Node, spec: s.Mapping, path: str) -> dict[str, Any] | None:
         if not isinstance(node, yaml.MappingNode):
@@ -439,7 +451,9 @@ class _Checker:
             number = component.get("number")
             if isinstance(number, str):
                 if number in seen_components:
-                    self.problem(self.line(f"{cpath}.number"), f"{cpath}.number", f'duplicate component number "{number}"')
+                    self.problem(
+                        self.line(f"{cpath}.number"), f"{cpath}.number", f'duplicate component number "{number}"'
+                    )
                 seen_components.add(number)
             for ki, criterion in enumerate(_dicts(component.get("criteria"))):
                 kpath = f"{cpath}.criteria[{ki}].number"
@@ -449,7 +463,11 @@ class _Checker:
                 if cnumber in seen_criteria:
                     self.problem(self.line(kpath), kpath, f'duplicate criterion number "{cnumber}"')
                 elif isinstance(number, str) and not cnumber.startswith(f"{number}."):
-                    self.problem(self.line(kpath), kpath, f'criterion "{cnumber}" is outside component "{number}": it must start with "{number}."')
+                    self.problem(
+                        self.line(kpath),
+                        kpath,
+                        f'criterion "{cnumber}" is outside component "{number}": it must start with "{number}."',
+                    )
                 seen_criteria.add(cnumber)
         seen_notes: set[str] = set()
         for ni, note in enumerate(_dicts(doc.get("guidance"))):
@@ -457,7 +475,9 @@ class _Checker:
             number = note.get("number")
             if isinstance(number, str):
                 if number in seen_notes:
-                    self.problem(self.line(f"{npath}.number"), f"{npath}.number", f'duplicate guidance note number "{number}"')
+                    self.problem(
+                        self.line(f"{npath}.number"), f"{npath}.number", f'duplicate guidance note number "{number}"'
+                    )
                 seen_notes.add(number)
             if not any(k in note for k in ("text", "items", "definitions")):
                 self.problem(self.line(npath), npath, "a guidance note needs text, items or definitions")
@@ -471,9 +491,15 @@ class _Checker:
                 item_id = item.get("id")
                 if isinstance(item_id, str):
                     if item_id in seen_ids:
-                        self.problem(self.line(f"{ipath}.id"), f"{ipath}.id", f'duplicate evidence identifier "{item_id}"')
+                        self.problem(
+                            self.line(f"{ipath}.id"), f"{ipath}.id", f'duplicate evidence identifier "{item_id}"'
+                        )
                     elif parent and not item_id.startswith(f"{parent}."):
-                        self.problem(self.line(f"{ipath}.id"), f"{ipath}.id", f'nested item "{item_id}" must start with "{parent}."')
+                        self.problem(
+                            self.line(f"{ipath}.id"),
+                            f"{ipath}.id",
+                            f'nested item "{item_id}" must start with "{parent}."',
+                        )
                     seen_ids.add(item_id)
                 walk(item.get("items"), f"{ipath}.items", item_id if isinstance(item_id, str) else None)
 
@@ -515,7 +541,14 @@ def _describe(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "a list"
     kind = node.tag.rsplit(":", 1)[-1]
-    names = {"str": "text", "int": "a whole number", "float": "a decimal number", "bool": "true/false", "null": "nothing (null)", "timestamp": "a date"}
+    names = {
+        "str": "text",
+        "int": "a whole number",
+        "float": "a decimal number",
+        "bool": "true/false",
+        "null": "nothing (null)",
+        "timestamp": "a date",
+    }
     shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
     return f"{names.get(kind, kind)} {shown!r}" if kind != "null" else names["null"]
 
@@ -562,7 +595,9 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
             Component(
                 c["number"],
                 c["title"],
-                tuple(Criterion(k["number"], k["text"], _texts(k.get("range")), k.get("occasions")) for k in c["criteria"]),
+                tuple(
+                    Criterion(k["number"], k["text"], _texts(k.get("range")), k.get("occasions")) for k in c["criteria"]
+                ),
                 _texts(c.get("range")),
             )
             for c in raw["components"]

@@ -96,13 +96,13 @@ def _fill() -> None:
         .join(unit_version, unit_version.c.id == enrolment.c.unit_version_id)
         .order_by(enrolment.c.id)
     )
-    for row in connection.execute(enrolments):
-        if row.unit_version_id not in units:
-            units[row.unit_version_id] = parse_unit(row.source_text, "<stored unit>")
-        tally = assess(units[row.unit_version_id], judgements.get(row.id, [])).tally()
+    for enrolled in connection.execute(enrolments):
+        if enrolled.unit_version_id not in units:
+            units[enrolled.unit_version_id] = parse_unit(enrolled.source_text, "<stored unit>")
+        tally = assess(units[enrolled.unit_version_id], judgements.get(enrolled.id, [])).tally()
         rows.append(
             {
-                "enrolment_id": row.id,
+                "enrolment_id": enrolled.id,
                 "tally": tally.to_json(),
                 "percent": tally.percent,
                 "outstanding": tally.outstanding,

@@ -1,0 +1,56 @@
+"""`assessor users`: accounts from the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from assessor.accounts.operations import create_user
+from assessor.cli.database import require_schema
+from assessor.core.database import database
+from assessor.domain.errors import InvalidInput
+from assessor.domain.vocabulary import RUNS_COHORTS, Role
+from assessor.models import User
+
+users = AppGroup("users", help="Manage accounts.")
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True, help="What the account may do.")
+@click.option("--name", "display_name", help="The person's name as shown to others (default: the username).")
+@click.option("--email", help="Email address.")
+@click.option(
+    "--password-file",
+    type=click.File("r"),
+    help="Read the password from this file's first line ('-' for standard input).",
+)
+def create_user_command(
+    username: str, role: str, display_name: str | None, email: str | None, password_file: TextIO | None
+) -> None:
+    """Create an account; the password is prompted for unless --password-file is given."""
+    require_schema()
+    if password_file is not None:
+        password = password_file.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        raise click.UsageError("not on a terminal: give the password with --password-file")
+    try:
+        with database().sessions.begin() as session:
+            user = create_user(session, None, username, display_name or username, Role(role), password, email)
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {user.role.value} {user.username}")
+
+
+def staff_account(session: sa.orm.Session, username: str) -> User:
+    """The active coordinator or administrator account a bulk command is recorded under."""
+    user = session.scalar(sa.select(User).where(User.username == username.lower()))
+    if user is None or user.role not in RUNS_COHORTS or not user.active:
+        raise click.ClickException(f"{username} is not an active coordinator or admin account")
+    return user

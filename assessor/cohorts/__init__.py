@@ -1,0 +1,1 @@
+"""Cohorts: their dashboards, the people in them, enrolment, assessor assignment and withdrawal."""

@@ -1,0 +1,84 @@
+"""The forms of running cohorts: a cohort, a person, an enrolment, assessor assignment and withdrawal."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, Optional
+
+from assessor.core import database as db
+from assessor.core.access import enrollable_trainees, me
+from assessor.core.labels import choices
+from assessor.domain.vocabulary import Role
+from assessor.models import Enrolment, UnitVersion, User
+
+
+class CohortForm(FlaskForm):
+    name = StringField("Cohort name", validators=[InputRequired(), Length(max=200)])
+
+
+class PersonForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
+    display_name = StringField("Full name", validators=[InputRequired(), Length(max=200)])
+    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    role = SelectField("Role", choices=choices((Role.TRAINEE, Role.ASSESSOR)))
+    password = PasswordField(
+        "First password",
+        validators=[InputRequired()],
+        description="At least 12 characters; give it to the person in person.",
+    )
+
+
+class EnrolForm(FlaskForm):
+    trainee = SelectField("Trainee", coerce=int)
+    unit_version = SelectField("Unit", coerce=int)
+    assessors = SelectMultipleField("Assessors", coerce=int)
+    start_date = DateField("Start date", validators=[InputRequired()])
+
+    def with_choices(self) -> EnrolForm:
+        """Offer the trainees the user may enrol, every unit version and every active assessor."""
+        session = db.session()
+        trainees = session.scalars(enrollable_trainees(me()).order_by(User.display_name))
+        self.trainee.choices = [SelectChoice(t.id, f"{t.display_name} ({t.username})") for t in trainees]
+        versions = session.scalars(sa.select(UnitVersion).order_by(UnitVersion.title, UnitVersion.version))
+        self.unit_version.choices = [
+            SelectChoice(v.id, f"{v.code + ' ' if v.code else ''}{v.title} (version {v.version})") for v in versions
+        ]
+        self.assessors.choices = assessor_choices()
+        return self
+
+
+class AssignForm(FlaskForm):
+    assessors = SelectMultipleField("Assessors", coerce=int)
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for withdrawing",
+        validators=[InputRequired(message="Say why the trainee is withdrawn."), Length(max=2000)],
+    )
+
+
+def enrolment_forms(enrolment: Enrolment) -> dict[str, FlaskForm]:
+    """The assign and withdraw forms shown on an enrolment page to those who manage it."""
+    assign = AssignForm(assessors=[a.id for a in enrolment.assessors])
+    assign.assessors.choices = assessor_choices()
+    return {"assign": assign, "withdraw": WithdrawForm()}
+
+
+def assessor_choices() -> list[SelectChoice]:
+    """Every active assessor, by name."""
+    assessors = db.session().scalars(
+        sa.select(User).where(User.role == Role.ASSESSOR, User.active.is_(True)).order_by(User.display_name)
+    )
+    return [SelectChoice(a.id, f"{a.display_name} ({a.username})") for a in assessors]

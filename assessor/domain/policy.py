@@ -1,0 +1,168 @@
+"""Who may see or change which record: the one access policy, as pure functions of plain facts.
+
+Views, operations, the command line and templates all ask these functions; `core.access` gathers the facts
+from the database and turns the same rules into SQL for lists. Each rule is written once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assessor.domain.vocabulary import RUNS_COHORTS, EnrolmentStatus, Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person asking."""
+
+    id: int
+    role: Role
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class EnrolmentFacts:
+    """What the rules need to know of an enrolment."""
+
+    trainee_id: int
+    assessor_ids: frozenset[int]
+    coordinator_ids: frozenset[int]  # those who run its cohort; none when it is in no cohort
+    status: EnrolmentStatus = EnrolmentStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class EvidenceFacts:
+    """What the rules need to know of a piece of evidence."""
+
+    trainee_id: int
+    mapped_to: tuple[EnrolmentFacts, ...]  # the enrolments it is mapped to
+    of_trainee: tuple[EnrolmentFacts, ...] = ()  # every enrolment of its trainee, for evidence mapped to none
+
+    @property
+    def signed_off(self) -> bool:
+        """Whether it supports a signed-off record, and so cannot change unless that record is revoked."""
+        return any(e.status == EnrolmentStatus.COMPLETED for e in self.mapped_to)
+
+    @property
+    def reach(self) -> tuple[EnrolmentFacts, ...]:
+        """The enrolments through which people reach it: those it is mapped to, or all its trainee's when none."""
+        return self.mapped_to or self.of_trainee
+
+
+@dataclass(frozen=True)
+class CohortFacts:
+    """What the rules need to know of a cohort."""
+
+    coordinator_ids: frozenset[int]
+
+
+def _staff(actor: Actor, *roles: Role) -> bool:
+    return actor.active and actor.role in roles
+
+
+# --- enrolments and completion records ----------------------------------------------------------
+
+
+def may_see_enrolment(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """The trainee, its assessors, the coordinators of its cohort, and administrators see an enrolment and its
+    records."""
+    if not actor.active:
+        return False
+    match actor.role:
+        case Role.ADMIN:
+            return True
+        case Role.TRAINEE:
+            return enrolment.trainee_id == actor.id
+        case Role.ASSESSOR:
+            return actor.id in enrolment.assessor_ids
+        case Role.COORDINATOR:
+            return actor.id in enrolment.coordinator_ids
+    return False
+
+
+def may_assess(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """Only an assessor assigned to an enrolment maps evidence to it, judges it and signs it off."""
+    return _staff(actor, Role.ASSESSOR) and actor.id in enrolment.assessor_ids
+
+
+def may_manage_enrolment(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """Administrators and the coordinators of its cohort assign assessors, withdraw, and revoke its completion
+    record."""
+    return _staff(actor, Role.ADMIN) or (_staff(actor, Role.COORDINATOR) and actor.id in enrolment.coordinator_ids)
+
+
+def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
+    """Enrol a trainee in a cohort: an administrator, or a coordinator who runs the cohort and already reaches every
+    enrolment the trainee has (a trainee in another coordinator's cohort, or in none, is theirs to enrol)."""
+    if _staff(actor, Role.ADMIN):
+        return True
+    return may_run_cohort(actor, cohort) and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
+
+
+def may_carry_over_enrolment(actor: Actor) -> bool:
+    """Only an administrator records an enrolment that began before its unit was deleted or superseded (a trainee
+    carried over from earlier records to finish the unit); anyone else's new enrolment starts in a current unit."""
+    return _staff(actor, Role.ADMIN)
+
+
+# --- evidence and attachments -------------------------------------------------------------------
+
+
+def may_see_evidence(actor: Actor, evidence: EvidenceFacts) -> bool:
+    """The trainee it is about, and whoever sees an enrolment it is mapped to (any enrolment of the trainee while it is
+    mapped to none); its attachments go with it."""
+    if actor.active and actor.role == Role.TRAINEE:
+        return evidence.trainee_id == actor.id
+    return _staff(actor, Role.ADMIN) or any(may_see_enrolment(actor, e) for e in evidence.reach)
+
+
+def may_record_evidence(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
+    """An assessor assigned to one of the trainee's open enrolments records evidence about them."""
+    return any(may_assess(actor, e) and e.status.is_open for e in trainee_enrolments)
+
+
+def may_submit_evidence(actor: Actor) -> bool:
+    """A trainee submits evidence of their own, for their assessor to review."""
+    return _staff(actor, Role.TRAINEE)
+
+
+def may_edit_evidence(actor: Actor, evidence: EvidenceFacts) -> bool:
+    """An assessor of an enrolment it is mapped to (of any of the trainee's, while it is mapped to none) edits it and
+    its judgements there, until it supports a signed-off record."""
+    return not evidence.signed_off and any(may_assess(actor, e) for e in evidence.reach)
+
+
+def may_change_evidence_details(actor: Actor, evidence: EvidenceFacts) -> bool:
+    """Its date, method, context, narrative and attachments count toward every enrolment it is mapped to, so only
+    someone who assesses all of them changes those."""
+    return may_edit_evidence(actor, evidence) and all(may_assess(actor, e) for e in evidence.mapped_to)
+
+
+def may_acknowledge(actor: Actor, evidence: EvidenceFacts) -> bool:
+    """Only the trainee it is about acknowledges evidence."""
+    return _staff(actor, Role.TRAINEE) and evidence.trainee_id == actor.id
+
+
+# --- cohorts, accounts, spreadsheets -------------------------------------------------------------
+
+
+def may_run_cohorts(actor: Actor) -> bool:
+    """Administrators and coordinators create cohorts, import, export and see the cohort pages."""
+    return _staff(actor, *RUNS_COHORTS)
+
+
+def may_run_cohort(actor: Actor, cohort: CohortFacts) -> bool:
+    """A coordinator runs the cohorts they coordinate; an administrator runs every cohort."""
+    return _staff(actor, Role.ADMIN) or (_staff(actor, Role.COORDINATOR) and actor.id in cohort.coordinator_ids)
+
+
+def may_create_account(actor: Actor | None, role: Role) -> bool:
+    """Administrators (and the command line, with no actor) create any account; coordinators trainees and assessors."""
+    if actor is None:
+        return True
+    return _staff(actor, Role.ADMIN) or (_staff(actor, Role.COORDINATOR) and role in (Role.TRAINEE, Role.ASSESSOR))
+
+
+def may_manage_accounts(actor: Actor) -> bool:
+    """Only administrators see every account and activate or deactivate them."""
+    return _staff(actor, Role.ADMIN)

@@ -1,0 +1,82 @@
+"""The assessor's vocabulary: every set of codes the records, rules, pages and exports share, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What an account may do."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    ASSESSOR = "assessor"
+    TRAINEE = "trainee"
+
+
+# Those who run cohorts: create them, enrol, import and export.
+RUNS_COHORTS = (Role.ADMIN, Role.COORDINATOR)
+
+
+class EnrolmentStatus(StrEnum):
+    """Where a trainee's enrolment in a unit stands."""
+
+    ACTIVE = "active"
+    READY_FOR_SIGN_OFF = "ready_for_sign_off"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        """Open for assessment: evidence, judgements and sign-off can still change it."""
+        return self in OPEN
+
+
+# The statuses of an enrolment that is still being assessed; completed and withdrawn enrolments never change.
+OPEN = frozenset({EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF})
+
+
+class Method(StrEnum):
+    """How a piece of evidence was gathered."""
+
+    DIRECT_OBSERVATION = "direct_observation"
+    QUESTIONING = "questioning"
+    THIRD_PARTY_REPORT = "third_party_report"
+    WORK_PRODUCT = "work_product"
+    SIMULATION = "simulation"
+    RECOGNISED_PRIOR_LEARNING = "recognised_prior_learning"
+
+
+# What a trainee may submit themselves; observations, questioning and simulations are the assessor's.
+TRAINEE_METHODS = (Method.WORK_PRODUCT, Method.THIRD_PARTY_REPORT, Method.RECOGNISED_PRIOR_LEARNING)
+
+
+class Context(StrEnum):
+    """Where the performance a piece of evidence shows took place."""
+
+    WORKPLACE = "workplace"
+    SIMULATED_WORKPLACE = "simulated_workplace"
+    OFF_THE_JOB = "off_the_job"
+
+
+class Verdict(StrEnum):
+    """The assessor's judgement of evidence against one criterion or evidence item."""
+
+    SATISFIED = "satisfied"
+    NOT_YET = "not_yet"
+
+
+class TargetKind(StrEnum):
+    """What evidence is mapped to: a performance criterion or an evidence requirement item."""
+
+    CRITERION = "criterion"
+    ITEM = "item"
+
+
+class Status(StrEnum):
+    """Where one criterion or evidence item of an enrolment stands (see `domain.progress.status_of`)."""
+
+    NOT_STARTED = "not_started"
+    EVIDENCE_RECORDED = "evidence_recorded"
+    SATISFIED = "satisfied"
+    NOT_YET_SATISFIED = "not_yet_satisfied"

@@ -1,0 +1,130 @@
+"""The evidence form: details, attachments, and a checklist of every open criterion and item to map and judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import request
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from assessor.core.labels import choices
+from assessor.domain.standards import Unit
+from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Verdict
+from assessor.evidence.operations import MAX_LOCATION, EvidenceInput, MappingInput
+from assessor.models import Enrolment, Evidence
+from assessor.standards.queries import unit_of
+
+MAPPED = "mapped"  # mapped without a judgement
+CHOICES = {
+    "": "Not mapped",
+    Verdict.SATISFIED.value: "Satisfied",
+    Verdict.NOT_YET.value: "Not yet",
+    MAPPED: "Mapped, awaiting judgement",
+}
+TRAINEE_CHOICES = {"": "Not related", MAPPED: "Shows this"}
+MAX_COMMENT = 2000
+
+
+class EvidenceForm(FlaskForm):
+    observed_on = DateField("Date observed", validators=[InputRequired(message="Enter the date it was observed.")])
+    method = SelectField("Method", choices=choices(Method))
+    context = SelectField("Context", choices=choices(Context))
+    location = StringField("Location", validators=[Length(max=MAX_LOCATION)])
+    narrative = TextAreaField(
+        "What was observed", validators=[InputRequired(message="Describe what was observed or provided.")]
+    )
+    attachments = MultipleFileField("Attachments")
+    version = HiddenField()
+
+    def for_trainee(self) -> EvidenceForm:
+        """A trainee submits work products, reports and prior learning; observations are the assessor's."""
+        self.method.choices = choices(TRAINEE_METHODS)
+        return self
+
+    def evidence_input(self) -> EvidenceInput:
+        """What the form says about the evidence itself."""
+        return EvidenceInput(
+            Method(self.method.data),
+            Context(self.context.data),
+            self.observed_on.data,
+            self.narrative.data,
+            self.location.data or "",
+        )
+
+
+@dataclass
+class ChecklistTarget:
+    """One criterion or evidence item in the record-evidence checklist."""
+
+    key: str
+    text: str
+    heading: str | None = None
+    choice: str = ""
+    comment: str = ""
+
+
+@dataclass
+class ChecklistSection:
+    """The criteria and items of one enrolment, grouped as the unit groups them."""
+
+    enrolment: Enrolment
+    unit: Unit
+    groups: list[tuple[str, list[ChecklistTarget]]] = field(default_factory=list)
+
+
+def checklist(
+    enrolments: list[Enrolment], evidence: Evidence | None, preselect: tuple[int | None, str] | None
+) -> list[ChecklistSection]:
+    """The checklist of the given enrolments, with the evidence's current choices (or one target preselected)."""
+    current = {(m.enrolment_id, m.target): m for m in (evidence.mappings if evidence else [])}
+    sections = []
+    for enrolment in enrolments:
+        unit = unit_of(enrolment.unit_version)
+        section = ChecklistSection(enrolment, unit)
+
+        def target(
+            key: str, text: str, heading: str | None = None, enrolment_id: int = enrolment.id
+        ) -> ChecklistTarget:
+            mapping = current.get((enrolment_id, key))
+            choice = "" if mapping is None else (mapping.verdict.value if mapping.verdict else MAPPED)
+            if preselect == (enrolment_id, key):
+                choice = Verdict.SATISFIED.value
+            return ChecklistTarget(key, text, heading, choice, mapping.comment if mapping else "")
+
+        for component in unit.components:
+            title = f"{unit.component_label} {component.number}: {component.title}"
+            section.groups.append((title, [target(c.number, c.text) for c in component.criteria]))
+        for group in unit.evidence_requirements:
+            leaves = []
+            for top in group.items:
+                for item in top.walk():
+                    if not item.items:
+                        leaves.append(target(item.id, item.text, top.text if item is not top else None))
+            section.groups.append((group.title, leaves))
+        sections.append(section)
+    return sections
+
+
+def read_checklist(sections: list[ChecklistSection], allowed: dict[str, str]) -> None:
+    """Take the submitted choices and comments into the checklist, so a refused form keeps them."""
+    for section in sections:
+        for _, targets in section.groups:
+            for t in targets:
+                name = f"{section.enrolment.id}-{t.key}"
+                choice = request.form.get(f"v-{name}", "")
+                t.choice = choice if choice in allowed else ""
+                t.comment = request.form.get(f"c-{name}", "").strip()[:MAX_COMMENT]
+
+
+def mapping_inputs(sections: list[ChecklistSection]) -> list[MappingInput]:
+    """The mappings and judgements the checklist asks for."""
+    mappings = []
+    for section in sections:
+        for _, targets in section.groups:
+            for t in targets:
+                if t.choice:
+                    verdict = Verdict(t.choice) if t.choice in (Verdict.SATISFIED, Verdict.NOT_YET) else None
+                    mappings.append(MappingInput(section.enrolment.id, t.key, verdict, t.comment))
+    return mappings

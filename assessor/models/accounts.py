@@ -1,0 +1,62 @@
+"""Accounts and sign-in throttling."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.core.database import Base
+from assessor.domain.vocabulary import Role
+from assessor.models.columns import Timestamp, enum_column, utcnow
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    display_name: so.Mapped[str] = so.mapped_column(sa.String(200))
+    email: so.Mapped[str | None] = so.mapped_column(sa.String(254))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    role: so.Mapped[Role] = so.mapped_column(enum_column(Role, "role"))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # Part of every session cookie; a new token ends every session of the user on the server side.
+    session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=lambda: secrets.token_urlsafe(32))
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+    # Flask-Login's user interface.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """End every session of this user, on every device."""
+        self.session_token = secrets.token_urlsafe(32)
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept briefly so that throttling holds across server processes."""
+
+    __tablename__ = "login_failure"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    address: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
+    at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow, index=True)

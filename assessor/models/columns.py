@@ -1,0 +1,29 @@
+"""Column types every model shares: enums stored as their values, timestamps in UTC."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+
+import sqlalchemy as sa
+
+
+def utcnow() -> datetime.datetime:
+    """The current time in UTC (called per row, never once at import)."""
+    return datetime.datetime.now(datetime.UTC)
+
+
+def enum_column(kind: type[enum.StrEnum], name: str) -> sa.Enum:
+    """An enum stored as its value in a VARCHAR with a CHECK constraint, the same on SQLite and PostgreSQL."""
+    return sa.Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+Timestamp = sa.DateTime(timezone=True)

@@ -1,0 +1,89 @@
+"""Cohorts, enrolments with their assessors, and each enrolment's tally."""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.core.database import Base
+from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.models.accounts import User
+from assessor.models.columns import Timestamp, enum_column, utcnow
+from assessor.models.standards import UnitVersion
+
+if TYPE_CHECKING:
+    from assessor.models.evidence import EvidenceMapping
+    from assessor.models.records import CompletionRecord
+
+
+cohort_coordinator = sa.Table(
+    "cohort_coordinator",
+    Base.metadata,
+    sa.Column("cohort_id", sa.ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user_account.id"), primary_key=True),
+)
+
+enrolment_assessor = sa.Table(
+    "enrolment_assessor",
+    Base.metadata,
+    sa.Column("enrolment_id", sa.ForeignKey("enrolment.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("user_account.id"), primary_key=True, index=True),
+)
+
+
+class Cohort(Base):
+    __tablename__ = "cohort"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
+    created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+
+    coordinators: so.Mapped[list[User]] = so.relationship(secondary=cohort_coordinator)
+
+
+class Enrolment(Base):
+    """A trainee working toward one version of one unit."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (sa.UniqueConstraint("trainee_id", "unit_version_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    trainee_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    unit_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit_version.id"), index=True)
+    cohort_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cohort.id"), index=True)
+    status: so.Mapped[EnrolmentStatus] = so.mapped_column(
+        enum_column(EnrolmentStatus, "enrolment_status"), default=EnrolmentStatus.ACTIVE
+    )
+    start_date: so.Mapped[datetime.date]
+    end_date: so.Mapped[datetime.date | None]
+    version: so.Mapped[int] = so.mapped_column(default=1)
+
+    trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])
+    unit_version: so.Mapped[UnitVersion] = so.relationship()
+    cohort: so.Mapped[Cohort | None] = so.relationship()
+    assessors: so.Mapped[list[User]] = so.relationship(secondary=enrolment_assessor)
+    mappings: so.Mapped[list[EvidenceMapping]] = so.relationship(back_populates="enrolment")
+    completion_records: so.Mapped[list[CompletionRecord]] = so.relationship(
+        back_populates="enrolment", order_by="CompletionRecord.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EnrolmentProgress(Base):
+    """An enrolment's tally (see domain.progress.Tally), rewritten by the operations whenever its judgements change.
+
+    Derived, never edited: lists and heat maps read it instead of reassessing every judgement of every enrolment.
+    """
+
+    __tablename__ = "enrolment_progress"
+
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id"), primary_key=True)
+    tally: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    # Copied out of the tally so that enrolment lists can sort and page in SQL.
+    percent: so.Mapped[int]
+    outstanding: so.Mapped[int]
+    last_evidence: so.Mapped[datetime.date | None]

@@ -1,0 +1,59 @@
+"""Completion records and their revocations: never updated, never deleted."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.core.database import Base
+from assessor.models.accounts import User
+from assessor.models.columns import Timestamp, utcnow
+from assessor.models.enrolments import Enrolment
+
+
+class CompletionRecord(Base):
+    """The signed-off result of an enrolment. Never updated or deleted; revoked only by a Revocation."""
+
+    __tablename__ = "completion_record"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id"), index=True)
+    result: so.Mapped[str] = so.mapped_column(sa.String(64))
+    declared_valid: so.Mapped[bool]
+    declared_sufficient: so.Mapped[bool]
+    declared_authentic: so.Mapped[bool]
+    declared_current: so.Mapped[bool]
+    assessor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    signed_on: so.Mapped[datetime.date]
+    signed_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    verification_code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+
+    enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="completion_records")
+    assessor: so.Mapped[User] = so.relationship()
+    revocation: so.Mapped[Revocation | None] = so.relationship(back_populates="record")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "declared_valid AND declared_sufficient AND declared_authentic AND declared_current",
+            name="declaration_complete",
+        ),
+    )
+
+
+class Revocation(Base):
+    """Why, when and by whom a completion record was revoked."""
+
+    __tablename__ = "revocation"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    record_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("completion_record.id"), unique=True)
+    revoked_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    revoked_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    reason: so.Mapped[str] = so.mapped_column(sa.Text)
+
+    record: so.Mapped[CompletionRecord] = so.relationship(back_populates="revocation")
+    revoked_by: so.Mapped[User] = so.relationship()

@@ -1,0 +1,1 @@
+"""Progress: enrolment lists, the enrolment page and matrix, and each enrolment's tally kept current."""

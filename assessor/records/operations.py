@@ -1,0 +1,121 @@
+"""Signing off an enrolment into a completion record, and revoking a record; each audited, neither ever edited."""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.cohorts.operations import state_of as enrolment_state_of
+from assessor.core import audit
+from assessor.core.access import actor as actor_of
+from assessor.core.access import enrolment_facts, require
+from assessor.core.database import flush_or_changed
+from assessor.domain import policy
+from assessor.domain.audit_states import DECLARATION, completion_state
+from assessor.domain.completion import supporting_snapshot
+from assessor.domain.errors import InvalidInput, NotReady
+from assessor.domain.progress import Progress
+from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, User
+from assessor.progress.operations import reassess
+from assessor.progress.queries import progress_of, sign_off_obstacles
+from assessor.standards.queries import unit_of
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """The assessor's declaration that the evidence is valid, sufficient, authentic and current."""
+
+    valid: bool
+    sufficient: bool
+    authentic: bool
+    current: bool
+
+    def missing(self) -> list[str]:
+        return [name for name in DECLARATION if not getattr(self, name)]
+
+
+def sign_off(
+    session: so.Session, actor: User, enrolment: Enrolment, declaration: Declaration, signed_on: datetime.date
+) -> CompletionRecord:
+    """Sign off a ready enrolment: a completion record with a frozen snapshot of the evidence behind it."""
+    require(
+        policy.may_assess(actor_of(actor), enrolment_facts(enrolment)),
+        "Only an assessor assigned to this enrolment can sign it off.",
+    )
+    progress = progress_of(session, enrolment)
+    found = sign_off_obstacles(session, enrolment, progress)
+    if found:
+        raise NotReady(found)
+    if missing := declaration.missing():
+        raise InvalidInput({"declaration": f"Confirm that the evidence is {', '.join(missing)}."})
+    unit = unit_of(enrolment.unit_version)
+    snapshot = supporting_snapshot(unit, progress)
+    snapshot["evidence"] = _evidence_summaries(session, progress)
+    record = CompletionRecord(
+        enrolment=enrolment,
+        result=unit.results.achieved,
+        declared_valid=True,
+        declared_sufficient=True,
+        declared_authentic=True,
+        declared_current=True,
+        assessor=actor,
+        signed_on=signed_on,
+        snapshot=snapshot,
+        verification_code=secrets.token_urlsafe(18),
+    )
+    session.add(record)
+    before = enrolment_state_of(enrolment)
+    enrolment.status = EnrolmentStatus.COMPLETED
+    enrolment.end_date = signed_on
+    flush_or_changed(session, "enrolment")
+    after = completion_state(record.enrolment_id, record.result, record.assessor_id, record.signed_on, record.snapshot)
+    audit.record(session, actor, "completion.sign_off", "completion_record", record.id, None, after)
+    audit.record(session, actor, "enrolment.complete", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))
+    return record
+
+
+def revoke(session: so.Session, actor: User, record: CompletionRecord, reason: str) -> Revocation:
+    """Revoke a completion record with a reason; the enrolment is open for assessment again."""
+    enrolment = record.enrolment
+    require(
+        policy.may_manage_enrolment(actor_of(actor), enrolment_facts(enrolment)),
+        "Only an administrator or a coordinator of the enrolment's cohort revokes its completion record.",
+    )
+    if record.revocation is not None:
+        raise InvalidInput({"record": "This completion record is already revoked."})
+    if not reason.strip():
+        raise InvalidInput({"reason": "Say why the record is revoked."})
+    revocation = Revocation(record=record, revoked_by=actor, reason=reason.strip())
+    session.add(revocation)
+    before = enrolment_state_of(enrolment)
+    enrolment.status = EnrolmentStatus.ACTIVE
+    enrolment.end_date = None
+    flush_or_changed(session, "enrolment")
+    after = {"reason": revocation.reason}
+    audit.record(session, actor, "completion.revoke", "completion_record", record.id, None, after)
+    audit.record(session, actor, "enrolment.reopen", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))
+    reassess(session, actor, enrolment)
+    return revocation
+
+
+def _evidence_summaries(session: so.Session, progress: Progress) -> list[dict[str, Any]]:
+    ids = sorted({i for status in progress.targets.values() for i in status.supporting})
+    rows = session.scalars(sa.select(Evidence).where(Evidence.id.in_(ids)).order_by(Evidence.id)).all() if ids else []
+    return [
+        {
+            "id": e.id,
+            "version": e.version,
+            "method": e.method.value,
+            "context": e.context.value,
+            "observed_on": e.observed_on.isoformat(),
+            "recorded_by": e.recorded_by.username,
+            "attachments": [{"name": a.original_name, "sha256": a.sha256} for a in e.attachments],
+        }
+        for e in rows
+    ]

@@ -1,0 +1,1 @@
+"""Spreadsheets in and out: importing trainees and enrolments, and the four exports."""

@@ -1,0 +1,79 @@
+"""Checking an import file against what the database holds, with the same rules the operations apply."""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+from dataclasses import replace
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.core.access import actor as actor_of
+from assessor.core.access import enrollable_trainees, visible_cohorts
+from assessor.domain import policy
+from assessor.domain.standards import Unit
+from assessor.domain.vocabulary import Role
+from assessor.models import Cohort, Enrolment, UnitVersion, User
+from assessor.standards.queries import unit_of
+from assessor.transfer import imports
+
+
+def check_file(session: so.Session, actor: User, data: bytes, filename: str) -> imports.Plan:
+    """Read a file and check it against what the database holds; cohorts run by others, and trainees enrolled in
+    them, are problems too."""
+    rows = imports.read_table(data, filename)
+    plan = imports.check(rows, known_data(session, actor))
+    mine = {_folded(name) for name in _usable_cohorts(session, actor)}
+    others = {_folded(name) for name in session.scalars(sa.select(Cohort.name))} - mine
+    existing = set(session.scalars(sa.select(User.username).where(User.role == Role.TRAINEE)))
+    enrollable = set(session.scalars(enrollable_trainees(actor).with_only_columns(User.username)))
+    foreign = []
+    for row in rows:
+        number = int(str(row["_row"]))
+        if _folded(str(row.get("cohort") or "")) in others:
+            cohort = row.get("cohort")
+            foreign.append(imports.Problem(number, "cohort", f"The cohort {cohort!r} is run by another coordinator."))
+        username = str(row.get("username") or "").strip().lower()
+        if username in existing and username not in enrollable:
+            message = f"{username} is enrolled in a cohort another coordinator runs: that coordinator enrols them."
+            foreign.append(imports.Problem(number, "username", message))
+    if foreign:
+        plan = replace(plan, problems=tuple(sorted((*plan.problems, *foreign), key=lambda p: p.row)))
+    return plan
+
+
+def known_data(session: so.Session, actor: User) -> imports.Known:
+    """What the database already holds, as the import checks need it."""
+    users = {u.username: (u.role.value, u.display_name, u.email, u.active) for u in session.scalars(sa.select(User))}
+    units: dict[str, list[UnitVersion]] = {}
+    for version in session.scalars(sa.select(UnitVersion).order_by(UnitVersion.version)):
+        units.setdefault(version.unit_id, []).append(version)
+    carry_over = policy.may_carry_over_enrolment(actor_of(actor))
+    known_units = []
+    for unit_id, versions in units.items():
+        parsed = {v.version: unit_of(v) for v in versions}
+
+        def accepts(version: int, start: datetime.date, parsed: dict[int, Unit] = parsed) -> bool:
+            usage = parsed[version].usage
+            return usage.accepts_enrolment_starting(start) and (usage.status == "current" or carry_over)
+
+        known_units.append(imports.KnownUnit(unit_id, versions[-1].code, tuple(parsed), accepts))
+    enrolments = frozenset(
+        (row.username, row.unit_id, row.version)
+        for row in session.execute(
+            sa.select(User.username, UnitVersion.unit_id, UnitVersion.version)
+            .join(Enrolment, Enrolment.trainee_id == User.id)
+            .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
+        )
+    )
+    return imports.Known(users, known_units, frozenset(_usable_cohorts(session, actor)), enrolments)
+
+
+def _folded(name: str) -> str:
+    """A cohort name as the import compares it: case and spacing ignored."""
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
+
+
+def _usable_cohorts(session: so.Session, user: User) -> list[str]:
+    return list(session.scalars(visible_cohorts(user).with_only_columns(Cohort.name)))
