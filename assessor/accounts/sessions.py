@@ -73,11 +73,6 @@ def init_app(app: Flask) -> None:
         return None
 
 
-def password_confirmed(password: str | None) -> bool:
-    """Whether the signed-in user re-entered their own password correctly (before a sign-off)."""
-    return password is not None and check_password(current_user.password_hash, password)
-
-
 def sign_in_refusal(session: so.Session, user: User | None, username: str, password: str, address: str) -> str | None:
     """Why this sign-in is refused (throttled, or no such active account with that password), or None. A failure is
     written to the session, so that it counts toward the throttle in every server process once committed."""

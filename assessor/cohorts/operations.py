@@ -67,7 +67,7 @@ def enrol(
             f"{unit.display_code} was {unit.usage.status} on {unit.usage.since}: enrolments that started before then "
             "continue, new ones are refused."
         )
-    elif unit.usage.status != "current" and not policy.may_carry_over_enrolment(who):
+    elif not unit.usage.is_current and not policy.may_carry_over_enrolment(who):
         problems["unit"] = (
             f"{unit.display_code} was {unit.usage.status} on {unit.usage.since}: only an administrator records an "
             "enrolment that began before then."

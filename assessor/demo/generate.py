@@ -558,7 +558,7 @@ def generate_with_operations(
 def _enroller(start: Start, unit_id: str) -> User:
     """Who enrols trainees in a unit: the coordinator, or the admin where the unit is no longer current (a carry-
     over)."""
-    return start.coordinator if unit_of(start.versions[unit_id]).usage.status == "current" else start.admin
+    return start.coordinator if unit_of(start.versions[unit_id]).usage.is_current else start.admin
 
 
 # --- the bulk path ------------------------------------------------------------------------------
@@ -719,7 +719,7 @@ class _BulkWriter:
         self.next_id[_TABLES[Enrolment]] += 1
         self.add(enrolment_assessor, enrolment_id=enrolment_id, user_id=assessor.id)
         state = enrolment_state(trainee.id, key, cohort_id, [assessor.id], EnrolmentStatus.ACTIVE, start_date, None)
-        enroller = self.coordinator if unit.usage.status == "current" else self.admin  # as _enroller
+        enroller = self.coordinator if unit.usage.is_current else self.admin  # as _enroller
         self.event(enroller, "enrolment.create", "enrolment", enrolment_id, None, state)
         return _OpenEnrolment(enrolment_id, unit_id, state)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessor.accounts.sessions import password_confirmed
+from assessor.accounts.queries import password_confirmed
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
@@ -42,7 +42,7 @@ def sign_off_post(enrolment_id: int) -> Any:
     form = SignOffForm()
     if not form.validate_on_submit():
         return _page(enrolment, form, []), 400
-    if not password_confirmed(form.password.data):
+    if not password_confirmed(me(), form.password.data):
         form.password.errors = ["That is not your password."]
         return _page(enrolment, form, []), 400
     if form.signed_on.data > datetime.date.today():

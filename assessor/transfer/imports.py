@@ -45,12 +45,13 @@ from pathlib import PurePosixPath
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from assessor.domain.vocabulary import Role
+
 MAX_ROWS = 10_000
 MAX_COLUMNS = 50
 COLUMNS = ("username", "name", "email", "cohort", "unit", "version", "start_date", "assessors")
 REQUIRED = ("username", "name", "cohort", "unit", "start_date", "assessors")
 LIMITS = {"username": 64, "name": 200, "email": 254, "cohort": 200}
-TRAINEE, ASSESSOR = "trainee", "assessor"
 
 SAVE_AS = "save the sheet as .xlsx or as CSV UTF-8 (Comma delimited) and import that."
 DAMAGED = (
@@ -421,7 +422,7 @@ def _read_assessors(value: object, known: Known, bad: Callable[[str], None]) -> 
         account = known.users.get(username)
         if account is None:
             bad(f'"{_shorten(username)}" is not a username in Assessor.')
-        elif account[0] != ASSESSOR:
+        elif account[0] != Role.ASSESSOR:
             bad(f'"{username}" is {_article(account[0])} account, not an assessor.')
         elif not account[3]:
             bad(f'"{username}" is a deactivated assessor account.')
@@ -470,7 +471,7 @@ def _check_trainee(row: _Row, known: Known) -> None:
     if account is None:
         return
     role, name, email, _active = account
-    if role != TRAINEE:
+    if role != Role.TRAINEE:
         row.bad("username", f'"{username}" is {_article(role)} account, not a trainee.')
         return
     if row.name is not None and row.name != _tidy(name):

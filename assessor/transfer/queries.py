@@ -56,7 +56,7 @@ def known_data(session: so.Session, actor: User) -> imports.Known:
 
         def accepts(version: int, start: datetime.date, parsed: dict[int, Unit] = parsed) -> bool:
             usage = parsed[version].usage
-            return usage.accepts_enrolment_starting(start) and (usage.status == "current" or carry_over)
+            return usage.accepts_enrolment_starting(start) and (usage.is_current or carry_over)
 
         known_units.append(imports.KnownUnit(unit_id, versions[-1].code, tuple(parsed), accepts))
     enrolments = frozenset(

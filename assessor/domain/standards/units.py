@@ -107,9 +107,14 @@ class Usage:
     since: datetime.date | None = None
     replaced_by: str | None = None
 
+    @property
+    def is_current(self) -> bool:
+        """Whether the publisher still uses the unit (it is neither deleted nor superseded)."""
+        return self.status == "current"
+
     def accepts_enrolment_starting(self, start: datetime.date) -> bool:
         """A current unit takes any enrolment; a deleted or superseded one only those that began before that."""
-        return self.status == "current" or (self.since is not None and start < self.since)
+        return self.is_current or (self.since is not None and start < self.since)
 
 
 @dataclass(frozen=True)
