@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from assessor.cli.standards import standards
 from assessor.domain.standards import StandardsError, load_unit, parse_unit
-from assessor.domain.standards.units import MAX_FILE_BYTES
+from assessor.domain.standards.units import MAX_DEPTH, MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 VALID = (DATA / "valid_unit.yaml").read_text(encoding="utf-8")
@@ -273,3 +275,54 @@ def test_unreadable_file_is_reported(tmp_path):
     with pytest.raises(StandardsError) as caught:
         load_unit(tmp_path / "missing.yaml")
     assert "cannot read file" in str(caught.value)
+
+
+def nested_blocks(kind: str, levels: int) -> str:
+    """A file that is `levels` mappings (or lists) deep, one level a line, in block style."""
+    if kind == "mapping":
+        return "".join(f"{'  ' * i}key:\n" for i in range(levels - 1)) + f"{'  ' * (levels - 1)}key: value\n"
+    return "".join(f"{'  ' * i}-\n" for i in range(levels - 1)) + f"{'  ' * (levels - 1)}- value\n"
+
+
+def nested_flow(kind: str, levels: int) -> str:
+    """A value `levels` mappings (or lists) deep, on one line, in flow style."""
+    return "{a: " * levels + "x" + "}" * levels if kind == "mapping" else "[" * levels + "]" * levels
+
+
+@pytest.mark.parametrize("kind", ["mapping", "list"])
+def test_deep_nesting_is_refused_without_recursing(kind):
+    # Line MAX_DEPTH + 1 opens the first mapping or list nested too deep.
+    assert problems_of(nested_blocks(kind, 500)) == [
+        f"unit.yaml:{MAX_DEPTH + 1}: file is nested more than {MAX_DEPTH} levels deep"
+    ]
+
+
+@pytest.mark.parametrize("kind", ["mapping", "list"])
+def test_nesting_limit_is_exact_and_far_beyond_real_units(kind):
+    assert MAX_DEPTH >= 5 * 7  # the seed units are 7 levels deep
+    # The unit's own mapping is the first level.
+    line = len(VALID.splitlines()) + 1
+    too_deep = VALID + f"extra: {nested_flow(kind, MAX_DEPTH)}\n"
+    assert problems_of(too_deep) == [f"unit.yaml:{line}: file is nested more than {MAX_DEPTH} levels deep"]
+    deep_enough = VALID + f"extra: {nested_flow(kind, MAX_DEPTH - 1)}\n"
+    assert problems_of(deep_enough) == [f"unit.yaml:{line}: extra: unknown key in unit"]
+
+
+@pytest.mark.parametrize("kind", ["mapping", "list"])
+def test_validate_command_reports_deep_nesting_and_goes_on(tmp_path, kind):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(nested_blocks(kind, 500), encoding="utf-8")
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(VALID + f"extra: {nested_flow(kind, 500)}\n", encoding="utf-8")
+    valid = tmp_path / "valid.yaml"
+    valid.write_text(VALID, encoding="utf-8")
+
+    result = CliRunner().invoke(standards, ["validate", str(deep), str(flow), str(valid)])
+
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [
+        f"{deep}:{MAX_DEPTH + 1}: file is nested more than {MAX_DEPTH} levels deep",
+        f"{flow}:{len(VALID.splitlines()) + 1}: file is nested more than {MAX_DEPTH} levels deep",
+    ]
+    assert result.stdout == f"{valid}: ok: example_safe_lifting@1, 2 elements, 3 criteria, 3 evidence items\n"

@@ -17,6 +17,9 @@ from assessor.domain.standards import schema as s
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 50_000
+# Far deeper than any real unit (the seed units are 7 levels deep), and shallow enough to compose and check without
+# running out of Python's recursion limit.
+MAX_DEPTH = 50
 MAX_SYNTAX_ERRORS = 20
 ALLOWED_TAGS = {"!"} | {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
@@ -278,13 +281,22 @@ class _Checker:
             return None
 
     def compose(self, text: str) -> yaml.Node | None:
-        """Parse without constructing objects, refusing aliases, custom tags and oversized trees."""
+        """Parse without constructing objects, refusing aliases, custom tags, oversized trees and deep nesting."""
         events = self.parse(text)
         if events is None:
             return None
         bad = False
+        depth = 0
+        too_deep = False
         for event in events:
             line = event.start_mark.line + 1 if event.start_mark else 0
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH and not too_deep:
+                    self.problem(line, "", f"file is nested more than {MAX_DEPTH} levels deep")
+                    too_deep = bad = True
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 self.problem(line, "", "YAML anchors and aliases are not allowed in unit standard files")
                 bad = True
