@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from assessor.core.security import SchemeOfTheConnection
 from assessor.domain.standards import load_catalogue
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,8 +20,10 @@ MB = 1024 * 1024
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application: settings, database, standards catalogue, security, features and commands."""
     from assessor.core.database import CommittingFlask
+    from assessor.core.urls import RecordIdConverter
 
     app = CommittingFlask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = RecordIdConverter  # before any route: an id no database holds is a 404
     app.config.from_mapping(
         STANDARDS_DIR=os.environ.get("ASSESSOR_STANDARDS_DIR", str(PROJECT_ROOT / "standards")),
         DATABASE_URL=os.environ.get("DATABASE_URL"),
@@ -30,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         STALE_AFTER_DAYS=30,
         ENROLMENTS_PER_PAGE=100,
         IMPORT_MAX_BYTES=5 * MB,
+        FORM_MAX_BYTES=MB,
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
     )
@@ -39,18 +43,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
-    # The whole request may carry every attachment at full size, plus the form itself.
-    app.config.setdefault(
-        "MAX_CONTENT_LENGTH", app.config["ATTACHMENT_MAX_BYTES"] * app.config["ATTACHMENTS_PER_EVIDENCE"] + MB
-    )
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask defines the key, as None: setdefault would do nothing
+        # A request with files may carry every attachment at full size, plus the form itself.
+        app.config["MAX_CONTENT_LENGTH"] = (
+            app.config["ATTACHMENT_MAX_BYTES"] * app.config["ATTACHMENTS_PER_EVIDENCE"] + MB
+        )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     app.extensions["catalogue"] = load_catalogue(app.config["STANDARDS_DIR"])
-    if int(app.config["TRUSTED_PROXIES"]):
+    # ASSESSOR_TRUSTED_PROXIES alone decides whether X-Forwarded-* headers are believed, whatever the server says.
+    if hops := int(app.config["TRUSTED_PROXIES"]):
         # Behind a reverse proxy: take the client's address and scheme from its X-Forwarded-* headers.
-        hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    else:
+        app.wsgi_app = SchemeOfTheConnection(app.wsgi_app)  # type: ignore[method-assign]
 
     from assessor import cli
     from assessor.accounts import sessions

@@ -1,19 +1,28 @@
-"""What is done to accounts: creating them and switching them on and off, each audited."""
+"""What is done to accounts: creating them, switching them on and off and ending their other sessions, each audited;
+and the password re-entered to confirm a signature, counted toward the account's throttle."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from assessor.accounts.sessions import (
+    NOT_YOUR_PASSWORD,
+    Refusal,
+    account_wait,
+    forgive_failures,
+    record_failure,
+    too_many,
+)
 from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import require
-from assessor.core.passwords import hash_password, password_problem
-from assessor.domain import policy
+from assessor.core.passwords import check_password, hash_password, password_problem
+from assessor.domain import limits, policy
 from assessor.domain.audit_states import user_state
 from assessor.domain.errors import InvalidInput
 from assessor.domain.vocabulary import Role
-from assessor.models import User
+from assessor.models import User, utcnow
 
 
 def create_user(
@@ -38,6 +47,15 @@ def create_user(
         problems["username"] = f"The username {username!r} is taken."
     if not display_name.strip():
         problems["display_name"] = "Enter the person's name."
+    problems.update(
+        limits.too_long(
+            {
+                "username": (username, limits.USERNAME),
+                "display_name": (display_name.strip(), limits.NAME),
+                "email": (email or "", limits.EMAIL),
+            }
+        )
+    )
     if (why := password_problem(password)) is not None:
         problems["password"] = why
     if problems:
@@ -71,6 +89,28 @@ def set_active(session: so.Session, actor: User, user: User, active: bool) -> Us
         session, actor, "user.activate" if active else "user.deactivate", "user", user.id, before, state_of(user)
     )
     return user
+
+
+def end_other_sessions(session: so.Session, user: User) -> None:
+    """End every session of the user but the current one: a new session token, which the caller hands to the current
+    session (`sessions.keep_this_session`); audited."""
+    user.end_sessions()
+    session.flush()
+    audit.record(session, user, "user.sessions_ended", "user", user.id)
+
+
+def confirm_password(session: so.Session, user: User, password: str | None, address: str) -> Refusal | None:
+    """None if the signed-in user re-entered their own password (to sign off), else why not. Throttled per account
+    like sign-in, on the same count of failures; a wrong password is recorded in `session`, the request's transaction,
+    and so is kept when the view returns its refusal."""
+    wait = account_wait(session, user.username, utcnow())
+    if wait:
+        return Refusal(too_many(wait), throttled=True)
+    if password is None or not check_password(user.password_hash, password):
+        record_failure(session, user.username, address)
+        return Refusal(NOT_YOUR_PASSWORD)
+    forgive_failures(session, user.username, address)
+    return None
 
 
 def state_of(user: User) -> dict[str, object]:

@@ -1,17 +1,22 @@
-"""Sessions: the login manager, cookies marked Secure on HTTPS, the idle timeout, sign-in throttling kept in the
-database."""
+"""Sessions: the login manager, cookies marked Secure on HTTPS, the idle timeout and the absolute lifetime, signing in
+without holding the write lock, throttling of password guesses kept in the database, and the only places sign-in
+may send a browser next."""
 
 from __future__ import annotations
 
 import datetime
+import math
 import time
+import unicodedata
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user, logout_user
+from flask_login import LoginManager, current_user, login_user, logout_user
 
 from assessor.core import database as db
 from assessor.core.passwords import check_password, hash_password, needs_rehash
@@ -19,15 +24,43 @@ from assessor.models import LoginFailure, User, utcnow
 
 login_manager = LoginManager()
 
-FREE_FAILURES = 5  # per username and address, before waiting is needed
+# Throttling of password guesses (OWASP ASVS 2.2.1): growing delays, never a lock-out that outlasts the guessing.
+# Failures are rows of `login_failure`, so every server process sees them; an attempt that is refused for waiting is
+# neither checked nor recorded. While someone keeps guessing, the account's owner waits like anyone else (at most
+# LONGEST_WAIT at a time): the price of counting failures from every address.
+#
+# - Per account: every failure for a username counts, from whatever address, at sign-in and at sign-off alike. After
+#   FREE_FAILURES within FAILURE_MEMORY, each attempt must wait FIRST_WAIT after the latest failure, doubling with each
+#   further failure, up to LONGEST_WAIT. Guesses spread over many addresses are throttled as much as guesses from one.
+# - Per address: one address can be a whole college behind NAT, so it is never blocked outright: a username without
+#   recent failures from it is never held up by it. Once an address has ADDRESS_FREE_FAILURES failures within
+#   ADDRESS_WINDOW (any usernames) it is noisy, and from it a username with NOISY_ADDRESS_FREE_FAILURES recent failures
+#   from there must also wait the address's own growing delay (the same doubling, counted past ADDRESS_FREE_FAILURES).
+#   So a guesser behind one address gets two tries per username instead of five, while colleagues behind the same
+#   address who type their password right sign in at once. Unknown usernames are treated exactly like known ones
+#   (a different answer would tell which usernames exist); spraying one password over many usernames is bounded by
+#   the per-account rule for each of them.
+FREE_FAILURES = 5
 FIRST_WAIT = datetime.timedelta(seconds=30)
 LONGEST_WAIT = datetime.timedelta(minutes=15)
-ADDRESS_LIMIT = 50  # failures from one address, any usernames, within WINDOW
-WINDOW = datetime.timedelta(minutes=15)
+FAILURE_MEMORY = datetime.timedelta(days=1)  # older failures are forgotten, and deleted
+ADDRESS_FREE_FAILURES = 50
+ADDRESS_WINDOW = datetime.timedelta(minutes=15)
+NOISY_ADDRESS_FREE_FAILURES = 2
+
 GENERIC_FAILURE = "That username and password do not match an active account."
-TOO_MANY = "Too many failed attempts. Wait a few minutes and try again."
+TOO_MANY = "Too many failed attempts."
+NOT_YOUR_PASSWORD = "That is not your password."
 
 _DUMMY_HASH: str | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a password was not accepted, in words for the form; `throttled` when it had to wait and was not checked."""
+
+    message: str
+    throttled: bool = False
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -50,67 +83,182 @@ def load_user(session_id: str) -> User | None:
 
 
 def init_app(app: Flask) -> None:
-    """Sessions: cookie settings, the login manager and the idle timeout."""
+    """Sessions: cookie settings, the login manager, the idle timeout and the absolute lifetime."""
     app.config.setdefault("IDLE_TIMEOUT_MINUTES", 30)
+    app.config.setdefault("ABSOLUTE_SESSION_HOURS", 10)  # a working day
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.session_interface = SessionCookies()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
-    login_manager.session_protection = None  # sessions end by token and idle timeout instead
+    login_manager.session_protection = None  # sessions end by token, idle timeout and absolute lifetime instead
 
     @app.before_request
-    def end_idle_sessions() -> Any:
+    def end_expired_sessions() -> Any:
         if not current_user.is_authenticated:
             return None
         now = int(time.time())
-        idle = now - session.get("seen", now)
-        if idle > current_app.config["IDLE_TIMEOUT_MINUTES"] * 60:
+        why = expired_because(now)
+        if why is not None:
             logout_user()
             session.clear()
-            flash("You were signed out after a period of inactivity. Sign in again to continue.", "info")
+            flash(why, "info")
             return redirect(url_for("accounts.sign_in"))
         session["seen"] = now
         return None
 
 
-def sign_in_refusal(session: so.Session, user: User | None, username: str, password: str, address: str) -> str | None:
-    """Why this sign-in is refused (throttled, or no such active account with that password), or None. A failure is
-    written to the session, so that it counts toward the throttle in every server process once committed."""
-    if throttled(session, username, address):
-        return TOO_MANY
-    password_ok = check_password(user.password_hash if user else dummy_hash(), password)
-    if user is None or not user.active or not password_ok:
-        session.add(LoginFailure(username=username, address=address))
-        session.execute(sa.delete(LoginFailure).where(LoginFailure.at < utcnow() - datetime.timedelta(days=1)))
-        return GENERIC_FAILURE
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.address == address))
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+def expired_because(now: int) -> str | None:
+    """Why the signed-in session must end now (past its absolute lifetime, or idle too long), or None."""
+    config = current_app.config
+    # A session from before sign-in times were kept counts from its first request since.
+    began = session.setdefault("signed_in_at", now)
+    hours = config["ABSOLUTE_SESSION_HOURS"]
+    if now - began > float(hours) * 3600:
+        return (
+            f"You were signed out because you had been signed in for {_amount(hours, 'hour')}, the longest a session "
+            "lasts. Sign in again to continue."
+        )
+    if now - session.get("seen", now) > float(config["IDLE_TIMEOUT_MINUTES"]) * 60:
+        return "You were signed out after a period of inactivity. Sign in again to continue."
     return None
 
 
-def throttled(session_db: so.Session, username: str, address: str) -> bool:
-    """Whether sign-in from this address, for this username, must wait."""
-    since = utcnow() - WINDOW
-    from_address = session_db.scalar(
-        sa.select(sa.func.count(LoginFailure.id)).where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
-    if (from_address or 0) >= ADDRESS_LIMIT:
-        return True
-    recent = session_db.execute(
-        sa.select(sa.func.count(LoginFailure.id), sa.func.max(LoginFailure.at)).where(
-            LoginFailure.username == username,
-            LoginFailure.address == address,
-            LoginFailure.at >= utcnow() - LONGEST_WAIT * 2,
+@dataclass(frozen=True)
+class SessionLimits:
+    """When the current session began and when it ends at the latest, for the account page."""
+
+    signed_in_at: datetime.datetime
+    ends_by: datetime.datetime
+    idle_minutes: float
+    absolute_hours: float
+
+
+def session_limits() -> SessionLimits:
+    """The current session's sign-in time and limits."""
+    config = current_app.config
+    began = datetime.datetime.fromtimestamp(session.get("signed_in_at", time.time()), datetime.UTC)
+    hours = float(config["ABSOLUTE_SESSION_HOURS"])
+    return SessionLimits(began, began + datetime.timedelta(hours=hours), config["IDLE_TIMEOUT_MINUTES"], hours)
+
+
+def start_session(user: User) -> None:
+    """A new session for a user who just signed in, so that nothing planted in the old one carries over."""
+    session.clear()
+    login_user(user)
+    session["seen"] = session["signed_in_at"] = int(time.time())
+
+
+def keep_this_session(user: User) -> None:
+    """After the user's session token changed, keep the current session signed in with the new one (its sign-in time,
+    and so its absolute lifetime, unchanged)."""
+    login_user(user)
+
+
+def check_sign_in(username: str, password: str, address: str) -> User | Refusal:
+    """The active account this username and password sign in to, or why not.
+
+    No transaction is open while argon2 runs, so that a failed sign-in never holds the database's write lock (on
+    SQLite, the whole database): the account and the counts of failures are read in a read-only transaction that ends
+    before the password is checked; a failure is then written in a short transaction of its own, kept whatever the
+    request does next; only a success writes (failures from this address forgiven, an outdated hash replaced) in the
+    request's transaction, which commits when the view returns.
+    """
+    # A signed-in browser's request has already read its account, in a write transaction on SQLite: end it first.
+    db.keep_nothing()
+    now = utcnow()
+    with db.database().read_sessions() as reader:
+        user = reader.scalar(sa.select(User).where(User.username == username))
+        wait = sign_in_wait(reader, username, address, now)
+    if wait:
+        return Refusal(too_many(wait), throttled=True)
+    checked_hash = user.password_hash if user is not None else dummy_hash()
+    password_ok = check_password(checked_hash, password)
+    if user is None or not user.active or not password_ok:
+        with db.side_transaction() as writer:
+            record_failure(writer, username, address)
+        return Refusal(GENERIC_FAILURE)
+    new_hash = hash_password(password) if needs_rehash(checked_hash) else None  # still outside any transaction
+    session_db = db.session()
+    current = session_db.get(User, user.id)
+    if current is None or not current.active:
+        return Refusal(GENERIC_FAILURE)  # deactivated while the password was checked
+    forgive_failures(session_db, username, address)
+    if new_hash is not None and current.password_hash == checked_hash:  # unless a sign-in beside it rehashed it first
+        current.password_hash = new_hash
+    return current
+
+
+def sign_in_wait(reader: so.Session, username: str, address: str, now: datetime.datetime) -> datetime.timedelta:
+    """How much longer sign-in for this username from this address must wait; zero when it may go ahead."""
+    since = now - ADDRESS_WINDOW
+    here_lately = sa.case((sa.and_(LoginFailure.address == address, LoginFailure.at >= since), 1), else_=0)
+    failures, last, here = reader.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginFailure.at), sa.func.coalesce(sa.func.sum(here_lately), 0)).where(
+            LoginFailure.username == username, LoginFailure.at >= now - FAILURE_MEMORY
         )
     ).one()
-    failures, last = recent
-    if failures < FREE_FAILURES or last is None:
-        return False
-    wait = min(FIRST_WAIT * 2 ** (failures - FREE_FAILURES), LONGEST_WAIT)
-    if last.tzinfo is None:
+    wait = _remaining(last, wait_after(failures, FREE_FAILURES), now)
+    if here >= NOISY_ADDRESS_FREE_FAILURES:
+        from_address, last_from_address = reader.execute(
+            sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(
+                LoginFailure.address == address, LoginFailure.at >= since
+            )
+        ).one()
+        wait = max(wait, _remaining(last_from_address, wait_after(from_address, ADDRESS_FREE_FAILURES), now))
+    return wait
+
+
+def account_wait(reader: so.Session, username: str, now: datetime.datetime) -> datetime.timedelta:
+    """How much longer any password attempt for this account must wait, from whatever address; zero when it may go
+    ahead."""
+    failures, last = reader.execute(
+        sa.select(sa.func.count(), sa.func.max(LoginFailure.at)).where(
+            LoginFailure.username == username, LoginFailure.at >= now - FAILURE_MEMORY
+        )
+    ).one()
+    return _remaining(last, wait_after(failures, FREE_FAILURES), now)
+
+
+def wait_after(failures: int, free: int) -> datetime.timedelta:
+    """The wait after the latest of `failures`: none while they are fewer than `free`, then FIRST_WAIT, doubling with
+    each further failure, never more than LONGEST_WAIT."""
+    if failures < free:
+        return datetime.timedelta(0)
+    return min(FIRST_WAIT * 2 ** min(failures - free, 16), LONGEST_WAIT)
+
+
+def record_failure(session_db: so.Session, username: str, address: str) -> None:
+    """Count a wrong password against the username and the address; forget failures older than FAILURE_MEMORY."""
+    now = utcnow()
+    session_db.add(LoginFailure(username=username, address=address, at=now))
+    session_db.execute(sa.delete(LoginFailure).where(LoginFailure.at < now - FAILURE_MEMORY))
+
+
+def forgive_failures(session_db: so.Session, username: str, address: str) -> None:
+    """After the right password, forget the username's failures from this address (its owner's typing errors); those
+    from other addresses still count."""
+    session_db.execute(
+        sa.delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.address == address)
+    )
+
+
+def too_many(wait: datetime.timedelta) -> str:
+    """The refusal of an attempt that must wait, saying how long."""
+    seconds = math.ceil(wait.total_seconds())
+    how_long = _amount(seconds, "second") if seconds < 60 else _amount(math.ceil(seconds / 60), "minute")
+    return f"{TOO_MANY} Try again in {how_long}."
+
+
+def _remaining(last: datetime.datetime | None, wait: datetime.timedelta, now: datetime.datetime) -> datetime.timedelta:
+    if last is None or not wait:
+        return datetime.timedelta(0)
+    if last.tzinfo is None:  # SQLite keeps timestamps without their zone; they are UTC
         last = last.replace(tzinfo=datetime.UTC)
-    return utcnow() < last + wait
+    return max(last + wait - now, datetime.timedelta(0))
+
+
+def _amount(number: float, unit: str) -> str:
+    return f"{number:g} {unit}{'' if number == 1 else 's'}"
 
 
 def dummy_hash() -> str:
@@ -122,7 +270,25 @@ def dummy_hash() -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so sign-in cannot bounce a user to another site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """`target` if it is a path of this site, else None: sign-in must never bounce a user to another site.
+
+    Browsers drop tabs and newlines anywhere in a URL, strip spaces and control characters from its ends and read a
+    backslash as a slash, so `/<tab>/evil.example` and `/\\evil.example` both lead to evil.example, and a newline
+    cannot go in a header at all. A target with any such character is refused, not cleaned. What remains must be a bare
+    path: one leading slash, no scheme, no host, and still no second leading slash once its path is percent-decoded.
+    """
+    if not target or len(target) > 2048 or any(_unsafe(ch) for ch in target):
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    decoded = unquote(parts.path)
+    if decoded.startswith("//") or any(_unsafe(ch) for ch in decoded):
+        return None
+    return target
+
+
+def _unsafe(ch: str) -> bool:
+    return ch == "\\" or ch.isspace() or unicodedata.category(ch) == "Cc"

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
 from assessor.accounts.forms import SignInForm
-from assessor.accounts.operations import set_active
-from assessor.accounts.sessions import TOO_MANY, safe_next, sign_in_refusal
+from assessor.accounts.operations import end_other_sessions, set_active
+from assessor.accounts.sessions import (
+    Refusal,
+    check_sign_in,
+    keep_this_session,
+    safe_next,
+    session_limits,
+    start_session,
+)
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, allow, me
 from assessor.domain.errors import InvalidInput, NotFound
@@ -28,28 +34,24 @@ def sign_in() -> Any:
     """The sign-in form."""
     if current_user.is_authenticated:
         return redirect(url_for("index"))
-    return render_template("accounts/sign_in.html", form=SignInForm())
+    return render_template("accounts/sign_in.html", form=SignInForm(), next=safe_next(request.args.get("next")))
 
 
 @bp.post("/sign-in")
 @allow(PUBLIC)
 def sign_in_post() -> Any:
-    """Check the password, with throttling that holds across server processes."""
+    """Check the password, with throttling that holds across server processes, and go on to `next` if it is a page of
+    this site."""
     form = SignInForm()
+    next_page = safe_next(request.args.get("next"))
     if not form.validate_on_submit():
-        return render_template("accounts/sign_in.html", form=form), 400
-    username = form.username.data.strip().lower()
-    session_db = db.session()
-    user = session_db.scalar(sa.select(User).where(User.username == username))
-    refusal = sign_in_refusal(session_db, user, username, form.password.data, request.remote_addr or "unknown")
-    if refusal is not None:
-        # The failure is kept (the view returns normally), so that it counts toward the throttle.
-        form.form_errors.append(refusal)
-        return render_template("accounts/sign_in.html", form=form), 429 if refusal == TOO_MANY else 401
-    session.clear()  # a new session at sign-in
-    login_user(user)
-    session["seen"] = int(time.time())
-    return redirect(safe_next(request.args.get("next")) or url_for("index"))
+        return render_template("accounts/sign_in.html", form=form, next=next_page), 400
+    outcome = check_sign_in(form.username.data.strip().lower(), form.password.data, request.remote_addr or "unknown")
+    if isinstance(outcome, Refusal):
+        form.form_errors.append(outcome.message)
+        return render_template("accounts/sign_in.html", form=form, next=next_page), 429 if outcome.throttled else 401
+    start_session(outcome)
+    return redirect(next_page or url_for("index"))
 
 
 @bp.post("/sign-out")
@@ -61,6 +63,24 @@ def sign_out() -> Response:
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.sign_in"))
+
+
+@bp.get("/account")
+@allow(SIGNED_IN)
+def account() -> str:
+    """The signed-in user's own account: when this session began and ends, and signing out other sessions."""
+    return render_template("accounts/account.html", limits=session_limits())
+
+
+@bp.post("/account/sign-out-others", endpoint="sign_out_others")
+@allow(SIGNED_IN)
+def sign_out_others_post() -> Response:
+    """End every other session of the user, on every other device; this one stays signed in."""
+    user = me()
+    end_other_sessions(db.session(), user)
+    keep_this_session(user)
+    flash("Your other sessions are signed out. This one stays signed in.", "success")
+    return redirect(url_for("accounts.account"))
 
 
 @bp.get("/admin/users")

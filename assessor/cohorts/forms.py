@@ -18,23 +18,25 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from assessor.core import database as db
 from assessor.core.access import enrollable_trainees, me
+from assessor.core.forms import TOO_LONG
 from assessor.core.labels import choices
+from assessor.domain import limits
 from assessor.domain.vocabulary import Role
 from assessor.models import Enrolment, UnitVersion, User
 
 
 class CohortForm(FlaskForm):
-    name = StringField("Cohort name", validators=[InputRequired(), Length(max=200)])
+    name = StringField("Cohort name", validators=[InputRequired(), Length(max=limits.NAME, message=TOO_LONG)])
 
 
 class PersonForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=64)])
-    display_name = StringField("Full name", validators=[InputRequired(), Length(max=200)])
-    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    username = StringField("Username", validators=[InputRequired(), Length(max=limits.USERNAME, message=TOO_LONG)])
+    display_name = StringField("Full name", validators=[InputRequired(), Length(max=limits.NAME, message=TOO_LONG)])
+    email = EmailField("Email", validators=[Optional(), Length(max=limits.EMAIL, message=TOO_LONG)])
     role = SelectField("Role", choices=choices((Role.TRAINEE, Role.ASSESSOR)))
     password = PasswordField(
         "First password",
-        validators=[InputRequired()],
+        validators=[InputRequired(), Length(max=limits.PASSWORD, message=TOO_LONG)],
         description="At least 12 characters; give it to the person in person.",
     )
 
@@ -65,7 +67,10 @@ class AssignForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
         "Reason for withdrawing",
-        validators=[InputRequired(message="Say why the trainee is withdrawn."), Length(max=2000)],
+        validators=[
+            InputRequired(message="Say why the trainee is withdrawn."),
+            Length(max=limits.REASON, message=TOO_LONG),
+        ],
     )
 
 

@@ -12,8 +12,9 @@ from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import cohort_facts, enrolment_facts, require, trainee_enrolment_facts
 from assessor.core.database import flush_or_changed
-from assessor.domain import policy
+from assessor.domain import limits, policy
 from assessor.domain.audit_states import cohort_state, enrolment_state
+from assessor.domain.dates import start_date_problem
 from assessor.domain.errors import InvalidInput, Locked
 from assessor.domain.progress import assess
 from assessor.domain.vocabulary import EnrolmentStatus, Role
@@ -27,6 +28,8 @@ def create_cohort(session: so.Session, actor: User, name: str, coordinators: Ite
     require(policy.may_run_cohorts(actor_of(actor)), "Only administrators and coordinators create cohorts.")
     if not name.strip():
         raise InvalidInput({"name": "Enter a name for the cohort."})
+    if problems := limits.too_long({"name": (name.strip(), limits.NAME)}):
+        raise InvalidInput(problems)
     if session.scalar(sa.select(Cohort.id).where(Cohort.name == name.strip())) is not None:
         raise InvalidInput({"name": f"A cohort called {name.strip()!r} exists already."})
     cohort = Cohort(name=name.strip(), coordinators=list(coordinators))
@@ -61,6 +64,8 @@ def enrol(
         problems["assessors"] = "Assign at least one assessor."
     elif any(a.role != Role.ASSESSOR or not a.active for a in assessors):
         problems["assessors"] = "Every assessor must be an active assessor account."
+    if date_problem := start_date_problem(start_date, datetime.date.today()):
+        problems["start_date"] = date_problem
     unit = unit_of(unit_version)
     if not unit.usage.accepts_enrolment_starting(start_date):
         problems["unit"] = (
@@ -114,6 +119,8 @@ def withdraw(session: so.Session, actor: User, enrolment: Enrolment, reason: str
         raise Locked(f"The enrolment is {enrolment.status.value} already.")
     if not reason.strip():
         raise InvalidInput({"reason": "Say why the trainee is withdrawn."})
+    if problems := limits.too_long({"reason": (reason.strip(), limits.REASON)}):
+        raise InvalidInput(problems)
     before = state_of(enrolment)
     enrolment.status = EnrolmentStatus.WITHDRAWN
     enrolment.end_date = datetime.date.today()

@@ -3,7 +3,7 @@ in words with the right status; whatever the request wrote has been rolled back 
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -55,10 +55,22 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-        message = f"The files together are larger than {limit} MB. Nothing was saved."
-        return render_template("error.html", title="Upload too large", message=message), 413
+        # Werkzeug refuses a body over the request's limit, or one text field over MAX_FORM_MEMORY_SIZE.
+        limit = request.max_content_length or app.config["MAX_CONTENT_LENGTH"]
+        message = (
+            f"What was sent is larger than this page accepts ({_size(limit)} in all, attachments included, and "
+            f"{_size(request.max_form_memory_size)} for any one text box). Nothing was saved: go back, shorten "
+            "the text or send fewer or smaller files."
+        )
+        return render_template("error.html", title="Too large", message=message), 413
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("error.html", title="Not found", message=NOT_FOUND), 404
+
+
+def _size(limit: int | None) -> str:
+    """A byte limit in words."""
+    if limit is None:
+        return "no limit"
+    return f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit // 1024:,} KB"

@@ -6,6 +6,9 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 
+# WTForms' Length message, in the same words as the operations' (domain.limits.too_long).
+TOO_LONG = "Use at most %(max)d characters."
+
 
 def show_problems(form: FlaskForm, problems: Mapping[str, str], renames: Mapping[str, str] | None = None) -> None:
     """Put each problem an operation found next to its field (operation keys renamed where the form names the field

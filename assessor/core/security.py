@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 from flask import Flask, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 csrf = CSRFProtect()
 
@@ -24,8 +31,33 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class SchemeOfTheConnection:
+    """WSGI middleware for running with no trusted proxy: the scheme is that of the connection itself.
+
+    gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default (its forwarded_allow_ips), so a client on the same
+    machine could pass plain HTTP off as HTTPS; with no proxy trusted, the socket alone says whether it is TLS.
+    """
+
+    def __init__(self, app: WSGIApplication):
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        connection = environ.get("gunicorn.socket")
+        if connection is not None:
+            environ["wsgi.url_scheme"] = "https" if isinstance(connection, ssl.SSLSocket) else "http"
+        return self.app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     """Protect every form with a CSRF token and every response with security headers."""
+
+    # Registered before CSRF protection, which reads the form: the limit must be in place by then.
+    @app.before_request
+    def limit_body() -> None:
+        # Only a form with files may be large; any other body is refused past FORM_MAX_BYTES before it is read.
+        if request.mimetype != "multipart/form-data":
+            request.max_content_length = min(app.config["FORM_MAX_BYTES"], app.config["MAX_CONTENT_LENGTH"])
+
     csrf.init_app(app)
 
     @app.after_request

@@ -28,10 +28,12 @@ class InvalidInput(OperationError):
 
 
 class ChangedMeanwhile(OperationError):
-    """The record was changed by someone else since it was read."""
+    """The record was changed by someone else since it was read; `targets` names the judgements, (enrolment id,
+    criterion or item), that were."""
 
-    def __init__(self, what: str):
+    def __init__(self, what: str, targets: tuple[tuple[int, str], ...] = ()):
         self.what = what
+        self.targets = targets
         super().__init__(f"This {what} was changed by someone else meanwhile. Reload it and make your change again.")
 
 

@@ -9,10 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, MultipleFileField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from assessor.core.labels import choices
+from assessor.core.forms import TOO_LONG
+from assessor.core.labels import choices, label
+from assessor.domain import limits
 from assessor.domain.standards import Unit
 from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Verdict
-from assessor.evidence.operations import MAX_LOCATION, EvidenceInput, MappingInput
+from assessor.evidence.operations import EvidenceInput, MappingInput
 from assessor.models import Enrolment, Evidence
 from assessor.standards.queries import unit_of
 
@@ -24,16 +26,19 @@ CHOICES = {
     MAPPED: "Mapped, awaiting judgement",
 }
 TRAINEE_CHOICES = {"": "Not related", MAPPED: "Shows this"}
-MAX_COMMENT = 2000
 
 
 class EvidenceForm(FlaskForm):
     observed_on = DateField("Date observed", validators=[InputRequired(message="Enter the date it was observed.")])
     method = SelectField("Method", choices=choices(Method))
     context = SelectField("Context", choices=choices(Context))
-    location = StringField("Location", validators=[Length(max=MAX_LOCATION)])
+    location = StringField("Location", validators=[Length(max=limits.NAME, message=TOO_LONG)])
     narrative = TextAreaField(
-        "What was observed", validators=[InputRequired(message="Describe what was observed or provided.")]
+        "What was observed",
+        validators=[
+            InputRequired(message="Describe what was observed or provided."),
+            Length(max=limits.NARRATIVE, message=TOO_LONG),
+        ],
     )
     attachments = MultipleFileField("Attachments")
     version = HiddenField()
@@ -63,6 +68,9 @@ class ChecklistTarget:
     heading: str | None = None
     choice: str = ""
     comment: str = ""
+    error: str = ""
+    seen: int = 0  # the version of its mapping when the form was read, 0 for none
+    meanwhile: str = ""  # what someone else saved for it since, when that stopped the save
 
 
 @dataclass
@@ -91,7 +99,9 @@ def checklist(
             choice = "" if mapping is None else (mapping.verdict.value if mapping.verdict else MAPPED)
             if preselect == (enrolment_id, key):
                 choice = Verdict.SATISFIED.value
-            return ChecklistTarget(key, text, heading, choice, mapping.comment if mapping else "")
+            return ChecklistTarget(
+                key, text, heading, choice, mapping.comment if mapping else "", seen=mapping.version if mapping else 0
+            )
 
         for component in unit.components:
             title = f"{unit.component_label} {component.number}: {component.title}"
@@ -115,7 +125,42 @@ def read_checklist(sections: list[ChecklistSection], allowed: dict[str, str]) ->
                 name = f"{section.enrolment.id}-{t.key}"
                 choice = request.form.get(f"v-{name}", "")
                 t.choice = choice if choice in allowed else ""
-                t.comment = request.form.get(f"c-{name}", "").strip()[:MAX_COMMENT]
+                t.comment = request.form.get(f"c-{name}", "").strip()
+                seen = request.form.get(f"s-{name}", "")
+                t.seen = int(seen) if seen.isdigit() and len(seen) < 10 else 0
+
+
+def show_target_problems(sections: list[ChecklistSection], problems: dict[str, str]) -> dict[str, str]:
+    """Put each problem about one criterion or item ("enrolment:target") next to it; return the others."""
+    targets = {f"{s.enrolment.id}:{t.key}": t for s in sections for _, group in s.groups for t in group}
+    for key, message in problems.items():
+        if key in targets:
+            targets[key].error = message
+    return {key: message for key, message in problems.items() if key not in targets}
+
+
+def seen_versions(sections: list[ChecklistSection]) -> dict[tuple[int, str], int]:
+    """The version of each mapping as the form was read."""
+    return {(s.enrolment.id, t.key): t.seen for s in sections for _, group in s.groups for t in group}
+
+
+def show_meanwhile(sections: list[ChecklistSection], evidence: Evidence, changed: tuple[tuple[int, str], ...]) -> None:
+    """Beside each judgement someone else saved since the form was read, what they saved; and take their versions as
+    seen, so that saving again keeps what this form says, knowingly."""
+    stored = {(m.enrolment_id, m.target): m for m in evidence.mappings}
+    for section in sections:
+        for _, group in section.groups:
+            for t in group:
+                mapping = stored.get((section.enrolment.id, t.key))
+                t.seen = mapping.version if mapping else 0
+                if (section.enrolment.id, t.key) not in changed:
+                    continue
+                if mapping is None:
+                    t.meanwhile = "Meanwhile someone else removed this mapping."
+                    continue
+                by = f" by {mapping.judged_by.display_name}" if mapping.judged_by else ""
+                comment = f": “{mapping.comment}”" if mapping.comment else ""
+                t.meanwhile = f"Meanwhile saved{by}: {label(mapping.verdict)}{comment}"
 
 
 def mapping_inputs(sections: list[ChecklistSection]) -> list[MappingInput]:

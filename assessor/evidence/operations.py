@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -13,15 +13,14 @@ from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import enrolment_facts, evidence_facts, require, trainee_enrolment_facts
 from assessor.core.database import flush_or_changed
-from assessor.domain import policy
+from assessor.domain import limits, policy
 from assessor.domain.audit_states import evidence_state, mapping_state
+from assessor.domain.dates import observed_on_problem
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput, Locked, NotAllowed
 from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Verdict
 from assessor.models import Acknowledgement, Attachment, Enrolment, Evidence, EvidenceMapping, User, utcnow
 from assessor.progress.operations import reassess
 from assessor.standards.queries import targets_of
-
-MAX_LOCATION = 200
 
 
 @dataclass(frozen=True)
@@ -106,8 +105,12 @@ def edit_evidence(
     mappings: Sequence[MappingInput] | None = None,
     attachments: Sequence[AttachmentInput] = (),
     today: datetime.date | None = None,
+    seen: Mapping[tuple[int, str], int] | None = None,
 ) -> Evidence:
-    """Change evidence and its mappings, refusing a stale version or a signed-off enrolment."""
+    """Change evidence and its mappings, refusing a stale version or a signed-off enrolment.
+
+    `seen` holds the version of each mapping (enrolment id, target) as the caller read it, 0 for none: a mapping that
+    would change but was added, judged or removed by someone else since is refused, so no judgement is lost."""
     _refuse_if_signed_off(evidence.mappings)
     facts = evidence_facts(session, evidence)
     require(
@@ -137,7 +140,7 @@ def edit_evidence(
         flush_or_changed(session, "evidence")
         audit.record(session, actor, "evidence.edit", "evidence", evidence.id, before, after)
     if mappings is not None:
-        _apply_mappings(session, actor, evidence, mappings, allow_judgement=True)
+        _apply_mappings(session, actor, evidence, mappings, allow_judgement=True, seen=seen)
     if (after["context"], after["observed_on"]) != (before["context"], before["observed_on"]):
         # Whether the evidence counts, and how recent each enrolment's evidence is, may both have changed.
         for enrolment in sorted({m.enrolment for m in evidence.mappings}, key=lambda e: e.id):
@@ -158,6 +161,8 @@ def judge(
     if mapping.version != expected_version:
         raise ChangedMeanwhile("judgement")
     _refuse_if_signed_off([mapping])
+    if problems := limits.too_long({"comment": (comment, limits.COMMENT)}):
+        raise InvalidInput(problems)
     before = mapping_state_of(mapping)
     mapping.verdict = verdict
     mapping.comment = comment.strip()
@@ -212,12 +217,12 @@ def mapping_state_of(mapping: EvidenceMapping) -> dict[str, object]:
 
 def _check_evidence(data: EvidenceInput, today: datetime.date) -> None:
     problems = {}
-    if data.observed_on > today:
-        problems["observed_on"] = "The date observed cannot be in the future."
+    if date_problem := observed_on_problem(data.observed_on, today):
+        problems["observed_on"] = date_problem
     if not data.narrative.strip():
         problems["narrative"] = "Describe what was observed or provided."
-    if len(data.location) > MAX_LOCATION:
-        problems["location"] = f"Use at most {MAX_LOCATION} characters."
+    lengths = {"narrative": (data.narrative, limits.NARRATIVE), "location": (data.location, limits.NAME)}
+    problems.update(limits.too_long(lengths))
     if problems:
         raise InvalidInput(problems)
 
@@ -231,9 +236,15 @@ def _attach(session: so.Session, actor: User, evidence: Evidence, item: Attachme
 
 
 def _apply_mappings(
-    session: so.Session, actor: User, evidence: Evidence, wanted: Sequence[MappingInput], allow_judgement: bool
+    session: so.Session,
+    actor: User,
+    evidence: Evidence,
+    wanted: Sequence[MappingInput],
+    allow_judgement: bool,
+    seen: Mapping[tuple[int, str], int] | None = None,
 ) -> None:
-    """Make the evidence's mappings match `wanted`: add, re-judge and remove, each audited."""
+    """Make the evidence's mappings match `wanted`: add, re-judge and remove, each audited; refuse any change to a
+    mapping whose version is not the one `seen`."""
     enrolment_ids = {m.enrolment_id for m in wanted} | {m.enrolment_id for m in evidence.mappings}
     enrolments = {e.id: e for e in session.scalars(sa.select(Enrolment).where(Enrolment.id.in_(enrolment_ids)))}
     current = {(m.enrolment_id, m.target): m for m in evidence.mappings}
@@ -258,9 +269,21 @@ def _apply_mappings(
             problems[f"{m.enrolment_id}:{m.target}"] = (
                 f"{m.target} is not a criterion or evidence item of {enrolment.unit_version.key}."
             )
+        elif len(m.comment) > limits.COMMENT:
+            problems[f"{m.enrolment_id}:{m.target}"] = f"Use at most {limits.COMMENT:,} characters in a comment."
     if problems:
         raise InvalidInput(problems)
     wanted_keys = {(m.enrolment_id, m.target) for m in wanted}
+    if seen is not None:
+        changing = {key for key in current if key not in wanted_keys} | {
+            (m.enrolment_id, m.target)
+            for m in wanted
+            if (m.enrolment_id, m.target) not in current
+            or not _same(current[m.enrolment_id, m.target], m, allow_judgement)
+        }
+        stale = sorted(key for key in changing if seen.get(key, 0) != (current[key].version if key in current else 0))
+        if stale:
+            raise ChangedMeanwhile("judgement", tuple(stale))
     touched = set()
     for key, mapping in current.items():
         if key not in wanted_keys:

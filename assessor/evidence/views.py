@@ -23,6 +23,8 @@ from assessor.core.access import (
     visible_mappings,
 )
 from assessor.core.forms import show_problems
+from assessor.core.urls import record_id
+from assessor.domain import limits
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput, NotFound, OperationError
 from assessor.domain.vocabulary import Context, Method, Role
 from assessor.evidence.attachments import UploadRefused, store_upload, stored_path
@@ -30,10 +32,14 @@ from assessor.evidence.forms import (
     CHOICES,
     MAPPED,
     TRAINEE_CHOICES,
+    ChecklistSection,
     EvidenceForm,
     checklist,
     mapping_inputs,
     read_checklist,
+    seen_versions,
+    show_meanwhile,
+    show_target_problems,
 )
 from assessor.evidence.operations import (
     AttachmentInput,
@@ -47,7 +53,11 @@ from assessor.models import Evidence, User
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
 
-Save = Callable[[EvidenceForm, list[MappingInput], list[AttachmentInput]], Evidence]
+MEANWHILE = (
+    "Someone else saved this evidence while you were working on it. What they saved is shown beside yours, which is "
+    "still in the form: nothing was saved. Save again to keep yours, or change it first."
+)
+Save = Callable[[EvidenceForm, list[ChecklistSection], list[AttachmentInput]], Evidence]
 
 
 @bp.get("/trainees/<int:trainee_id>/evidence/new")
@@ -57,7 +67,7 @@ def new_evidence(trainee_id: int) -> str:
     session = db.session()
     trainee = trainee_to_assess(session, me(), trainee_id)
     form = EvidenceForm(observed_on=datetime.date.today(), context=Context.WORKPLACE.value)
-    preselect = request.args.get("enrolment", type=int), request.args.get("target", "")
+    preselect = request.args.get("enrolment", type=record_id), request.args.get("target", "")
     sections = checklist(checklist_enrolments(session, me(), trainee), None, preselect)
     return _page(form, trainee, sections, CHOICES, None)
 
@@ -69,8 +79,8 @@ def new_evidence_post(trainee_id: int) -> Any:
     session = db.session()
     trainee = trainee_to_assess(session, me(), trainee_id)
 
-    def save(form: EvidenceForm, mappings: list[MappingInput], stored: list[AttachmentInput]) -> Evidence:
-        return record_evidence(session, me(), trainee, form.evidence_input(), mappings, stored)
+    def save(form: EvidenceForm, sections: list[ChecklistSection], stored: list[AttachmentInput]) -> Evidence:
+        return record_evidence(session, me(), trainee, form.evidence_input(), mapping_inputs(sections), stored)
 
     return _submit(trainee, None, save, "Evidence #{id} recorded.")
 
@@ -90,8 +100,8 @@ def submit_evidence() -> str:
 def submit_evidence_post() -> Any:
     """Record the trainee's evidence, mapped but not judged."""
 
-    def save(form: EvidenceForm, mappings: list[MappingInput], stored: list[AttachmentInput]) -> Evidence:
-        return record_evidence(db.session(), me(), me(), form.evidence_input(), mappings, stored)
+    def save(form: EvidenceForm, sections: list[ChecklistSection], stored: list[AttachmentInput]) -> Evidence:
+        return record_evidence(db.session(), me(), me(), form.evidence_input(), mapping_inputs(sections), stored)
 
     return _submit(me(), None, save, "Evidence #{id} submitted: your assessor will review it.")
 
@@ -127,7 +137,7 @@ def edit_evidence_post(evidence_id: int) -> Any:
     """Save changes, refused when someone else changed the evidence meanwhile or the unit is signed off."""
     item = _editable(evidence_id)
 
-    def save(form: EvidenceForm, mappings: list[MappingInput], stored: list[AttachmentInput]) -> Evidence:
+    def save(form: EvidenceForm, sections: list[ChecklistSection], stored: list[AttachmentInput]) -> Evidence:
         if not (form.version.data or "").isdigit():
             raise ChangedMeanwhile("evidence")
         # Mappings into enrolments outside this assessor's checklist are kept as they are.
@@ -137,8 +147,10 @@ def edit_evidence_post(evidence_id: int) -> Any:
             for m in item.mappings
             if m.enrolment_id not in offered
         ]
-        data = form.evidence_input()
-        return edit_evidence(db.session(), me(), item, int(form.version.data), data, kept + mappings, stored)
+        mappings = kept + mapping_inputs(sections)
+        version = int(form.version.data)
+        seen = seen_versions(sections)
+        return edit_evidence(db.session(), me(), item, version, form.evidence_input(), mappings, stored, seen=seen)
 
     return _submit(item.trainee, item, save, "Evidence #{id} saved.")
 
@@ -181,7 +193,12 @@ def _editable(evidence_id: int) -> Evidence:
 
 
 def _page(
-    form: EvidenceForm, trainee: User, sections: list[Any], choices: dict[str, str], evidence: Evidence | None
+    form: EvidenceForm,
+    trainee: User,
+    sections: list[ChecklistSection],
+    choices: dict[str, str],
+    evidence: Evidence | None,
+    details_meanwhile: bool = False,
 ) -> str:
     return render_template(
         "evidence/form.html",
@@ -190,8 +207,10 @@ def _page(
         sections=sections,
         choices=choices,
         judging=choices is CHOICES,
+        comment_limit=limits.COMMENT,
         MAPPED=MAPPED,
         evidence=evidence,
+        details_meanwhile=details_meanwhile,
     )
 
 
@@ -213,10 +232,18 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     if stored is None:
         return again()
     try:
-        saved = save(form, mapping_inputs(sections), stored)
+        saved = save(form, sections, stored)
     except InvalidInput as exc:
-        show_problems(form, exc.problems)
+        show_problems(form, show_target_problems(sections, exc.problems))
         return again()
+    except ChangedMeanwhile as exc:
+        if evidence is None:
+            raise
+        db.keep_nothing()  # then what the others saved is read afresh
+        show_meanwhile(sections, evidence, exc.targets)
+        form.version.data = str(evidence.version)
+        form.form_errors.append(MEANWHILE)
+        return _page(form, trainee, sections, choices, evidence, details_meanwhile=exc.what == "evidence"), 409
     except OperationError as exc:
         form.form_errors.append(str(exc))
         return again(409)

@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, PasswordField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from assessor.core.forms import TOO_LONG
+from assessor.domain import limits
 from assessor.records.operations import Declaration
 
 
@@ -17,7 +19,7 @@ class SignOffForm(FlaskForm):
     current = BooleanField("The evidence is current: it shows what the trainee can do now")
     password = PasswordField(
         "Your password, to confirm that you are signing",
-        validators=[InputRequired()],
+        validators=[InputRequired(), Length(max=limits.PASSWORD, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -28,5 +30,9 @@ class SignOffForm(FlaskForm):
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField(
-        "Reason for revoking", validators=[InputRequired(message="Say why the record is revoked."), Length(max=2000)]
+        "Reason for revoking",
+        validators=[
+            InputRequired(message="Say why the record is revoked."),
+            Length(max=limits.REASON, message=TOO_LONG),
+        ],
     )

@@ -15,9 +15,10 @@ from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import enrolment_facts, require
 from assessor.core.database import flush_or_changed
-from assessor.domain import policy
+from assessor.domain import limits, policy
 from assessor.domain.audit_states import DECLARATION, completion_state
 from assessor.domain.completion import supporting_snapshot
+from assessor.domain.dates import signed_on_problem
 from assessor.domain.errors import InvalidInput, NotReady
 from assessor.domain.progress import Progress
 from assessor.domain.vocabulary import EnrolmentStatus
@@ -54,6 +55,8 @@ def sign_off(
         raise NotReady(found)
     if missing := declaration.missing():
         raise InvalidInput({"declaration": f"Confirm that the evidence is {', '.join(missing)}."})
+    if date_problem := signed_on_problem(signed_on, enrolment.start_date, datetime.date.today()):
+        raise InvalidInput({"signed_on": date_problem})
     unit = unit_of(enrolment.unit_version)
     snapshot = supporting_snapshot(unit, progress)
     snapshot["evidence"] = _evidence_summaries(session, progress)
@@ -91,6 +94,8 @@ def revoke(session: so.Session, actor: User, record: CompletionRecord, reason: s
         raise InvalidInput({"record": "This completion record is already revoked."})
     if not reason.strip():
         raise InvalidInput({"reason": "Say why the record is revoked."})
+    if problems := limits.too_long({"reason": (reason.strip(), limits.REASON)}):
+        raise InvalidInput(problems)
     revocation = Revocation(record=record, revoked_by=actor, reason=reason.strip())
     session.add(revocation)
     before = enrolment_state_of(enrolment)

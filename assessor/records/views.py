@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessor.accounts.queries import password_confirmed
+from assessor.accounts.operations import confirm_password
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
@@ -23,6 +23,7 @@ from assessor.records.operations import revoke, sign_off
 from assessor.standards.queries import unit_of
 
 bp = Blueprint("records", __name__, template_folder="templates")
+NOT_CACHED = {"Cache-Control": "no-store"}
 
 
 @bp.get("/enrolments/<int:enrolment_id>/sign-off", endpoint="sign_off")
@@ -42,12 +43,10 @@ def sign_off_post(enrolment_id: int) -> Any:
     form = SignOffForm()
     if not form.validate_on_submit():
         return _page(enrolment, form, []), 400
-    if not password_confirmed(me(), form.password.data):
-        form.password.errors = ["That is not your password."]
-        return _page(enrolment, form, []), 400
-    if form.signed_on.data > datetime.date.today():
-        form.signed_on.errors = ["The date of sign-off cannot be in the future."]
-        return _page(enrolment, form, []), 400
+    refusal = confirm_password(db.session(), me(), form.password.data, request.remote_addr or "unknown")
+    if refusal is not None:  # a wrong password is kept (the view returns normally): it counts toward the throttle
+        form.password.errors = [refusal.message]
+        return _page(enrolment, form, []), 429 if refusal.throttled else 400
     try:
         record = sign_off(db.session(), me(), enrolment, form.declaration(), form.signed_on.data)
     except NotReady as exc:
@@ -98,22 +97,23 @@ def revoke_post(record_id: int) -> Any:
 
 @bp.get("/verify")
 @allow(PUBLIC)
-def verify_form() -> Response | str:
+def verify_form() -> Response | tuple[str, int, dict[str, str]]:
     """Enter a verification code from a completion record."""
     code = (request.args.get("code") or "").strip()
     if code and len(code) <= 64:
         return redirect(url_for("records.verify", code=code))
-    return render_template("records/verify.html", found=None, code=None)
+    return render_template("records/verify.html", found=None, code=None), 200, NOT_CACHED
 
 
 @bp.get("/verify/<code>")
 @allow(PUBLIC)
-def verify(code: str) -> tuple[str, int]:
+def verify(code: str) -> tuple[str, int, dict[str, str]]:
     """Whether a code belongs to a genuine, unrevoked completion record: name, unit, result and date only."""
     found = None
     if len(code) <= 64:
         found = db.session().scalar(sa.select(CompletionRecord).where(CompletionRecord.verification_code == code))
-    return render_template("records/verify.html", found=found, code=code), 200 if found else 404
+    # Never from a cache: a revocation must show at once, and the code is as good as a password to the record.
+    return render_template("records/verify.html", found=found, code=code), 200 if found else 404, NOT_CACHED
 
 
 def _assessed(enrolment_id: int) -> Enrolment:

@@ -201,12 +201,14 @@ class KnownUnit:
 
 @dataclass(frozen=True)
 class Known:
-    """What exists already: accounts by username (role, display name, email, active), units, cohorts, enrolments."""
+    """What exists already, as far as the person importing may know it: accounts by username (role, display name,
+    email, active), units, cohorts, enrolments; and the usernames taken by accounts they may not know of."""
 
     users: Mapping[str, tuple[str, str, str | None, bool]]
     units: Sequence[KnownUnit]
     cohorts: frozenset[str]
     enrolments: frozenset[tuple[str, str, int]]  # (trainee username, unit id, version)
+    hidden: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -420,7 +422,9 @@ def _read_assessors(value: object, known: Known, bad: Callable[[str], None]) -> 
     good = True
     for username in usernames:
         account = known.users.get(username)
-        if account is None:
+        if username in known.hidden:
+            bad(f'"{_shorten(username)}" is not an assessor you can assign.')
+        elif account is None:
             bad(f'"{_shorten(username)}" is not a username in Assessor.')
         elif account[0] != Role.ASSESSOR:
             bad(f'"{username}" is {_article(account[0])} account, not an assessor.')
@@ -467,6 +471,13 @@ def _check_version(row: _Row) -> None:
 def _check_trainee(row: _Row, known: Known) -> None:
     """A username known already must be a trainee's, with the name and email the file gives."""
     username = row.username
+    if username in known.hidden:
+        row.bad(
+            "username",
+            f'The username "{username}" belongs to an account you do not manage: choose another, '
+            "or ask the coordinator who runs that trainee's cohort.",
+        )
+        return
     account = None if username is None else known.users.get(username)
     if account is None:
         return

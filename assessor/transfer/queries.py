@@ -20,24 +20,18 @@ from assessor.transfer import imports
 
 
 def check_file(session: so.Session, actor: User, data: bytes, filename: str) -> imports.Plan:
-    """Read a file and check it against what the database holds; cohorts run by others, and trainees enrolled in
-    them, are problems too."""
+    """Read a file and check it against what the database holds, as far as the person importing may know it; cohorts
+    run by others are problems too."""
     rows = imports.read_table(data, filename)
     plan = imports.check(rows, known_data(session, actor))
     mine = {_folded(name) for name in _usable_cohorts(session, actor)}
     others = {_folded(name) for name in session.scalars(sa.select(Cohort.name))} - mine
-    existing = set(session.scalars(sa.select(User.username).where(User.role == Role.TRAINEE)))
-    enrollable = set(session.scalars(enrollable_trainees(actor).with_only_columns(User.username)))
     foreign = []
     for row in rows:
         number = int(str(row["_row"]))
         if _folded(str(row.get("cohort") or "")) in others:
             cohort = row.get("cohort")
             foreign.append(imports.Problem(number, "cohort", f"The cohort {cohort!r} is run by another coordinator."))
-        username = str(row.get("username") or "").strip().lower()
-        if username in existing and username not in enrollable:
-            message = f"{username} is enrolled in a cohort another coordinator runs: that coordinator enrols them."
-            foreign.append(imports.Problem(number, "username", message))
     if foreign:
         plan = replace(plan, problems=tuple(sorted((*plan.problems, *foreign), key=lambda p: p.row)))
     return plan
@@ -45,7 +39,15 @@ def check_file(session: so.Session, actor: User, data: bytes, filename: str) -> 
 
 def known_data(session: so.Session, actor: User) -> imports.Known:
     """What the database already holds, as the import checks need it."""
-    users = {u.username: (u.role.value, u.display_name, u.email, u.active) for u in session.scalars(sa.select(User))}
+    # Only accounts the person importing may know of are described; others are only taken usernames.
+    if policy.may_manage_accounts(actor_of(actor)):
+        knowable = sa.select(User)
+    else:
+        knowable = sa.select(User).where(
+            sa.or_(User.role == Role.ASSESSOR, User.id.in_(enrollable_trainees(actor).with_only_columns(User.id)))
+        )
+    users = {u.username: (u.role.value, u.display_name, u.email, u.active) for u in session.scalars(knowable)}
+    hidden = frozenset(session.scalars(sa.select(User.username))) - set(users)
     units: dict[str, list[UnitVersion]] = {}
     for version in session.scalars(sa.select(UnitVersion).order_by(UnitVersion.version)):
         units.setdefault(version.unit_id, []).append(version)
@@ -67,7 +69,7 @@ def known_data(session: so.Session, actor: User) -> imports.Known:
             .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         )
     )
-    return imports.Known(users, known_units, frozenset(_usable_cohorts(session, actor)), enrolments)
+    return imports.Known(users, known_units, frozenset(_usable_cohorts(session, actor)), enrolments, hidden)
 
 
 def _folded(name: str) -> str:

@@ -17,6 +17,7 @@ from wtforms import HiddenField
 
 from assessor.core import database as db
 from assessor.core.access import allow, cohort_for, me, visible_cohorts, visible_enrolments
+from assessor.core.urls import record_id
 from assessor.domain.errors import InvalidInput, NotFound
 from assessor.domain.vocabulary import RUNS_COHORTS
 from assessor.models import Cohort, Enrolment, User
@@ -102,7 +103,7 @@ def exports() -> str:
         kinds=reports.KINDS,
         cohorts=cohorts,
         units=catalogue().latest(),
-        selected=request.args.get("cohort", type=int),
+        selected=request.args.get("cohort", type=record_id),
     )
 
 
@@ -146,7 +147,7 @@ def _filters(args: MultiDict[str, str]) -> reports.Filters:
         except ValueError:
             return None
 
-    cohort = args.get("cohort", type=int)
+    cohort = args.get("cohort", type=record_id)
     if cohort is not None:
         cohort_for(db.session(), me(), cohort)
     enrolments = visible_enrolments(me()).with_only_columns(Enrolment.id)

@@ -352,3 +352,67 @@ def test_two_sessions_saving_the_same_evidence_at_once_one_is_refused(app, world
     with sessions() as check:
         stored = check.get(Evidence, evidence.id)
         assert stored.narrative == winner and stored.version == seen + 1
+
+
+@pytest.mark.parametrize(
+    ("observed_on", "message"),
+    [
+        (datetime.date(1, 1, 1), "Check the year: the date observed cannot be before 1 January 2000."),
+        (datetime.date(1999, 12, 31), "Check the year: the date observed cannot be before 1 January 2000."),
+        (datetime.date(9999, 12, 31), "The date observed cannot be in the future."),
+    ],
+)
+def test_evidence_dates_must_be_plausible(db, world, observed_on, message):
+    with pytest.raises(InvalidInput) as caught:
+        record_evidence(db, world.assessor, world.trainee, observation(observed_on=observed_on), [], today=TODAY)
+    assert caught.value.problems == {"observed_on": message}
+    evidence = record_evidence(
+        db, world.assessor, world.trainee, observation(observed_on=datetime.date(2000, 1, 1)), [], today=TODAY
+    )
+    with pytest.raises(InvalidInput) as caught:
+        edit_evidence(db, world.assessor, evidence, evidence.version, observation(observed_on=observed_on), today=TODAY)
+    assert caught.value.problems == {"observed_on": message}
+
+
+def test_enrolment_start_dates_must_be_plausible(db, world):
+    today = datetime.date.today()
+    a_year_ahead = today.replace(year=today.year + 1, day=28 if (today.month, today.day) == (2, 29) else today.day)
+    cohort = world.nz_enrolment.cohort
+    refused = {
+        datetime.date(1, 1, 1): "Check the year: the start date cannot be before 1 January 2000.",
+        datetime.date(1999, 12, 31): "Check the year: the start date cannot be before 1 January 2000.",
+        a_year_ahead + datetime.timedelta(days=1): "Check the year: the start date can be no later than",
+        datetime.date(9999, 12, 31): "Check the year: the start date can be no later than",
+    }
+    before = actions(db)
+    for start, message in refused.items():
+        with pytest.raises(InvalidInput) as caught:
+            enrol(db, world.coordinator, world.trainee2, world.nz, [world.assessor], start, cohort)
+        assert list(caught.value.problems) == ["start_date"]
+        assert caught.value.problems["start_date"].startswith(message)
+    assert actions(db) == before
+    assert enrol(db, world.coordinator, world.trainee2, world.nz, [world.assessor], a_year_ahead, cohort)
+    # An administrator's carry-over into the deleted CSCOFM023, begun in 2000, is still plausible.
+    carried = enrol(db, world.admin, world.trainee2, world.csc, [world.assessor], datetime.date(2000, 1, 1), cohort)
+    assert carried.start_date == datetime.date(2000, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("signed_on", "message"),
+    [
+        (datetime.date(1, 1, 1), "The date of sign-off cannot be before the enrolment started, on 1 August 2026."),
+        (datetime.date(2026, 7, 31), "The date of sign-off cannot be before the enrolment started, on 1 August 2026."),
+        (datetime.date.today() + datetime.timedelta(days=1), "The date of sign-off cannot be in the future."),
+        (datetime.date(9999, 12, 31), "The date of sign-off cannot be in the future."),
+    ],
+)
+def test_sign_off_date_must_be_between_the_start_and_today(db, world, signed_on, message):
+    satisfy_all(db, world, world.nz_enrolment)
+    with pytest.raises(InvalidInput) as caught:
+        sign_off(db, world.assessor, world.nz_enrolment, Declaration(True, True, True, True), signed_on)
+    assert caught.value.problems == {"signed_on": message}
+    assert world.nz_enrolment.status == EnrolmentStatus.READY_FOR_SIGN_OFF
+    record = sign_off(
+        db, world.assessor, world.nz_enrolment, Declaration(True, True, True, True), world.nz_enrolment.start_date
+    )
+    assert record.signed_on == datetime.date(2026, 8, 1)

@@ -185,7 +185,11 @@ class Writer:
         self.in_flight = ack.narrative
         reply = self.request(path, form)
         self.in_flight = None
-        if ack.kind == "edit" and reply.status == 409 and "changed by someone else meanwhile" in reply.body:
+        if (
+            ack.kind == "edit"
+            and reply.status == 409
+            and "Someone else saved this evidence while you were working on it" in reply.body
+        ):
             self.refused_edits += 1
             return
         found = re.fullmatch(r"(?:https?://[^/]+)?/evidence/(\d+)", reply.location)

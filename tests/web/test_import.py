@@ -114,3 +114,20 @@ def test_import_command(app, runner, world, tmp_path):
     path.write_text(GOOD_CSV.replace("2026-09-01", "someday"), encoding="utf-8")
     bad = runner.invoke(args=["import", str(path), "--as", "coordinator"])
     assert bad.exit_code == 1 and "row 2, start_date" in bad.output and "nothing was imported" in bad.output
+
+
+def test_the_preview_tells_a_coordinator_only_what_they_may_know_of_other_accounts(app, signed_in, world):
+    """`admin` and `trainee2` (a trainee of a cohort this coordinator does not run) are not theirs to describe."""
+    client = signed_in("coordinator")
+    probe = (
+        b"username,name,email,cohort,unit,version,start_date,assessors\n"
+        b"admin,Someone,,Intake A,us_case_mgmt,1,2026-09-01,assessor\n"
+        b"trainee2,Someone Else,someone@example.org,Intake A,us_case_mgmt,1,2026-09-01,coordinator\n"
+    )
+    before = counts(app)
+    page = upload(client, "probe.csv", probe).get_data(as_text=True)
+    assert "admin account" not in page and "coordinator account" not in page
+    assert "Trainee2" not in page  # trainee2's name as Assessor holds it
+    assert page.count("belongs to an account you do not manage") == 2
+    assert "&#34;coordinator&#34; is not an assessor you can assign." in page
+    assert counts(app) == before

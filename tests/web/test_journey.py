@@ -147,7 +147,9 @@ def test_stale_edit_in_the_browser_is_refused_with_a_message(app, client, world)
     assert first.status_code == 302
     second = client.post(url, data={**base, "narrative": "Second, based on the old version."})
     assert second.status_code == 409
-    assert "changed by someone else meanwhile" in second.get_data(as_text=True)
+    page = second.get_data(as_text=True)
+    assert "Someone else saved this evidence while you were working on it" in page
+    assert "First correction." in page and "Second, based on the old version." in page  # theirs beside yours
     with app.extensions["database"].sessions() as session:
         assert session.get(Evidence, world.open_evidence).narrative == "First correction."
 
