@@ -7,9 +7,9 @@ import re
 
 from werkzeug.routing import IntegerConverter, Map
 
-# Ids are positive and fit PostgreSQL's bigint and SQLite's integer.
+# Ids are positive and fit the id columns: INTEGER, 32 bits on PostgreSQL (SQLite's would hold 64).
 MIN_ID = 1
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 
 
 def numbers_up_to(bound: int) -> str:
@@ -29,7 +29,7 @@ _ID = re.compile(ID_PATTERN)
 
 
 class RecordIdConverter(IntegerConverter):
-    """Flask's `int` converter, bounded to the ids a database can hold: `<int:enrolment_id>` matches 1 to 2^63 - 1
+    """Flask's `int` converter, bounded to the ids a database can hold: `<int:enrolment_id>` matches 1 to 2^31 - 1
     and nothing else, so any other number answers 404 before the view runs. The bound is in the pattern, not only in
     the conversion: a number the pattern refuses matches no route at all, where one refused after matching would
     answer 405 when a route for another method has the same path. A rule may still narrow the range."""
@@ -49,7 +49,7 @@ class RecordIdConverter(IntegerConverter):
 
 def record_id(value: str) -> int:
     """A record id read from a query string, for `request.args.get(name, type=record_id)`: digits for a number from
-    1 to 2^63 - 1; anything else raises ValueError, so Flask treats the argument as absent."""
+    1 to 2^31 - 1; anything else raises ValueError, so Flask treats the argument as absent."""
     if not _ID.fullmatch(value):
         raise ValueError(f"not a record id: {value[:40]!r}")
     return int(value)

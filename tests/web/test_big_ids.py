@@ -12,7 +12,7 @@ from assessor.core.urls import MAX_ID, numbers_up_to, record_id
 from tests.web.conftest import csrf_token
 
 # The first too large for SQLite's integer and PostgreSQL's bigint, and one far beyond.
-TOO_LARGE = [2**63, 10**30]
+TOO_LARGE = [2**31, 2**63, 10**30]
 # Values for the arguments that are not ids.
 OTHER_VALUES = {"unit_id": "cscofm023", "code": "not-a-code"}
 
@@ -90,7 +90,7 @@ def test_the_id_pattern_matches_exactly_from_one_to_the_bound():
         pattern = re.compile(numbers_up_to(bound))
         assert [n for n in range(1300) if pattern.fullmatch(str(n))] == list(range(1, bound + 1)), bound
     pattern = re.compile(numbers_up_to(MAX_ID))
-    near = [MAX_ID + d for d in range(-1000, 1001)] + [10**k + d for k in range(17, 20) for d in (-1, 0, 1)]
+    near = [MAX_ID + d for d in range(-1000, 1001)] + [10**k + d for k in range(8, 20) for d in (-1, 0, 1)]
     assert all(bool(pattern.fullmatch(str(n))) == (n <= MAX_ID) for n in near)
     assert pattern.fullmatch("007") and not pattern.fullmatch("000")
 
@@ -101,7 +101,8 @@ def test_record_id_reads_ids(value):
 
 
 @pytest.mark.parametrize(
-    "value", ["", "0", "-1", "+1", " 1", "1.0", "1_000", "abc", "\u0661", str(2**63), str(10**30), "9" * 5000]
+    "value",
+    ["", "0", "-1", "+1", " 1", "1.0", "1_000", "abc", "\u0661", str(2**31), str(2**63), str(10**30), "9" * 5000],
 )
 def test_record_id_refuses_everything_else_with_value_error(value):
     with pytest.raises(ValueError):
