@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         FORM_MAX_BYTES=MB,
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
+        AUDIT_KEY=None,  # hex; else a key kept in the instance folder (audit_key), made on first run
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.setdefault("UPLOAD_DIR", str(Path(app.instance_path) / "uploads"))
+    app.config.setdefault("AUDIT_CHECKPOINT_DIR", str(Path(app.instance_path) / "audit-checkpoints"))
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask defines the key, as None: setdefault would do nothing
         # A request with files may carry every attachment at full size, plus the form itself.
         app.config["MAX_CONTENT_LENGTH"] = (

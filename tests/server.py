@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Tests sign the audit trail with a key of their own, never with a key file in the checkout's instance folder.
+TEST_AUDIT_KEY = "a5" * 32
 
 
 def free_port() -> int:
@@ -86,6 +88,8 @@ def running(database_url: str, instance: Path, workers: int = 2, **settings: str
         "DATABASE_URL": database_url,
         "ASSESSOR_SECRET_KEY": "test-secret-key",
         "ASSESSOR_UPLOAD_DIR": str(instance / "uploads"),
+        "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,
+        "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         **{f"ASSESSOR_{k}": v for k, v in settings.items()},
     }
     server = Server(env, workers, instance / "gunicorn.log")

@@ -1,26 +1,17 @@
-"""`assessor init`, `backup` and `audit verify`: the database itself."""
+"""`assessor init`, `audit verify` and `audit seal`: the database itself."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
-from pathlib import Path
 
 import click
 from flask.cli import AppGroup, with_appcontext
 
-from assessor.core import audit, migrate
-from assessor.core.database import database, is_sqlite
+from assessor.core import audit, audit_verify, migrate
+from assessor.core.database import database
 from assessor.domain.errors import StandardChanged
 from assessor.standards.operations import register_units
 from assessor.standards.queries import catalogue
-
-CHAIN_BREAKS = {
-    "missing_before": "one or more events before it are missing",
-    "out_of_order": "it is out of order",
-    "wrong_link": "it does not link to the event before it (inserted, removed or reordered)",
-    "altered": "its content does not match its hash (edited)",
-}
 
 
 @click.command("init")
@@ -32,29 +23,9 @@ def init_command() -> None:
     migrate.upgrade(db.engine)
     after = migrate.current_revision(db.engine)
     click.echo(f"database at {after}" + (" (unchanged)" if before == after else f" (was {before or 'empty'})"))
+    if audit.needs_seal(db.engine):  # a trail begun before the audit key is sealed on its first upgrade
+        seal_trail(force=False, quiet=True)
     load_units()
-
-
-@click.command("backup")
-@with_appcontext
-@click.argument("path", type=click.Path(dir_okay=False, writable=True))
-def backup_command(path: str) -> None:
-    """Write a consistent copy of the live SQLite database to PATH (SQLite's online backup)."""
-    db = database()
-    if not is_sqlite(db.engine):
-        raise click.ClickException("backup copies the embedded SQLite database; for PostgreSQL use pg_dump")
-    target = Path(path)
-    if target.exists():
-        raise click.ClickException(f"{target} exists already: choose a new file")
-    source = db.engine.raw_connection()
-    try:
-        destination = sqlite3.connect(target)
-        with destination:
-            source.driver_connection.backup(destination)  # type: ignore[union-attr]
-        destination.close()
-    finally:
-        source.close()
-    click.echo(f"backed up to {target}")
 
 
 audit_group = AppGroup("audit", help="The audit trail.")
@@ -62,15 +33,70 @@ audit_group = AppGroup("audit", help="The audit trail.")
 
 @audit_group.command("verify")
 def verify_command() -> None:
-    """Check the audit trail's hash chain; exit 1 naming the first bad event."""
+    """Check the audit trail: its chain and signatures, its checkpoints, and every record table against the state the
+    trail gives it; exit 1 naming every problem found."""
     require_schema()
     with database().read_sessions() as session:
-        count, broken = audit.verify(session)
-    if broken is None:
-        click.echo(f"audit trail intact: {count} events")
+        report = audit_verify.verify(session)
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    if report.intact:
+        click.echo(f"audit trail intact: {_summary(report)}")
         return
-    click.echo(f"audit trail broken at event {broken.seq}: {CHAIN_BREAKS[broken.problem]}", err=True)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    count = len(report.problems)
+    click.echo(f"audit trail NOT intact: {count} problem{'s' if count != 1 else ''} found", err=True)
     sys.exit(1)
+
+
+def _summary(report: audit_verify.Report) -> str:
+    said = f"{report.events} event{'s' if report.events != 1 else ''}"
+    if report.events and report.keyed_after is not None:
+        keyed = report.keyed_after
+        said += f", sealed at event {keyed} and" if keyed else ""
+        said += " signed with the audit key" + (" after it" if keyed else "")
+    if report.last_checkpoint is not None:
+        said += f", the last checkpoint at event {report.last_checkpoint.seq} ({report.last_checkpoint.at})"
+    return f"{said}; {report.records} records agree with it"
+
+
+@audit_group.command("seal")
+@click.option("--force", is_flag=True, help="Seal even though the checkpoint folder holds another trail.")
+def seal_command(force: bool) -> None:
+    """Once, for a database from before audit keys: check its trail, then sign its last event with the audit key, so
+    that every event after it is keyed."""
+    require_schema()
+    seal_trail(force=force, quiet=False)
+
+
+def seal_trail(force: bool, quiet: bool) -> None:
+    """Seal the trail unless it is sealed already (said unless `quiet`); refuse, saying why, when it cannot be."""
+    with database().sessions.begin() as session:
+        sealed = audit.seal(session, force=force)
+    if sealed.existing is not None:
+        if not quiet:
+            click.echo(f"audit trail sealed already: signed with the audit key from event {sealed.existing.seq}")
+        return
+    if sealed.others:
+        last = max(sealed.others, key=lambda c: c.seq)
+        raise click.ClickException(
+            f"not sealed: the checkpoint folder holds another audit trail signed with this key (chain {last.chain}, "
+            f"up to event {last.seq}, {last.at}). If it was this database's, its seal was removed and the trail may "
+            "have been rewritten: restore the database from a backup instead. If it is another database's, run "
+            "`assessor audit seal --force`."
+        )
+    if sealed.broken is not None:
+        raise click.ClickException(
+            f"not sealed: audit trail broken at event {sealed.broken.seq}: {audit_verify.BREAKS[sealed.broken.problem]}"
+        )
+    if not sealed.seq:
+        click.echo("audit trail sealed: it is empty, and every event will be signed with the audit key")
+        return
+    click.echo(
+        f"audit trail sealed: its {sealed.seq} events check out, and the seal signs the last of them "
+        f"({sealed.vouched} vouched for one by one, for /verify); new events are signed with the audit key"
+    )
 
 
 def load_units() -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, g, request
 
+from assessor.core import audit_keys
 from assessor.domain.errors import ChangedMeanwhile
 
 NAMING_CONVENTION = {
@@ -165,7 +166,9 @@ def init_app(app: Flask) -> None:
     """Attach the database to the app; whatever the request leaves uncommitted is rolled back and closed."""
     url = app.config.get("DATABASE_URL") or default_url(app.instance_path)
     app.config["DATABASE_URL"] = url
-    app.extensions["database"] = Database(url)
+    db = app.extensions["database"] = Database(url)
+    # Every session carries the audit key, and a checkpoint is written after each commit that added audit events.
+    audit_keys.install(app, (db.sessions, db.read_sessions))
 
     @app.teardown_appcontext
     def close(exc: BaseException | None) -> None:

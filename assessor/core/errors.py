@@ -7,6 +7,7 @@ from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from assessor.core.audit import NotSealed
 from assessor.domain.errors import (
     ChangedMeanwhile,
     InvalidInput,
@@ -47,6 +48,14 @@ def init_app(app: Flask) -> None:
         status, title = status_of(error)
         message = NOT_FOUND if status == 404 else f"{error} Nothing was changed."
         return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(NotSealed)
+    def not_sealed(error: NotSealed) -> tuple[str, int]:
+        message = (
+            "Nothing can be saved until the audit trail is sealed with this site's audit key. Nothing was saved: "
+            "an administrator runs `assessor init` (or `assessor audit seal`)."
+        )
+        return render_template("error.html", title="Audit trail not sealed", message=message), 503
 
     @app.errorhandler(CSRFError)
     def csrf_refused(error: CSRFError) -> tuple[str, int]:

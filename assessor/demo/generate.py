@@ -18,10 +18,9 @@ import sqlalchemy.orm as so
 
 from assessor.accounts.operations import create_user
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.core import audit
+from assessor.core import audit, audit_keys
 from assessor.core.database import Base
 from assessor.core.passwords import hash_password, password_problem
-from assessor.domain.audit_chain import GENESIS
 from assessor.domain.audit_states import cohort_state, enrolment_state, evidence_state, mapping_state, user_state
 from assessor.domain.completion import obstacles
 from assessor.domain.errors import InvalidInput
@@ -623,15 +622,11 @@ class _BulkWriter:
         self.begin()
 
     def begin(self) -> None:
-        """Take up the ids and the chain where the database leaves them (at the start of each transaction)."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(sa.select(sa.func.pg_advisory_xact_lock(audit.AUDIT_LOCK_KEY)))
+        """Take up the chain (its lock, its key) and the ids where the database leaves them (at the start of each
+        transaction)."""
+        end = audit.tail(self.session)
         self.next_id = {t: (self.session.scalar(sa.select(sa.func.max(t.c.id))) or 0) + 1 for t in _ID_TABLES}
-        last = self.session.execute(
-            sa.select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        self.seq: int = last.seq if last else 0
-        self.prev_hash: str = last.hash if last else GENESIS
+        self.seq, self.prev_hash, self.key, self.chain = end.seq, end.hash, end.key, end.chain
 
     def add(self, table: sa.Table, **values: Any) -> int:
         """Queue one row, with the next id when the table has one; return the id."""
@@ -661,6 +656,8 @@ class _BulkWriter:
             entity_id,
             before,
             after,
+            self.key,
+            self.chain,
         )
         self.rows[_TABLES[AuditEvent]].append(vars(event))
         self.prev_hash = event.hash
@@ -670,6 +667,8 @@ class _BulkWriter:
         for table in _INSERT_ORDER:
             if rows := self.rows.pop(table, None):
                 self.session.execute(sa.insert(table), rows)
+                if table is _TABLES[AuditEvent]:
+                    audit_keys.appended(self.session, self.chain, self.seq, self.prev_hash)  # for the checkpoint
 
     def finish(self) -> None:
         """After explicit ids, move PostgreSQL's sequences on so that later inserts do not collide."""

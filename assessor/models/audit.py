@@ -1,4 +1,4 @@
-"""The append-only, hash-chained audit trail."""
+"""The append-only, hash-chained audit trail, and the seals that sign it with the audit key."""
 
 from __future__ import annotations
 
@@ -26,3 +26,23 @@ class AuditEvent(Base):
     hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
 
     __table_args__ = (sa.Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+
+
+class AuditSeal(Base):
+    """A signature with the audit key over a point of the chain; insert-only.
+
+    `kind` "start": the keyed era of the chain `chain_id` begins after event `seq` (0 for a chain that began with the
+    key), whose hash is `hash`. `kind` "event": event `seq`, written before the key, had the hash `hash` when the chain
+    was sealed (so that `/verify` can vouch for records signed off before then without walking the whole trail)."""
+
+    __tablename__ = "audit_seal"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    chain_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    seq: so.Mapped[int]
+    hash: so.Mapped[str] = so.mapped_column(sa.String(64))
+    sealed_at: so.Mapped[str] = so.mapped_column(sa.String(32))
+    mac: so.Mapped[str] = so.mapped_column(sa.String(64))
+
+    __table_args__ = (sa.Index("ix_audit_seal_kind_seq", "kind", "seq"),)

@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from assessor.accounts.operations import confirm_password
+from assessor.core import audit_confirm
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
@@ -108,12 +109,16 @@ def verify_form() -> Response | tuple[str, int, dict[str, str]]:
 @bp.get("/verify/<code>")
 @allow(PUBLIC)
 def verify(code: str) -> tuple[str, int, dict[str, str]]:
-    """Whether a code belongs to a genuine, unrevoked completion record: name, unit, result and date only."""
+    """Whether a code belongs to a genuine, unrevoked completion record: name, unit, result and date only, and only
+    when the audit trail vouches for the record as it is stored (signed with the audit key); otherwise it cannot be
+    confirmed, and nothing of it is shown."""
     found = None
     if len(code) <= 64:
         found = db.session().scalar(sa.select(CompletionRecord).where(CompletionRecord.verification_code == code))
+    confirmed = audit_confirm.confirm(db.session(), found) if found is not None else None
+    status = 404 if confirmed is None else 409 if confirmed.verdict == "unconfirmed" else 200
     # Never from a cache: a revocation must show at once, and the code is as good as a password to the record.
-    return render_template("records/verify.html", found=found, code=code), 200 if found else 404, NOT_CACHED
+    return render_template("records/verify.html", confirmed=confirmed, code=code), status, NOT_CACHED
 
 
 def _assessed(enrolment_id: int) -> Enrolment:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.server import ROOT, Server, running
+from tests.server import ROOT, TEST_AUDIT_KEY, Server, running
 
 PASSWORD = "demo password 1"
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +46,13 @@ def browser_type_launch_args(browser_type_launch_args):
 def server(tmp_path) -> Iterator[Server]:
     """A fresh demo database served by gunicorn for one test."""
     database_url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
-    env = {**os.environ, "DATABASE_URL": database_url, "ASSESSOR_SECRET_KEY": "e2e"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "ASSESSOR_SECRET_KEY": "e2e",
+        "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,  # the server's too
+        "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(tmp_path / "instance" / "audit-checkpoints"),
+    }
     command = str(Path(sys.executable).with_name("assessor"))
     subprocess.run([command, "demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
     with running(database_url, tmp_path / "instance", workers=2) as served:

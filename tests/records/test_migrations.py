@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from alembic import command
 
-from assessor.core import migrate
+from assessor.core import audit, migrate
+from assessor.core.audit_keys import SETTINGS, AuditSettings
 from assessor.core.database import make_engine
 from assessor.domain.audit_chain import GENESIS, ChainedEvent, canonical, event_hash, find_break
 from assessor.domain.progress import Tally
@@ -348,3 +350,31 @@ def test_upgrade_from_the_first_revision_keeps_every_record_and_derives_tokens_a
         for statement in refused:
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
                 connection.execute(sa.text(statement))
+
+
+def test_upgrade_adds_append_only_seals_and_a_trail_from_before_the_key_can_be_sealed(scratch_engine, tmp_path):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    settings = AuditSettings(b"k" * 32, tmp_path / "checkpoints")
+    with so.Session(engine, info={SETTINGS: settings}) as session, session.begin():
+        sealed = audit.seal(session)
+    # The last event starts the keyed era; the sign-off and the event after it are vouched for one by one.
+    assert (sealed.seq, sealed.vouched, sealed.broken) == (7, 2, None)
+    with engine.connect() as connection:
+        seals = connection.execute(sa.text("SELECT kind, seq FROM audit_seal ORDER BY id")).all()
+        assert [tuple(s) for s in seals] == [("event", 5), ("event", 6), ("start", 7)]
+        for statement in ("UPDATE audit_seal SET seq = 1", "DELETE FROM audit_seal"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
+                connection.execute(sa.text(statement))
+
+
+def test_the_seals_migration_goes_down_and_up_again(scratch_engine):
+    engine = database_at(scratch_engine, "0004", {})
+    config = migrate.alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+        assert "audit_seal" not in reflect(connection)
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert "audit_seal" in reflect(connection)

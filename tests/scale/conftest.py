@@ -15,6 +15,7 @@ from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from tests.conftest import POSTGRES_URL, STANDARDS
 from tests.records.factories import build_world, observation
+from tests.server import TEST_AUDIT_KEY
 
 POOL_SIZE = 4  # few enough that concurrent edits of the same evidence collide
 
@@ -44,6 +45,8 @@ def app_on(url: str, instance: Path) -> Flask:
             "STANDARDS_DIR": str(STANDARDS),
             "DATABASE_URL": url,
             "UPLOAD_DIR": str(instance / "uploads"),
+            "AUDIT_KEY": TEST_AUDIT_KEY,
+            "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         }
     )
 

@@ -16,6 +16,7 @@ from assessor.core import passwords
 from assessor.models import AuditEvent, LoginFailure, User
 from tests.conftest import only_sqlite
 from tests.records.factories import PASSWORD
+from tests.server import TEST_AUDIT_KEY
 from tests.web.conftest import csrf_token, sign_in
 
 
@@ -366,6 +367,8 @@ def test_the_absolute_lifetime_comes_from_the_environment(tmp_path, monkeypatch)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite'}")
     monkeypatch.setenv("ASSESSOR_SECRET_KEY", "x")
     monkeypatch.setenv("ASSESSOR_ABSOLUTE_SESSION_HOURS", "8")
+    monkeypatch.setenv("ASSESSOR_AUDIT_KEY", TEST_AUDIT_KEY)
+    monkeypatch.setenv("ASSESSOR_AUDIT_CHECKPOINT_DIR", str(tmp_path / "audit-checkpoints"))
     app = create_app()
     try:
         assert app.config["ABSOLUTE_SESSION_HOURS"] == 8
