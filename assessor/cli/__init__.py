@@ -5,13 +5,24 @@ from __future__ import annotations
 from flask import Flask
 from flask.cli import FlaskGroup
 
-from assessor.cli.database import audit_group, backup_command, init_command
+from assessor.cli.backup import backup_command, restore_command
+from assessor.cli.database import audit_group, init_command
 from assessor.cli.demo import demo_command
 from assessor.cli.standards import standards
 from assessor.cli.transfer import export_command, import_command
 from assessor.cli.users import users
 
-COMMANDS = (standards, init_command, users, demo_command, backup_command, audit_group, import_command, export_command)
+COMMANDS = (
+    standards,
+    init_command,
+    users,
+    demo_command,
+    backup_command,
+    restore_command,
+    audit_group,
+    import_command,
+    export_command,
+)
 
 
 def register(app: Flask) -> None:
