@@ -5,7 +5,6 @@ throwaway databases created beside the test database."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import json
@@ -25,17 +24,15 @@ from alembic import command
 from flask import Flask
 
 from assessor import create_app
-from assessor.cohorts.operations import create_cohort, enrol
 from assessor.core import backup, migrate
 from assessor.core.database import make_engine
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.models import Attachment, User
-from assessor.records.operations import Declaration, sign_off
 from tests.conftest import POSTGRES_URL, STANDARDS, assert_tallies_current
-from tests.records.factories import TODAY, build_world, observation, satisfy_all
+from tests.records.factories import TODAY, observation
 from tests.server import TEST_AUDIT_KEY
-from tests.web.conftest import PDF, WebWorld, sign_in, stored_attachment
+from tests.web.conftest import PDF, WebWorld, build_web_world, sign_in, stored_attachment
 from tests.web.test_access import expected, requests
 
 POSTGRES = bool(POSTGRES_URL) and sa.make_url(POSTGRES_URL or "").get_backend_name() == "postgresql"
@@ -109,48 +106,9 @@ def original(make_app, tmp_path) -> Flask:
 
 
 def build(app: Flask) -> WebWorld:
-    """Records of every kind: a signed-off enrolment, open ones in two cohorts, evidence with one and two
-    attachments."""
-    upload_dir = folders(app)[0]
-    with app.extensions["database"].sessions.begin() as session:
-        w = build_world(session, app.extensions["catalogue"])
-        other_cohort = create_cohort(session, w.admin, "Intake B", [])
-        other = enrol(session, w.admin, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
-        satisfy_all(session, w, w.nz_enrolment)
-        record = sign_off(session, w.assessor, w.nz_enrolment, Declaration(True, True, True, True), TODAY)
-        open_evidence = record_evidence(
-            session,
-            w.assessor,
-            w.trainee,
-            observation("Interviewed a client about housing."),
-            [MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)],
-            [stored_attachment(upload_dir), stored_attachment(upload_dir, "more.pdf", PDF + b"% second\n")],
-            today=TODAY,
-        )
-        other_evidence = record_evidence(
-            session,
-            w.assessor,
-            w.trainee2,
-            observation("Second trainee's observation."),
-            [MappingInput(other.id, "1.1", Verdict.SATISFIED)],
-            [stored_attachment(upload_dir, "third.pdf", PDF + b"% third\n")],
-            today=TODAY,
-        )
-        return WebWorld(
-            w.trainee.id,
-            w.trainee2.id,
-            w.nz_enrolment.id,
-            w.csc_enrolment.id,
-            other.id,
-            open_evidence.id,
-            other_evidence.id,
-            open_evidence.attachments[0].id,
-            record.id,
-            record.verification_code,
-            w.nz_enrolment.cohort_id,
-            other_cohort.id,
-            other_evidence.attachments[0].id,
-        )
+    """Records of every kind, with attachments, in the app's own upload folder."""
+    assert Path(app.config["UPLOAD_DIR"]) == folders(app)[0]
+    return build_web_world(app)
 
 
 # What an instance holds.

@@ -48,20 +48,26 @@ def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = P
 
 @pytest.fixture
 def world(app) -> WebWorld:
+    return build_web_world(app)
+
+
+def build_web_world(app) -> WebWorld:
+    """Records of every kind, committed: a signed-off enrolment, open ones in two cohorts, and evidence about each
+    trainee, the first with two attachments and the second with one."""
+    upload_dir = Path(app.config["UPLOAD_DIR"])
     with app.extensions["database"].sessions.begin() as session:
         w = build_world(session, app.extensions["catalogue"])
         other_cohort = create_cohort(session, w.admin, "Intake B", [])
         other = enrol(session, w.admin, w.trainee2, w.nz, [w.assessor], datetime.date(2026, 8, 1), other_cohort)
         satisfy_all(session, w, w.nz_enrolment)
         record = sign_off(session, w.assessor, w.nz_enrolment, Declaration(True, True, True, True), TODAY)
-        upload = stored_attachment(Path(app.config["UPLOAD_DIR"]))
         open_evidence = record_evidence(
             session,
             w.assessor,
             w.trainee,
             observation("Interviewed a client about housing."),
             [MappingInput(w.csc_enrolment.id, "1.1", Verdict.SATISFIED)],
-            [upload],
+            [stored_attachment(upload_dir), stored_attachment(upload_dir, "more.pdf", PDF + b"% second\n")],
             today=TODAY,
         )
         other_evidence = record_evidence(
@@ -70,7 +76,7 @@ def world(app) -> WebWorld:
             w.trainee2,
             observation("Second trainee's observation."),
             [MappingInput(other.id, "1.1", Verdict.SATISFIED)],
-            [stored_attachment(Path(app.config["UPLOAD_DIR"]))],
+            [stored_attachment(upload_dir, "third.pdf", PDF + b"% third\n")],
             today=TODAY,
         )
         return WebWorld(
