@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import Flask
+
+from assessor import create_app
+
 ROOT = Path(__file__).resolve().parent.parent
 # Tests sign the audit trail with a key of their own, never with a key file in the checkout's instance folder.
 TEST_AUDIT_KEY = "a5" * 32
@@ -98,3 +102,19 @@ def running(database_url: str, instance: Path, workers: int = 2, **settings: str
         yield server
     finally:
         server.stop()
+
+
+def app_on(url: str, instance: Path) -> Flask:
+    """An app on `url` with its files under `instance`, for seeding and checking from the test process (and for
+    restoring into); dispose of its engine when done."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "STANDARDS_DIR": str(ROOT / "standards"),
+            "DATABASE_URL": url,
+            "UPLOAD_DIR": str(instance / "uploads"),
+            "AUDIT_KEY": TEST_AUDIT_KEY,
+            "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
+        }
+    )

@@ -23,15 +23,14 @@ import sqlalchemy as sa
 from alembic import command
 from flask import Flask
 
-from assessor import create_app
 from assessor.core import backup, migrate
 from assessor.core.database import make_engine
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.models import Attachment, User
-from tests.conftest import POSTGRES_URL, STANDARDS, assert_tallies_current
+from tests.conftest import POSTGRES_URL, assert_tallies_current
 from tests.records.factories import TODAY, observation
-from tests.server import TEST_AUDIT_KEY
+from tests.server import app_on
 from tests.web.conftest import PDF, WebWorld, build_web_world, sign_in, stored_attachment
 from tests.web.test_access import expected, requests
 
@@ -80,20 +79,6 @@ def empty_instance(tmp_path) -> Iterator[Callable[[str], Flask]]:
                 for database in created:
                     connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             server.dispose()
-
-
-def app_on(url: str, folder: Path) -> Flask:
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "STANDARDS_DIR": str(STANDARDS),
-            "DATABASE_URL": url,
-            "UPLOAD_DIR": str(folder / "uploads"),
-            "AUDIT_CHECKPOINT_DIR": str(folder / "audit-checkpoints"),
-            "AUDIT_KEY": TEST_AUDIT_KEY,
-        }
-    )
 
 
 @pytest.fixture

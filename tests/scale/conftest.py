@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from flask import Flask
 
-from assessor import create_app
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
-from tests.conftest import POSTGRES_URL, STANDARDS
+from tests.conftest import POSTGRES_URL
 from tests.records.factories import build_world, observation
-from tests.server import TEST_AUDIT_KEY
+from tests.server import app_on
 
 POOL_SIZE = 4  # few enough that concurrent edits of the same evidence collide
 
@@ -34,21 +32,6 @@ class Seeded:
     def sqlite_path(self) -> Path | None:
         """The database file, on SQLite."""
         return Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
-
-
-def app_on(url: str, instance: Path) -> Flask:
-    """An app on `url` for seeding and checking from the test process; dispose of its engine when done."""
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "STANDARDS_DIR": str(STANDARDS),
-            "DATABASE_URL": url,
-            "UPLOAD_DIR": str(instance / "uploads"),
-            "AUDIT_KEY": TEST_AUDIT_KEY,
-            "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
-        }
-    )
 
 
 @pytest.fixture

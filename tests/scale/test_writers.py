@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 from assessor.models import AuditEvent, Evidence
 from tests.records.factories import PASSWORD
-from tests.scale.conftest import Seeded, app_on
-from tests.server import Server, running
+from tests.scale.conftest import Seeded
+from tests.server import Server, app_on, running
 
 MARK = "Scale test"  # starts every narrative a writer sends
 TRANSPORT_ERRORS = (OSError, http.client.HTTPException)
