@@ -139,11 +139,6 @@ def commit_request() -> None:
     g.pop("undo_on_rollback", None)
 
 
-def rollback_request() -> None:
-    """The view raised: nothing it wrote is kept."""
-    keep_nothing()
-
-
 def _discard_files() -> None:
     for undo in g.pop("undo_on_rollback", []):
         undo()
@@ -156,7 +151,7 @@ class CommittingFlask(Flask):
         try:
             response = super().dispatch_request()
         except BaseException:
-            rollback_request()
+            keep_nothing()  # the view raised: nothing it wrote is kept
             raise
         commit_request()
         return response
