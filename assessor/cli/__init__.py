@@ -8,6 +8,7 @@ from flask.cli import FlaskGroup
 from assessor.cli.backup import backup_command, restore_command
 from assessor.cli.database import audit_group, init_command
 from assessor.cli.demo import demo_command
+from assessor.cli.retention import retention
 from assessor.cli.standards import standards
 from assessor.cli.transfer import export_command, import_command
 from assessor.cli.users import users
@@ -22,6 +23,7 @@ COMMANDS = (
     audit_group,
     import_command,
     export_command,
+    retention,
 )
 
 

@@ -129,7 +129,12 @@ def evidence_facts(session: so.Session, evidence: Evidence) -> policy.EvidenceFa
     none."""
     of_trainee = trainee_enrolment_facts(session, evidence.trainee_id)
     mapped = sorted({m.enrolment_id for m in evidence.mappings})
-    return policy.EvidenceFacts(evidence.trainee_id, tuple(of_trainee[i] for i in mapped), tuple(of_trainee.values()))
+    return policy.EvidenceFacts(
+        evidence.trainee_id,
+        tuple(of_trainee[i] for i in mapped),
+        tuple(of_trainee.values()),
+        erased=evidence.erased_on is not None,
+    )
 
 
 def cohort_facts(cohort: Cohort) -> policy.CohortFacts:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -20,8 +20,13 @@ from assessor.domain.audit_chain import (
     ChainBreak,
     ChainedEvent,
     ChainWalk,
+    Rewrite,
     canonical,
+    erase_fields,
+    event_is_keyed,
+    event_matches,
     keyed_event_hash,
+    rewritten_hash,
     same,
     seal_mac,
 )
@@ -32,6 +37,10 @@ from assessor.models.audit import AuditSeal
 AUDIT_LOCK_KEY = 4_242_001
 START = "start"
 EVENT = "event"
+
+
+class TrailBroken(RuntimeError):
+    """An event to be rewritten does not match its own hash: erasing it would hide a change made outside the app."""
 
 
 class NotSealed(RuntimeError):
@@ -144,6 +153,38 @@ def record(
     session.flush()
     appended(session, end.chain, event.seq, event.hash)
     return event
+
+
+def erase_content(
+    session: so.Session, entity_type: str, entity_id: object, actions: Collection[str], fields: Collection[str]
+) -> list[Rewrite]:
+    """Erase the named fields from the events of one entity with these actions, in the caller's transaction; return
+    the rewrites, for the erasure event to vouch for (`by` 0 until its number is known).
+
+    Each event is checked against its own hash first (TrailBroken): an erasure never vouches for a change made outside
+    the application."""
+    end = tail(session)
+    start = session.scalars(sa.select(AuditSeal).where(AuditSeal.kind == START)).one()
+    columns = [getattr(AuditEvent, name) for name in ChainedEvent.__dataclass_fields__]
+    query = sa.select(*columns).where(
+        AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id), AuditEvent.action.in_(actions)
+    )
+    rewrites = []
+    for row in session.execute(query.order_by(AuditEvent.seq)).all():
+        event = ChainedEvent(*row)
+        before, after = erase_fields(event.before, fields), erase_fields(event.after, fields)
+        if (before, after) == (event.before, event.after):
+            continue
+        intact = event_is_keyed(end.key, end.chain, event) if event.seq > start.seq else event_matches(event)
+        if not intact:
+            raise TrailBroken(
+                f"audit event {event.seq} does not match its hash, so its content is not erased: "
+                "run `assessor audit verify`"
+            )
+        rewritten = replace(event, before=before, after=after)
+        session.execute(sa.update(AuditEvent).where(AuditEvent.seq == event.seq).values(before=before, after=after))
+        rewrites.append(Rewrite(event.seq, event.hash, rewritten_hash(end.key, end.chain, rewritten), 0))
+    return rewrites
 
 
 # --- sealing a trail begun before the key ---------------------------------------------------------

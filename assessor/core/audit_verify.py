@@ -21,9 +21,10 @@ from assessor.core import audit_keys
 from assessor.core.audit import EVENT, START, events, seal_is_signed
 from assessor.core.audit_keys import AuditSettings, Checkpoint, settings_of
 from assessor.domain import audit_records as ar
-from assessor.domain.audit_chain import ChainWalk, canonical
+from assessor.domain.audit_chain import ChainWalk, Rewrite, canonical
 from assessor.domain.audit_states import (
     DECLARATION,
+    attachment_state,
     completion_state,
     enrolment_state,
     evidence_state,
@@ -205,7 +206,8 @@ def _walk(
     report: Report,
 ) -> None:
     """Stream the chain: links and hashes, the vouched points, and the state of every record."""
-    walk = ChainWalk(settings.key, start.chain_id, start.seq) if start is not None else ChainWalk()
+    rewrites = _rewrites(session, report)
+    walk = ChainWalk(settings.key, start.chain_id, start.seq, rewrites) if start is not None else ChainWalk()
     differing: list[Vouched] = []
     for event in events(session):
         walk.step(event)
@@ -222,6 +224,18 @@ def _walk(
         report.problems.append(
             f"audit trail rewritten: event {first.seq} is not the event {first.by} vouches for{more}"
         )
+
+
+def _rewrites(session: so.Session, report: Report) -> dict[int, Rewrite]:
+    """The events erasures rewrote, as the erasure events vouch for them (each checked itself in the walk)."""
+    found: dict[int, Rewrite] = {}
+    query = sa.select(AuditEvent.seq, AuditEvent.after).where(AuditEvent.action == ar.ERASE).order_by(AuditEvent.seq)
+    for seq, after in session.execute(query):
+        try:
+            found.update((r.seq, r) for r in ar.rewrites(seq, after))
+        except (ValueError, KeyError, TypeError):
+            report.problems.append(f"erasure event {seq} does not say which events it rewrote")
+    return found
 
 
 def _cut_short(start: AuditSeal | None, points: dict[int, list[Vouched]], report: Report) -> None:
@@ -398,27 +412,20 @@ def _evidence(session: so.Session) -> Iterator[Row]:
     ):
         attachments[evidence_id].append(sha256)
     columns = (Evidence.id, Evidence.trainee_id, Evidence.method, Evidence.context, Evidence.observed_on)
-    query = sa.select(*columns, Evidence.location, Evidence.narrative).order_by(Evidence.id)
-    for id, trainee_id, method, context, observed_on, location, narrative in _stream(session, query):
-        state = evidence_state(trainee_id, method, context, observed_on, location, narrative, attachments.get(id, []))
+    erasure = (Evidence.erased_on, Evidence.erased_because)
+    query = sa.select(*columns, Evidence.location, Evidence.narrative, *erasure).order_by(Evidence.id)
+    for id, trainee_id, method, context, observed_on, location, narrative, *erased in _stream(session, query):
+        state = evidence_state(
+            trainee_id, method, context, observed_on, location, narrative, attachments.get(id, []), *erased
+        )
         yield id, canonical(state), None
 
 
 def _attachments(session: so.Session) -> Iterator[Row]:
     columns = (Attachment.id, Attachment.evidence_id, Attachment.original_name, Attachment.size)
-    query = sa.select(*columns, Attachment.content_type, Attachment.sha256, Attachment.stored_name).order_by(
-        Attachment.id
-    )
-    for id, evidence_id, original_name, size, content_type, sha256, stored_name in _stream(session, query):
-        state = {
-            "evidence": evidence_id,
-            "original_name": original_name,
-            "size": size,
-            "content_type": content_type,
-            "sha256": sha256,
-            "stored_name": stored_name,
-        }
-        yield id, canonical(state), ("evidence", evidence_id)
+    rest = (Attachment.content_type, Attachment.sha256, Attachment.stored_name, Attachment.erased_on)
+    for id, evidence_id, *fields in _stream(session, sa.select(*columns, *rest).order_by(Attachment.id)):
+        yield id, canonical(attachment_state(evidence_id, *fields)), ("evidence", evidence_id)
 
 
 def _judgements(session: so.Session) -> Iterator[Row]:

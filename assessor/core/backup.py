@@ -281,12 +281,19 @@ def _copy_sqlite(engine: sa.Engine, work: Path) -> _Snapshot:
         counts = {
             t: reader.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables if t != "alembic_version"
         }
-        attachments = [(r[0], r[1]) for r in reader.execute("SELECT stored_name, sha256 FROM attachment ORDER BY id")]
+        attachments = [(r[0], r[1]) for r in reader.execute(kept_files_sql(revision))]
     except sqlite3.Error as exc:
         raise BackupError(f"the database is not initialised: {exc}") from None
     finally:
         reader.close()
     return _Snapshot(DATABASE_MEMBERS["sqlite"], copy, revision, attachments, counts)
+
+
+def kept_files_sql(revision: str) -> str:
+    """The (stored name, SHA-256) of every attachment whose file a database at `revision` keeps: from revision 0005
+    on, an attachment erased by retention keeps its row but has no file. (Revisions are numbered, so they sort.)"""
+    erased = " WHERE erased_on IS NULL" if revision >= "0005" else ""
+    return f"SELECT stored_name, sha256 FROM attachment{erased} ORDER BY id"
 
 
 def _dump_postgres(engine: sa.Engine, work: Path) -> _Snapshot:
@@ -305,10 +312,7 @@ def _dump_postgres(engine: sa.Engine, work: Path) -> _Snapshot:
                 for t in tables
                 if t != "alembic_version"
             }
-            attachments = [
-                (r[0], r[1])
-                for r in connection.exec_driver_sql("SELECT stored_name, sha256 FROM attachment ORDER BY id")
-            ]
+            attachments = [(r[0], r[1]) for r in connection.exec_driver_sql(kept_files_sql(revision))]
             # The dump sees exactly what was read above: the snapshot stays exported while this transaction is open.
             _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={dump}"], engine.url, "pg_dump")
     return _Snapshot(DATABASE_MEMBERS["postgresql"], dump, revision, attachments, counts)
@@ -646,7 +650,7 @@ def _compare_attachments(engine: sa.Engine, manifest: dict[str, Any], report: Re
         if m["name"].startswith(f"{ATTACHMENTS}/")
     }
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql("SELECT stored_name, sha256 FROM attachment ORDER BY id").all()
+        rows = connection.exec_driver_sql(kept_files_sql(report.revision)).all()
     for stored_name, sha256 in rows:
         if stored_name not in archived:
             report.missing.append(stored_name)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from assessor.core.audit import NotSealed
 from assessor.domain.errors import (
     ChangedMeanwhile,
+    Erased,
     InvalidInput,
     Locked,
     NotAllowed,
@@ -30,6 +31,7 @@ REFUSALS: tuple[tuple[type[OperationError], int, str], ...] = (
     (ChangedMeanwhile, 409, "Changed meanwhile"),
     (Locked, 409, "Signed off or closed"),
     (NotReady, 409, "Not ready"),
+    (Erased, 410, "Erased"),
     (StandardChanged, 409, "Unit text changed"),
     (OperationError, 400, "Not done"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,15 @@ def alembic_config(engine: sa.Engine) -> Config:
 
 def upgrade(engine: sa.Engine) -> None:
     """Create the schema or bring it up to the latest migration, in one transaction."""
+    _migrate(engine, command.upgrade, "head")
+
+
+def downgrade(engine: sa.Engine, revision: str) -> None:
+    """Take the schema back to `revision`, in one transaction (for testing that each migration goes both ways)."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: sa.Engine, step: Callable[[Config, str], None], revision: str) -> None:
     config = alembic_config(engine)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -35,9 +45,9 @@ def upgrade(engine: sa.Engine) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                step(config, revision)
                 if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
-                    raise RuntimeError(f"the upgrade would leave rows pointing at nothing: {broken[:5]}")
+                    raise RuntimeError(f"the migration would leave rows pointing at nothing: {broken[:5]}")
         finally:
             if sqlite:
                 _driver(connection).execute("PRAGMA foreign_keys = ON")

@@ -5,6 +5,10 @@ Events written before the database had an audit key are chained with plain SHA-2
 on, every event's hash is an HMAC-SHA256 with the audit key over the same fields, the chain's id and the hash before it
 ("keyed"): without the key nobody can recompute it, so an event cannot be deleted, inserted or changed and the hashes
 after it made to fit again.
+
+Content the law lets go (an evidence narrative past its retention) is erased from the events that hold it: each value
+is replaced by the SHA-256 of what it was, and an erasure event, keyed like any other, vouches for each rewritten event
+with its stored hash (so the chain still links) and the keyed hash of its new text (so nothing else in it can change).
 """
 
 from __future__ import annotations
@@ -39,6 +43,17 @@ class ChainedEvent:
     after: str
     prev_hash: str = ""
     hash: str = ""
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """An event whose content was erased, vouched for by the later erasure event `by`: its stored hash, and the keyed
+    hash of its text as rewritten."""
+
+    seq: int
+    hash: str
+    rewritten: str
+    by: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +109,36 @@ def checkpoint_mac(key: bytes, chain: str, seq: int, hash: str, at: str) -> str:
     return _mac(key, CHECKPOINT_LABEL, canonical([chain, seq, hash, at]))
 
 
+ERASED = "erased"
+
+
+def erased(value: Any) -> dict[str, str]:
+    """What stands in an event for a value erased from it: the SHA-256 of the value's canonical JSON."""
+    return {ERASED: "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()}
+
+
+def erase_fields(text: str, names: Iterable[str]) -> str:
+    """An event's `before` or `after` with each named field's value erased; the same text when it holds none."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        return text
+    found = False
+    for name in names:
+        if name in value and not _is_erased(value[name]):
+            value[name] = erased(value[name])
+            found = True
+    return canonical(value) if found else text
+
+
+def _is_erased(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {ERASED}
+
+
+def rewritten_hash(key: bytes, chain: str, event: ChainedEvent) -> str:
+    """The keyed hash an erasure vouches for: of the event's text as rewritten, on its stored link."""
+    return keyed_event_hash(key, chain, event.prev_hash, event)
+
+
 def same(a: str, b: str) -> bool:
     """Compare two hashes or signatures in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
@@ -114,12 +159,21 @@ def find_break(events: Iterable[ChainedEvent]) -> tuple[int, ChainBreak | None]:
 
 class ChainWalk:
     """Checks a chain one event at a time, in stored order: numbering, links, and each hash, plain SHA-256 up to event
-    `keyed_after` and keyed with `key` (for the chain `chain`) after it. `keyed_after` None: no event is keyed.
+    `keyed_after` and keyed with `key` (for the chain `chain`) after it. `keyed_after` None: no event is keyed. An event
+    in `rewrites` had content erased: its stored hash and the keyed hash of its text must be those its erasure vouches
+    for (the erasure event itself is checked when the walk reaches it).
 
     After the first break it goes on counting but checks nothing more (`broken` keeps the first)."""
 
-    def __init__(self, key: bytes | None = None, chain: str = "", keyed_after: int | None = None):
+    def __init__(
+        self,
+        key: bytes | None = None,
+        chain: str = "",
+        keyed_after: int | None = None,
+        rewrites: dict[int, Rewrite] | None = None,
+    ):
         self.key = key
+        self.rewrites = rewrites or {}
         self.chain = chain
         self.keyed_after = keyed_after
         self.count = 0
@@ -148,6 +202,14 @@ class ChainWalk:
             return ChainBreak(event.seq, "out_of_order")
         if event.prev_hash != self._prev:
             return ChainBreak(event.seq, "wrong_link")
+        if (rewrite := self.rewrites.get(event.seq)) is not None:
+            vouched = (
+                self.key is not None
+                and rewrite.by > event.seq
+                and same(rewrite.hash, event.hash)
+                and same(rewritten_hash(self.key, self.chain, event), rewrite.rewritten)
+            )
+            return None if vouched else ChainBreak(event.seq, "altered")
         if not self.is_keyed(event.seq):
             return None if same(event_hash(self._prev, event), event.hash) else ChainBreak(event.seq, "altered")
         assert self.key is not None

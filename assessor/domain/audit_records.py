@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from assessor.domain.audit_chain import canonical
+from assessor.domain.audit_chain import Rewrite, canonical
 
 ACCOUNT = "account"
 COHORT = "cohort"
@@ -52,6 +52,7 @@ ENROLMENT_ACTIONS = frozenset(
     }
 )
 EVIDENCE_ACTIONS = frozenset({"evidence.record", "evidence.edit"})
+ERASE = "evidence.erase"  # its `after`: the evidence's state, its attachments' states, and the events it rewrote
 SIGN_OFF = "completion.sign_off"
 REVOKE = "completion.revoke"
 ENROLMENT_COMPLETE = "enrolment.complete"
@@ -74,6 +75,12 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
     """The records one event sets, with the state it leaves each in; nothing for events that set no record."""
     if action in EVIDENCE_ACTIONS and entity_type == "evidence":
         yield Change(EVIDENCE, int(entity_id), after)
+    elif action == ERASE and entity_type == "evidence":
+        erasure = json.loads(after)
+        yield Change(EVIDENCE, int(entity_id), canonical(erasure["state"]))
+        for attachment in erasure["attachments"]:
+            state = dict(attachment)
+            yield Change(ATTACHMENT, state.pop("attachment"), canonical(state))
     elif action.startswith("mapping.") and entity_type == "evidence":
         if action == "mapping.remove":
             yield Change(JUDGEMENT, json.loads(before)["mapping"], None)
@@ -98,6 +105,11 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
         yield Change(COHORT, int(entity_id), cohort_state_text(json.loads(after)))
     elif action == "unit_version.load" and entity_type == "unit_version":
         yield Change(UNIT_VERSION, int(entity_id), after)
+
+
+def rewrites(seq: int, after: str) -> list[Rewrite]:
+    """The events an erasure event (number `seq`, its `after`) rewrote, as it vouches for them."""
+    return [Rewrite(int(r["seq"]), str(r["hash"]), str(r["rewritten"]), seq) for r in json.loads(after)["events"]]
 
 
 def judgement_state(mapping_state: str, evidence_id: int) -> str:

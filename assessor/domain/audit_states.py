@@ -51,9 +51,11 @@ def evidence_state(
     location: str,
     narrative: str,
     attachment_hashes: Iterable[str],
+    erased_on: datetime.date | None = None,
+    erased_because: str | None = None,
 ) -> dict[str, Any]:
-    """A piece of evidence, its attachments by SHA-256."""
-    return {
+    """A piece of evidence, its attachments by SHA-256; once its content is erased, when and why."""
+    state: dict[str, Any] = {
         "trainee": trainee_id,
         "method": method.value,
         "context": context.value,
@@ -62,6 +64,32 @@ def evidence_state(
         "narrative": narrative,
         "attachments": list(attachment_hashes),
     }
+    if erased_on is not None:
+        state["erased"] = {"on": erased_on.isoformat(), "because": erased_because}
+    return state
+
+
+def attachment_state(
+    evidence_id: int,
+    original_name: str,
+    size: int,
+    content_type: str,
+    sha256: str,
+    stored_name: str,
+    erased_on: datetime.date | None = None,
+) -> dict[str, Any]:
+    """A file attached to evidence; once erased, since when."""
+    state: dict[str, Any] = {
+        "evidence": evidence_id,
+        "original_name": original_name,
+        "size": size,
+        "content_type": content_type,
+        "sha256": sha256,
+        "stored_name": stored_name,
+    }
+    if erased_on is not None:
+        state["erased_on"] = erased_on.isoformat()
+    return state
 
 
 def mapping_state(

@@ -41,6 +41,10 @@ class Locked(OperationError):
     """The enrolment is signed off or withdrawn: nothing changes except by revocation."""
 
 
+class Erased(OperationError):
+    """The content asked for was erased under retention: what it was, and why it went, stay on record."""
+
+
 class NotReady(OperationError):
     """Sign-off refused: `obstacles` says every reason."""
 

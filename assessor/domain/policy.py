@@ -37,6 +37,7 @@ class EvidenceFacts:
     trainee_id: int
     mapped_to: tuple[EnrolmentFacts, ...]  # the enrolments it is mapped to
     of_trainee: tuple[EnrolmentFacts, ...] = ()  # every enrolment of its trainee, for evidence mapped to none
+    erased: bool = False  # its content was erased under retention
 
     @property
     def signed_off(self) -> bool:
@@ -128,8 +129,8 @@ def may_submit_evidence(actor: Actor) -> bool:
 
 def may_edit_evidence(actor: Actor, evidence: EvidenceFacts) -> bool:
     """An assessor of an enrolment it is mapped to (of any of the trainee's, while it is mapped to none) edits it and
-    its judgements there, until it supports a signed-off record."""
-    return not evidence.signed_off and any(may_assess(actor, e) for e in evidence.reach)
+    its judgements there, until it supports a signed-off record or its content is erased."""
+    return not evidence.signed_off and not evidence.erased and any(may_assess(actor, e) for e in evidence.reach)
 
 
 def may_change_evidence_details(actor: Actor, evidence: EvidenceFacts) -> bool:
@@ -166,3 +167,9 @@ def may_create_account(actor: Actor | None, role: Role) -> bool:
 def may_manage_accounts(actor: Actor) -> bool:
     """Only administrators see every account and activate or deactivate them."""
     return _staff(actor, Role.ADMIN)
+
+
+def may_govern_retention(actor: Actor | None) -> bool:
+    """Administrators (and the command line's scheduled retention, with no actor) place and release legal holds and
+    erase evidence whose time has passed."""
+    return actor is None or _staff(actor, Role.ADMIN)

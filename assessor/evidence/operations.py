@@ -204,6 +204,8 @@ def state_of(evidence: Evidence) -> dict[str, object]:
         evidence.location,
         evidence.narrative,
         (a.sha256 for a in evidence.attachments),
+        evidence.erased_on,
+        evidence.erased_because,
     )
 
 

@@ -25,7 +25,7 @@ from assessor.core.access import (
 from assessor.core.forms import show_problems
 from assessor.core.urls import record_id
 from assessor.domain import limits
-from assessor.domain.errors import ChangedMeanwhile, InvalidInput, NotFound, OperationError
+from assessor.domain.errors import ChangedMeanwhile, Erased, InvalidInput, NotFound, OperationError
 from assessor.domain.vocabulary import Context, Method, Role
 from assessor.evidence.attachments import UploadRefused, store_upload, stored_path
 from assessor.evidence.forms import (
@@ -171,6 +171,8 @@ def acknowledge_post(evidence_id: int) -> Response:
 def attachment(attachment_id: int) -> Response:
     """An attachment, as a download, only to those who may see its evidence."""
     item = attachment_for(db.session(), me(), attachment_id)
+    if item.erased_on is not None:
+        raise Erased(f"This file was erased on {item.erased_on.isoformat()} ({item.evidence.erased_because}).")
     path = stored_path(Path(current_app.config["UPLOAD_DIR"]), item.stored_name)
     if not path.is_file():
         raise NotFound("attachment file")

@@ -6,6 +6,7 @@ from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping
 from assessor.models.records import CompletionRecord, Revocation
+from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitVersion
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "EnrolmentProgress",
     "Evidence",
     "EvidenceMapping",
+    "LegalHold",
     "LoginFailure",
     "Revocation",
     "UnitVersion",

@@ -30,6 +30,9 @@ class Evidence(Base):
     recorded_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
     submitted_by_trainee: so.Mapped[bool] = so.mapped_column(default=False)
     version: so.Mapped[int] = so.mapped_column(default=1)
+    # Set when the narrative and attachments were erased (retention, or a privacy request), with why.
+    erased_on: so.Mapped[datetime.date | None]
+    erased_because: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])
     recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])
@@ -56,6 +59,7 @@ class Attachment(Base):
     stored_name: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
     uploaded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     uploaded_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    erased_on: so.Mapped[datetime.date | None]  # the file was erased; what it was (name, size, SHA-256) stays
 
     evidence: so.Mapped[Evidence] = so.relationship(back_populates="attachments")
 

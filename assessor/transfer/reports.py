@@ -299,7 +299,7 @@ def _evidence_batch(session: so.Session, batch: Sequence[Evidence], scope: set[i
             e.recorded_by.username,
             e.recorded_at,
             "Yes" if e.submitted_by_trainee else "No",
-            e.narrative,
+            f"(erased on {e.erased_on.isoformat()}: {e.erased_because})" if e.erased_on else e.narrative,
             "; ".join(attachments.get(e.id, [])),
             "; ".join(mappings.get(e.id, [])),
             "Yes" if e.id in acknowledged else "No",

@@ -5,6 +5,7 @@ throwaway databases created beside the test database."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -23,11 +24,14 @@ import sqlalchemy as sa
 from alembic import command
 from flask import Flask
 
+from assessor.cohorts.operations import withdraw
 from assessor.core import backup, migrate
 from assessor.core.database import make_engine
+from assessor.domain.retention import DEFAULT_RULES
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
-from assessor.models import Attachment, User
+from assessor.models import Attachment, Enrolment, Evidence, User
+from assessor.retention.operations import Erasure, erase_if_due
 from tests.conftest import POSTGRES_URL, assert_tallies_current
 from tests.records.factories import TODAY, observation
 from tests.server import app_on
@@ -194,6 +198,35 @@ def test_a_restored_backup_verifies_holds_every_attachment_and_serves_every_page
 
     walked = walk_every_page(original, restored, world)
     assert walked > 50
+
+
+def test_a_backup_after_an_erasure_holds_the_files_kept_and_restores_to_a_verified_trail(
+    original, empty_instance, tmp_path
+):
+    world = build(original)
+    sessions = original.extensions["database"].sessions
+    with sessions.begin() as session:
+        admin = session.scalars(sa.select(User).where(User.username == "admin")).one()
+        withdraw(session, admin, session.get_one(Enrolment, world.other_enrolment), "Left the course.")
+    with sessions.begin() as session:
+        admin = session.scalars(sa.select(User).where(User.username == "admin")).one()
+        evidence = session.get_one(Evidence, world.other_evidence)
+        erased = erase_if_due(session, admin, evidence, DEFAULT_RULES, datetime.date(2040, 1, 1))
+    assert isinstance(erased, Erasure) and len(erased.files) == 1
+    for name in erased.files:
+        (folders(original)[0] / name).unlink()
+
+    archive = tmp_path / "backup.tar"
+    result = invoke(original, "backup", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "attachments: 2 of 2" in result.output and "MISSING" not in result.output
+    restored = empty_instance("restored")
+    result = invoke(restored, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    verified = invoke(restored, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    with restored.extensions["database"].read_sessions() as session:
+        assert session.get_one(Evidence, world.other_evidence).erased_on == datetime.date(2040, 1, 1)
 
 
 def walk_every_page(original: Flask, restored: Flask, world: WebWorld) -> int:

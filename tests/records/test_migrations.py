@@ -378,3 +378,21 @@ def test_the_seals_migration_goes_down_and_up_again(scratch_engine):
     migrate.upgrade(engine)
     with engine.connect() as connection:
         assert "audit_seal" in reflect(connection)
+
+
+def test_the_retention_migration_goes_down_and_up_again_and_the_trail_stays_append_only(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "0004")
+    with engine.connect() as connection:
+        tables = reflect(connection)
+        assert "legal_hold" not in tables and "erased_on" not in tables["evidence"].c
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
+            connection.execute(sa.text("UPDATE audit_event SET after = after"))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert "legal_hold" in reflect(connection)
+        connection.execute(sa.text("UPDATE audit_event SET after = after"))  # an erasure's rewrite
+        for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
+                connection.execute(sa.text(statement))
