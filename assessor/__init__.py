@@ -37,6 +37,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
         AUDIT_KEY=None,  # hex; else a key kept in the instance folder (audit_key), made on first run
+        JOB_QUEUE="",  # a SQLite file beside the database, or the PostgreSQL database itself; see core.jobs
+        JOB_WORKER_THREADS=1,  # jobs one worker runs at once: one, so that a big export never slows the pages
+        JOB_LEASE_SECONDS=300,
+        JOB_ATTEMPTS=4,
+        JOB_RETRY_SECONDS=30,
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -65,8 +70,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.accounts import sessions
     from assessor.accounts.views import bp as accounts
     from assessor.cohorts.views import bp as cohorts
-    from assessor.core import access, database, errors, labels, security
+    from assessor.core import access, database, errors, jobs, labels, security
     from assessor.evidence.views import bp as evidence
+    from assessor.jobs.views import bp as jobs_pages
     from assessor.progress.views import bp as progress
     from assessor.progress.views import index
     from assessor.records.views import bp as records
@@ -74,12 +80,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.transfer.views import bp as transfer
 
     database.init_app(app)
+    jobs.init_app(app, database.database(app).sessions, app.config["DATABASE_URL"])
     security.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer):
+    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)
     cli.register(app)

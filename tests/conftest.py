@@ -87,6 +87,7 @@ def make_app(database_url, tmp_path):
             "STANDARDS_DIR": str(STANDARDS),
             "DATABASE_URL": database_url,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
+            "JOB_QUEUE": "immediate",
         }
         made.append(create_app({**settings, **config}))
         return made[-1]

@@ -83,11 +83,10 @@ class Server:
             self.process.wait(timeout=20)
 
 
-@contextmanager
-def running(database_url: str, instance: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
-    """Serve the app on `database_url` with its instance files under `instance` for the duration of the block."""
+def environment(database_url: str, instance: Path, **settings: str) -> dict[str, str]:
+    """The environment of a server or worker process on `database_url` with its files under `instance`."""
     instance.mkdir(parents=True, exist_ok=True)
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "ASSESSOR_SECRET_KEY": "test-secret-key",
@@ -96,7 +95,12 @@ def running(database_url: str, instance: Path, workers: int = 2, **settings: str
         "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         **{f"ASSESSOR_{k}": v for k, v in settings.items()},
     }
-    server = Server(env, workers, instance / "gunicorn.log")
+
+
+@contextmanager
+def running(database_url: str, instance: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
+    """Serve the app on `database_url` with its instance files under `instance` for the duration of the block."""
+    server = Server(environment(database_url, instance, **settings), workers, instance / "gunicorn.log")
     server.start()
     try:
         yield server
@@ -116,5 +120,43 @@ def app_on(url: str, instance: Path) -> Flask:
             "UPLOAD_DIR": str(instance / "uploads"),
             "AUDIT_KEY": TEST_AUDIT_KEY,
             "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
+            "JOB_QUEUE": "immediate",
         }
     )
+
+
+class Worker:
+    """A running `assessor worker` process; stopped with SIGKILL to play a crash."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "flask", "--app", "assessor", "worker"]
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def stop(self, sig: int = signal.SIGINT) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+@contextmanager
+def working(database_url: str, instance: Path, **settings: str) -> Iterator[Worker]:
+    """An `assessor worker` on `database_url` for the duration of the block."""
+    worker = Worker(environment(database_url, instance, **settings), instance / "worker.log")
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()

@@ -21,6 +21,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from assessor.core import database as db
 from assessor.core.passwords import check_password, hash_password, needs_rehash
 from assessor.models import LoginFailure, User, utcnow
+from assessor.models.columns import as_utc
 
 login_manager = LoginManager()
 
@@ -252,9 +253,7 @@ def too_many(wait: datetime.timedelta) -> str:
 def _remaining(last: datetime.datetime | None, wait: datetime.timedelta, now: datetime.datetime) -> datetime.timedelta:
     if last is None or not wait:
         return datetime.timedelta(0)
-    if last.tzinfo is None:  # SQLite keeps timestamps without their zone; they are UTC
-        last = last.replace(tzinfo=datetime.UTC)
-    return max(last + wait - now, datetime.timedelta(0))
+    return max(as_utc(last) + wait - now, datetime.timedelta(0))
 
 
 def _amount(number: float, unit: str) -> str:

@@ -12,6 +12,7 @@ from assessor.cli.retention import retention
 from assessor.cli.standards import standards
 from assessor.cli.transfer import export_command, import_command
 from assessor.cli.users import users
+from assessor.cli.worker import worker_command
 
 COMMANDS = (
     standards,
@@ -24,6 +25,7 @@ COMMANDS = (
     import_command,
     export_command,
     retention,
+    worker_command,
 )
 
 

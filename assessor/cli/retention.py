@@ -146,7 +146,7 @@ def _erase_each(ids: list[int], erase: Callable[[sa.orm.Session, Evidence], Eras
         if isinstance(result, Erasure):
             for name in result.files:
                 stored_path(upload_dir, name).unlink(missing_ok=True)
-            click.echo(f"erased: evidence {evidence_id}: {result.because}")
+            click.echo(f"erased: evidence {evidence_id}: {result.because} ({result.events} audit events rewritten)")
             erased.append(result)
         elif isinstance(result, Decision):
             click.echo(f"kept: evidence {evidence_id}: no longer due ({result.why()})")

@@ -24,6 +24,7 @@ from assessor.models import (
     Enrolment,
     Evidence,
     EvidenceMapping,
+    Job,
     User,
     cohort_coordinator,
     enrolment_assessor,
@@ -166,6 +167,9 @@ class Permissions:
     def run_cohorts(self) -> bool:
         return self._ask(policy.may_run_cohorts)
 
+    def manage_jobs(self) -> bool:
+        return self._ask(policy.may_manage_jobs)
+
     def manage_accounts(self) -> bool:
         return self._ask(policy.may_manage_accounts)
 
@@ -210,6 +214,14 @@ def attachment_for(session: so.Session, user: User, attachment_id: int) -> Attac
         raise NotFound("attachment")
     evidence_for(session, user, attachment.evidence_id)
     return attachment
+
+
+def job_for(session: so.Session, user: User, job_id: int) -> Job:
+    """A job the user asked for (any job, for an administrator); NotFound otherwise."""
+    job = session.get(Job, job_id)
+    if job is None or not policy.may_see_job(actor(user), job.owner_id):
+        raise NotFound("job")
+    return job
 
 
 def record_for(session: so.Session, user: User, record_id: int) -> CompletionRecord:

@@ -45,6 +45,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
 from assessor.core import migrate
+from assessor.core.jobs import QUEUE_SCHEMA
 
 FORMAT = "assessor-backup"
 FORMAT_VERSION = 1
@@ -314,7 +315,9 @@ def _dump_postgres(engine: sa.Engine, work: Path) -> _Snapshot:
             }
             attachments = [(r[0], r[1]) for r in connection.exec_driver_sql(kept_files_sql(revision))]
             # The dump sees exactly what was read above: the snapshot stays exported while this transaction is open.
-            _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={dump}"], engine.url, "pg_dump")
+            # The job queue's own schema is left out: after a restore, the sweep sends every unfinished job again.
+            command = [pg_dump, "--format=custom", f"--exclude-schema={QUEUE_SCHEMA}", f"--snapshot={snapshot}"]
+            _run([*command, f"--file={dump}"], engine.url, "pg_dump")
     return _Snapshot(DATABASE_MEMBERS["postgresql"], dump, revision, attachments, counts)
 
 

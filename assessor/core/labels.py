@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from assessor.domain.completion import Obstacle, Reason
-from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Role, Status, Verdict
+from assessor.domain.vocabulary import Context, EnrolmentStatus, JobStatus, Method, Role, Status, Verdict
 
 STATUS = {
     Status.NOT_STARTED: "Not started",
@@ -46,6 +46,13 @@ ROLE = {
     Role.TRAINEE: "Trainee",
 }
 
+JOB_STATUS = {
+    JobStatus.QUEUED: "Waiting",
+    JobStatus.RUNNING: "Running",
+    JobStatus.DONE: "Done",
+    JobStatus.FAILED: "Failed",
+}
+
 
 _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     Status: STATUS,
@@ -54,6 +61,7 @@ _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     Verdict: VERDICT,
     EnrolmentStatus: ENROLMENT_STATUS,
     Role: ROLE,
+    JobStatus: JOB_STATUS,
 }
 
 
@@ -87,7 +95,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label)
     app.add_template_filter(label_of)
     # Templates compare codes with the vocabulary's own members, never with strings of their own.
-    app.jinja_env.globals.update(Status=Status, Verdict=Verdict, EnrolmentStatus=EnrolmentStatus)
+    app.jinja_env.globals.update(Status=Status, Verdict=Verdict, EnrolmentStatus=EnrolmentStatus, JobStatus=JobStatus)
 
     @app.context_processor
     def words() -> dict[str, str]:

@@ -173,3 +173,13 @@ def may_govern_retention(actor: Actor | None) -> bool:
     """Administrators (and the command line's scheduled retention, with no actor) place and release legal holds and
     erase evidence whose time has passed."""
     return actor is None or _staff(actor, Role.ADMIN)
+
+
+def may_see_job(actor: Actor, owner_id: int | None) -> bool:
+    """Who asked for a job follows it and takes its result; administrators see every job, to mend failures."""
+    return _staff(actor, Role.ADMIN) or (actor.active and owner_id == actor.id)
+
+
+def may_manage_jobs(actor: Actor) -> bool:
+    """Administrators list every job and send a failed one again."""
+    return _staff(actor, Role.ADMIN)

@@ -80,3 +80,12 @@ class Status(StrEnum):
     EVIDENCE_RECORDED = "evidence_recorded"
     SATISFIED = "satisfied"
     NOT_YET_SATISFIED = "not_yet_satisfied"
+
+
+class JobStatus(StrEnum):
+    """Where a job (work that outlasts a request, done by the worker) stands."""
+
+    QUEUED = "queued"  # waiting for a worker, or for its next attempt
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"  # every attempt failed: an administrator sees why, and may send it again

@@ -5,6 +5,7 @@ from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping
+from assessor.models.jobs import Job
 from assessor.models.records import CompletionRecord, Revocation
 from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitVersion
@@ -19,6 +20,7 @@ __all__ = [
     "EnrolmentProgress",
     "Evidence",
     "EvidenceMapping",
+    "Job",
     "LegalHold",
     "LoginFailure",
     "Revocation",

@@ -13,6 +13,11 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
+def as_utc(moment: datetime.datetime) -> datetime.datetime:
+    """A timestamp read back, in UTC: SQLite keeps timestamps without their zone, and they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)
+
+
 def enum_column(kind: type[enum.StrEnum], name: str) -> sa.Enum:
     """An enum stored as its value in a VARCHAR with a CHECK constraint, the same on SQLite and PostgreSQL."""
     return sa.Enum(

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from assessor.cohorts.operations import create_cohort, enrol
+from assessor.core import jobs
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
+from assessor.jobs.handlers import AUDIT_CHECK
 from assessor.records.operations import Declaration, sign_off
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
 
@@ -37,6 +39,8 @@ class WebWorld:
     cohort: int  # trainee's cohort, run by `coordinator`
     other_cohort: int  # trainee2's cohort, run by no coordinator
     other_attachment: int  # of other_evidence
+    job: int  # asked for by `coordinator`
+    other_job: int  # asked for by `admin`
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -93,6 +97,8 @@ def build_web_world(app) -> WebWorld:
             w.nz_enrolment.cohort_id,
             other_cohort.id,
             other_evidence.attachments[0].id,
+            jobs.enqueue(session, w.coordinator, AUDIT_CHECK, {}).id,
+            jobs.enqueue(session, w.admin, AUDIT_CHECK, {}).id,
         )
 
 

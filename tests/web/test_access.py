@@ -12,7 +12,7 @@ import sqlalchemy.orm as so
 from assessor.core import access
 from assessor.core.access import PUBLIC, SIGNED_IN, rule_of
 from assessor.domain import policy
-from assessor.models import Attachment, AuditEvent, Cohort, CompletionRecord, Enrolment, Evidence, User
+from assessor.models import Attachment, AuditEvent, Cohort, CompletionRecord, Enrolment, Evidence, Job, User
 from tests.web.conftest import WebWorld, csrf_token, sign_in
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin"]
@@ -69,6 +69,8 @@ QUESTIONS: dict[str, Question] = {
     "accounts.set_active": lambda s, actor, i: policy.may_manage_accounts(actor),
     "records.verify": lambda s, actor, i: True,
     "standards.show_unit": lambda s, actor, i: True,
+    "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
+    "jobs.again": lambda s, actor, i: policy.may_manage_jobs(actor),
 }
 
 
@@ -85,13 +87,15 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "user_id": ({"user_id": world.trainee_id}, {"user_id": world.trainee2_id}),
         "code": ({"code": world.code}, {"code": world.code}),  # public: anyone checks any code
         "unit_id": ({"unit_id": "cscofm023", "version": 1}, {"unit_id": "us_case_mgmt", "version": 1}),
+        "job_id": ({"job_id": world.job}, {"job_id": world.other_job}),
         "kind": ({"kind": "progress", "cohort": world.cohort}, {"kind": "progress", "cohort": world.other_cohort}),
     }
 
 
 def the_object_id(values: dict[str, object]) -> int:
     """The id of the record a URL names, for the policy question."""
-    for key in ("enrolment_id", "evidence_id", "attachment_id", "record_id", "cohort_id", "trainee_id", "user_id"):
+    keys = ("enrolment_id", "evidence_id", "attachment_id", "record_id", "cohort_id", "trainee_id", "user_id", "job_id")
+    for key in keys:
         if key in values:
             return int(values[key])  # type: ignore[call-overload]
     return int(values.get("cohort", 0))  # type: ignore[call-overload]
