@@ -42,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JOB_LEASE_SECONDS=300,
         JOB_ATTEMPTS=4,
         JOB_RETRY_SECONDS=30,
+        EXPORT_KEEP_HOURS=24,
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")

@@ -88,6 +88,7 @@ def make_app(database_url, tmp_path):
             "DATABASE_URL": database_url,
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "JOB_QUEUE": "immediate",
+            "EXPORT_DIR": str(tmp_path / "exports"),
         }
         made.append(create_app({**settings, **config}))
         return made[-1]

@@ -93,6 +93,7 @@ def environment(database_url: str, instance: Path, **settings: str) -> dict[str,
         "ASSESSOR_UPLOAD_DIR": str(instance / "uploads"),
         "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,
         "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
+        "ASSESSOR_EXPORT_DIR": str(instance / "exports"),
         **{f"ASSESSOR_{k}": v for k, v in settings.items()},
     }
 
@@ -121,6 +122,7 @@ def app_on(url: str, instance: Path) -> Flask:
             "AUDIT_KEY": TEST_AUDIT_KEY,
             "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
             "JOB_QUEUE": "immediate",
+            "EXPORT_DIR": str(instance / "exports"),
         }
     )
 

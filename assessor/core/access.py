@@ -167,6 +167,9 @@ class Permissions:
     def run_cohorts(self) -> bool:
         return self._ask(policy.may_run_cohorts)
 
+    def take_job_result(self, job: Job) -> bool:
+        return self._ask(policy.may_take_job_result, job.owner_id)
+
     def manage_jobs(self) -> bool:
         return self._ask(policy.may_manage_jobs)
 
@@ -220,6 +223,14 @@ def job_for(session: so.Session, user: User, job_id: int) -> Job:
     """A job the user asked for (any job, for an administrator); NotFound otherwise."""
     job = session.get(Job, job_id)
     if job is None or not policy.may_see_job(actor(user), job.owner_id):
+        raise NotFound("job")
+    return job
+
+
+def own_job_for(session: so.Session, user: User, job_id: int) -> Job:
+    """A job the user asked for, whose result is theirs alone to take; NotFound otherwise."""
+    job = session.get(Job, job_id)
+    if job is None or not policy.may_take_job_result(actor(user), job.owner_id):
         raise NotFound("job")
     return job
 

@@ -8,7 +8,8 @@ same transaction as the work's last writes, provided the job is still its own: e
 huey forgets a task as soon as a worker takes it. So a job whose worker was killed keeps its row, running, until its
 lease lapses (progress renews it); then the worker's sweep (when it starts, and every minute) sends it again and the
 next claim takes it over. A job whose handler raised is tried again after a delay that doubles each time, up to
-`JOB_ATTEMPTS` attempts; then it is failed, with the error, for an administrator to see and send again.
+`JOB_ATTEMPTS` attempts; then it is failed, with the error, for an administrator to see and send again. A job the
+access policy or the input refuses (an OperationError) fails at once, with its message: trying again cannot help.
 
 The queue: on SQLite, a file of its own beside the database (huey's SqliteHuey: no server); on PostgreSQL, tables
 in a schema of their own in the same database (PostgresHuey), shared by every application server and worker, and
@@ -32,6 +33,7 @@ import sqlalchemy.orm as so
 from flask import Flask
 from huey import Huey, MemoryHuey, PostgresHuey, SqliteHuey, crontab
 
+from assessor.domain.errors import OperationError
 from assessor.domain.vocabulary import JobStatus
 from assessor.models import Job, User, utcnow
 from assessor.models.columns import as_utc
@@ -99,6 +101,15 @@ def handles(kind: str, title: str) -> Callable[[Handler], Handler]:
     return register
 
 
+HOURLY: list[Callable[[], None]] = []
+
+
+def every_hour(chore: Callable[[], None]) -> Callable[[], None]:
+    """Register a chore the worker does every hour, in the app's context (removing expired files, say)."""
+    HOURLY.append(chore)
+    return chore
+
+
 def title_of(kind: str) -> str:
     """A kind of job in words."""
     return KINDS[kind].title if kind in KINDS else kind
@@ -127,7 +138,9 @@ class Queue:
         self.retry_delay = float(app.config["JOB_RETRY_SECONDS"])
         self._task = huey.task(name="run_job")(self._run)
         huey.periodic_task(crontab(), name="sweep")(self.sweep)
-        huey.on_startup(name="sweep_on_start")(self.sweep)
+        self._sweep_later = huey.task(name="sweep_later")(self.sweep)
+        huey.on_startup(name="sweep_on_start")(self.sweep_on_start)
+        huey.periodic_task(crontab(minute="7"), name="hourly")(self.hourly)
 
     # --- sending ---------------------------------------------------------------------------------
 
@@ -158,6 +171,24 @@ class Queue:
             log.warning("job %s: its lease lapsed; sent again", job_id)
             self.send(job_id)
 
+    def sweep_on_start(self) -> None:
+        """Sweep now, and again as soon as the lease of a job still running lapses: a worker restarted after a crash
+        takes up what it was doing without waiting for the next minute's sweep."""
+        self.sweep()
+        with self.sessions() as session:
+            soonest = session.scalar(sa.select(sa.func.min(Job.lease_until)).where(Job.status == JobStatus.RUNNING))
+        if soonest is not None:
+            self._sweep_later.schedule(delay=max(0.0, (as_utc(soonest) - utcnow()).total_seconds()) + 1)
+
+    def hourly(self) -> None:
+        """The chores features registered with `every_hour`."""
+        with self.app.app_context():
+            for chore in HOURLY:
+                try:
+                    chore()
+                except Exception:  # noqa: BLE001 - one chore failing must not stop the others
+                    log.exception("hourly chore %s failed", chore.__name__)
+
     # --- running ---------------------------------------------------------------------------------
 
     def _run(self, job_id: int) -> None:
@@ -183,6 +214,8 @@ class Queue:
                 mine.error = None
                 if mine.total is not None:
                     mine.done = mine.total
+        except OperationError as refused:
+            self._failed(work, str(refused), again=False)
         except Exception:  # noqa: BLE001 - any failure of a job is recorded on it, and tried again
             self._failed(work, traceback.format_exc()[-ERROR_CHARS:])
 
@@ -211,8 +244,8 @@ class Queue:
         """The job, still running this attempt (not taken over since by another worker)."""
         return (Job.id == work.id, Job.status == JobStatus.RUNNING, Job.attempts == work.attempt)
 
-    def _failed(self, work: Work, error: str) -> None:
-        again = work.attempt < self.attempts
+    def _failed(self, work: Work, error: str, again: bool = True) -> None:
+        again = again and work.attempt < self.attempts
         delay = self.retry_delay * 2 ** (work.attempt - 1)
         log.error("job %s (%s) failed, attempt %s of %s:\n%s", work.id, work.kind, work.attempt, self.attempts, error)
         now = utcnow()

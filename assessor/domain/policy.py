@@ -183,3 +183,8 @@ def may_see_job(actor: Actor, owner_id: int | None) -> bool:
 def may_manage_jobs(actor: Actor) -> bool:
     """Administrators list every job and send a failed one again."""
     return _staff(actor, Role.ADMIN)
+
+
+def may_take_job_result(actor: Actor, owner_id: int | None) -> bool:
+    """What a job made (an export's file) is for whoever asked for it alone: not even administrators take it."""
+    return actor.active and owner_id == actor.id

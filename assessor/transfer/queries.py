@@ -14,7 +14,7 @@ from assessor.core.access import enrollable_trainees, visible_cohorts
 from assessor.domain import policy
 from assessor.domain.standards import Unit
 from assessor.domain.vocabulary import Role
-from assessor.models import Cohort, Enrolment, UnitVersion, User
+from assessor.models import Cohort, Enrolment, Job, UnitVersion, User
 from assessor.standards.queries import unit_of
 from assessor.transfer import imports
 
@@ -79,3 +79,9 @@ def _folded(name: str) -> str:
 
 def _usable_cohorts(session: so.Session, user: User) -> list[str]:
     return list(session.scalars(visible_cohorts(user).with_only_columns(Cohort.name)))
+
+
+def recent_exports(session: so.Session, user: User, count: int = 10) -> list[Job]:
+    """The user's latest exports, newest first."""
+    query = sa.select(Job).where(Job.owner_id == user.id, Job.kind == "export").order_by(Job.id.desc()).limit(count)
+    return list(session.scalars(query))

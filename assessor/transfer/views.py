@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import datetime
 import secrets
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
 from assessor.core import database as db
-from assessor.core.access import allow, cohort_for, me, visible_cohorts, visible_enrolments
+from assessor.core.access import allow, me, own_job_for, visible_cohorts
 from assessor.core.urls import record_id
-from assessor.domain.errors import InvalidInput, NotFound
-from assessor.domain.vocabulary import RUNS_COHORTS
-from assessor.models import Cohort, Enrolment, User
+from assessor.domain.errors import Erased, InvalidInput, NotFound
+from assessor.domain.vocabulary import RUNS_COHORTS, JobStatus
+from assessor.models import Cohort, User
 from assessor.standards.queries import catalogue
 from assessor.transfer import imports, reports
-from assessor.transfer.operations import apply_import, record_export
-from assessor.transfer.queries import check_file
-from assessor.transfer.workbook import write_workbook
+from assessor.transfer.exporting import EXPORT, ExportRequest, ask_for_export, file_of, record_download
+from assessor.transfer.operations import apply_import
+from assessor.transfer.queries import check_file, recent_exports
 
 bp = Blueprint("transfer", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -96,62 +92,65 @@ def import_confirm() -> Any:
 @bp.get("/exports")
 @allow(*RUNS_COHORTS)
 def exports() -> str:
-    """Choose an export, a cohort, a unit and a date range."""
-    cohorts = db.session().scalars(visible_cohorts(me()).order_by(Cohort.name)).all()
+    """Choose an export, a cohort, a unit and a date range; the user's recent exports."""
+    return _exports_page()
+
+
+@bp.post("/exports/<kind>", endpoint="export")
+@allow(*RUNS_COHORTS)
+def export_post(kind: str) -> Any:
+    """Ask the worker for an export; its page shows how far it is, then offers the file."""
+    values = request.values
+    wanted = ExportRequest(
+        kind,
+        values.get("cohort", type=record_id),
+        values.get("unit") or None,
+        values.get("start") or None,
+        values.get("end") or None,
+    )
+    try:
+        job = ask_for_export(db.session(), me(), wanted)
+    except InvalidInput as exc:
+        db.keep_nothing()
+        return _exports_page(exc.problems), 400
+    return redirect(url_for("jobs.job", job_id=job.id))
+
+
+@bp.get("/exports/<int:job_id>/file", endpoint="download")
+@allow(*RUNS_COHORTS)
+def download(job_id: int) -> Response:
+    """A finished export's file, to whoever asked for it alone; the audit trail notes that they took it."""
+    job = own_job_for(db.session(), me(), job_id)
+    path = file_of(job)
+    if path is None:
+        if job.status == JobStatus.DONE and job.kind == EXPORT:
+            raise Erased("This export is no longer kept. Ask for it again.")
+        raise NotFound("export")
+    with db.side_transaction() as writer:
+        record_download(writer, writer.get_one(User, me().id), job)
+    assert job.result is not None
+    response = send_file(path, mimetype=XLSX, as_attachment=True, download_name=str(job.result["name"]), max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _exports_page(problems: dict[str, str] | None = None) -> str:
+    session = db.session()
     return render_template(
         "transfer/exports.html",
         kinds=reports.KINDS,
-        cohorts=cohorts,
+        cohorts=session.scalars(visible_cohorts(me()).order_by(Cohort.name)).all(),
         units=catalogue().latest(),
-        selected=request.args.get("cohort", type=record_id),
+        selected=request.values.get("cohort", type=record_id),
+        recent=recent_exports(session, me()),
+        problems=problems or {},
     )
-
-
-@bp.get("/exports/<kind>.xlsx")
-@allow(*RUNS_COHORTS)
-def export(kind: str) -> Response:
-    """The export as a download, streamed; the audit trail notes who exported what."""
-    if kind not in reports.KINDS:
-        raise NotFound("export")
-    filters = _filters(request.args)
-    described = {k: v for k, v in request.args.items() if k in ("cohort", "unit", "start", "end")}
-    with db.side_transaction() as writer:
-        actor = writer.get(User, me().id)
-        assert actor is not None  # signed in, so the account exists
-        record_export(writer, actor, kind, described)
-    # Written to a temporary file rather than memory, so a large export keeps memory flat.
-    spool = tempfile.TemporaryFile()
-    write_workbook(reports.sheets(db.session(), kind, filters), spool)
-    spool.seek(0)
-
-    def chunks() -> Iterator[bytes]:
-        with spool:
-            while chunk := spool.read(64 * 1024):
-                yield chunk
-
-    name = f"{kind}-{datetime.date.today().isoformat()}.xlsx"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
-    return Response(chunks(), mimetype=XLSX, headers=headers)
 
 
 def _import_page(
     form: FlaskForm, plan: imports.Plan | None = None, token: str | None = None, refused: str | None = None
 ) -> str:
     return render_template("transfer/import.html", form=form, plan=plan, token=token, refused=refused)
-
-
-def _filters(args: MultiDict[str, str]) -> reports.Filters:
-    def date(name: str) -> datetime.date | None:
-        try:
-            return datetime.date.fromisoformat(args.get(name, ""))
-        except ValueError:
-            return None
-
-    cohort = args.get("cohort", type=record_id)
-    if cohort is not None:
-        cohort_for(db.session(), me(), cohort)
-    enrolments = visible_enrolments(me()).with_only_columns(Enrolment.id)
-    return reports.Filters(enrolments, cohort, args.get("unit") or None, date("start"), date("end"))
 
 
 def _pending_folder() -> Path:

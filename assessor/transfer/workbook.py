@@ -6,8 +6,9 @@ import contextlib
 import datetime
 import functools
 import io
+import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -39,6 +40,7 @@ STATUS_FILLS: dict[str, str] = {
 _TEXT_ON_FILL = {_GREEN: "006100", _RED: "9C0006", _AMBER: "9C5700", _GREY: "262626"}
 _MAX_CELL_TEXT = 32767  # Excel's limit, in UTF-16 code units; longer cells make Excel "repair" the file
 _MAX_TITLE = 31
+SHEET_ROWS = 1_048_576  # Excel's and LibreOffice's rows per sheet, the header included; more are cut off on opening
 # Control characters (tab and newline aside), surrogates and non-characters: XML cannot hold them.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
@@ -69,15 +71,30 @@ class Sheet:
 
 
 def write_workbook(
-    sheets: Iterable[Sheet], target: BinaryIO | str | Path, on_row: Callable[[int], None] | None = None
+    sheets: Iterable[Sheet],
+    target: BinaryIO | str | Path,
+    on_row: Callable[[int], None] | None = None,
+    sheet_rows: int = SHEET_ROWS,
 ) -> int:
-    """Write the sheets to target as one workbook; return the number of data rows, reporting progress to on_row."""
+    """Write the sheets to target as one workbook; return the number of data rows, reporting progress to on_row.
+
+    A sheet with more rows than a spreadsheet program shows (`sheet_rows`, its header included) goes on in further
+    sheets, "Title (2)" and so on, each with the header again: nothing is cut off when the file is opened."""
     book = Workbook(write_only=True)
     taken = {"history"}  # Excel reserves this sheet name
     written = 0
     try:
         for sheet in sheets:
-            written = _write_sheet(book, sheet, _unique_title(sheet.title, taken), written, on_row)
+            rows: Iterator[Sequence[object]] = iter(sheet.rows)
+            title = sheet.title
+            while True:
+                part = itertools.islice(rows, sheet_rows - 1)
+                written = _write_sheet(book, sheet, _unique_title(title, taken), part, written, on_row)
+                following = next(rows, None)
+                if following is None:
+                    break
+                rows = itertools.chain([following], rows)
+                title = f"{sheet.title} (cont.)"
         if not book.worksheets:
             raise ValueError("a workbook needs at least one sheet")
         book.save(target)
@@ -97,8 +114,16 @@ def _discard(book: Workbook) -> None:
         book.save(io.BytesIO())
 
 
-def _write_sheet(book: Workbook, sheet: Sheet, title: str, written: int, on_row: Callable[[int], None] | None) -> int:
-    """Stream one sheet's header and rows into book; return the running count of data rows."""
+def _write_sheet(
+    book: Workbook,
+    sheet: Sheet,
+    title: str,
+    rows: Iterable[Sequence[object]],
+    written: int,
+    on_row: Callable[[int], None] | None,
+) -> int:
+    """Stream a header and `rows` into a new sheet of book with `sheet`'s columns; return the running count of data
+    rows."""
     if not sheet.columns:
         raise ValueError(f"sheet {sheet.title!r} has no columns")
     ws = book.create_sheet(title)
@@ -108,7 +133,7 @@ def _write_sheet(book: Workbook, sheet: Sheet, title: str, written: int, on_row:
     ws.freeze_panes = "A2"
     ws.append([_header(ws, column.header) for column in sheet.columns])
     last_row = 1
-    for row in sheet.rows:
+    for row in rows:
         ws.append([_cell(ws, column, value) for column, value in zip(sheet.columns, row, strict=True)])
         last_row += 1
         written += 1

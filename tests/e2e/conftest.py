@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from tests.server import ROOT, TEST_AUDIT_KEY, Server, running
+from tests.server import ROOT, TEST_AUDIT_KEY, Server, running, working
 
 PASSWORD = "demo password 1"
 CHROMIUM = "/usr/bin/chromium"
@@ -55,7 +55,10 @@ def server(tmp_path) -> Iterator[Server]:
     }
     command = str(Path(sys.executable).with_name("assessor"))
     subprocess.run([command, "demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
-    with running(database_url, tmp_path / "instance", workers=2) as served:
+    with (
+        running(database_url, tmp_path / "instance", workers=2) as served,
+        working(database_url, tmp_path / "instance"),
+    ):
         yield served
 
 

@@ -177,8 +177,13 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
     page.get_by_role("link", name="Export spreadsheets").click()
     visit.check()
     for title in ("progress summary", "criteria matrix", "evidence register", "completion register"):
+        page.goto(f"{server.url}/exports")
+        page.get_by_role("button", name=f"Export {title}").click()
+        # The worker writes it; the job's page refreshes itself until the file is offered.
+        download_link = page.get_by_role("link", name=re.compile(r"^Download "))
+        expect(download_link).to_be_visible(timeout=30_000)
         with page.expect_download() as download:
-            page.get_by_role("button", name=f"Download {title}").click()
+            download_link.click()
         data = Path(download.value.path()).read_bytes()
         workbook = openpyxl.load_workbook(io.BytesIO(data))
         first = workbook.worksheets[0]

@@ -250,6 +250,28 @@ def test_progress_counts_across_sheets_and_ends_with_the_total(tmp_path):
     assert len(values(tmp_path / "two.xlsx", 0)) == 1501 and len(values(tmp_path / "two.xlsx", 1)) == 1001
 
 
+def test_a_sheet_longer_than_a_spreadsheet_shows_goes_on_in_further_sheets_each_with_its_header(tmp_path):
+    target = tmp_path / "long.xlsx"
+    sheets = [
+        Sheet("Register", [Column("N", 8, "int")], ([n] for n in range(1, 8))),
+        Sheet("After", [Column("N", 8, "int")], ([n] for n in range(1, 3))),
+    ]
+    assert write_workbook(sheets, target, sheet_rows=4) == 9  # three data rows and the header fit in each sheet
+    with opened(target) as book:
+        assert book.sheetnames == ["Register", "Register (cont.)", "Register (cont.) (2)", "After"]
+        assert [values(target, i) for i in range(3)] == [
+            [("N",), (1,), (2,), (3,)],
+            [("N",), (4,), (5,), (6,)],
+            [("N",), (7,)],
+        ]
+        assert [ws.auto_filter.ref for ws in book.worksheets] == ["A1:A4", "A1:A4", "A1:A2", "A1:A3"]
+    assert exports.SHEET_ROWS == 1_048_576
+    # Exactly full: no empty continuation sheet.
+    assert write_workbook([Sheet("Full", [Column("N", 8, "int")], [[1], [2], [3]])], target, sheet_rows=4) == 3
+    with opened(target) as book:
+        assert book.sheetnames == ["Full"]
+
+
 def test_writing_to_bytes_a_path_and_a_string_path_gives_the_same_workbook(tmp_path):
     buffer = io.BytesIO()
     assert write_workbook([Sheet("Progress", COLUMNS, ROWS)], buffer) == 3

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.core import jobs
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
-from assessor.jobs.handlers import AUDIT_CHECK
 from assessor.records.operations import Declaration, sign_off
+from assessor.transfer.exporting import ExportRequest, ask_for_export
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -39,8 +38,8 @@ class WebWorld:
     cohort: int  # trainee's cohort, run by `coordinator`
     other_cohort: int  # trainee2's cohort, run by no coordinator
     other_attachment: int  # of other_evidence
-    job: int  # asked for by `coordinator`
-    other_job: int  # asked for by `admin`
+    job: int  # an export asked for by `coordinator`
+    other_job: int  # an export asked for by `admin`
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -97,8 +96,8 @@ def build_web_world(app) -> WebWorld:
             w.nz_enrolment.cohort_id,
             other_cohort.id,
             other_evidence.attachments[0].id,
-            jobs.enqueue(session, w.coordinator, AUDIT_CHECK, {}).id,
-            jobs.enqueue(session, w.admin, AUDIT_CHECK, {}).id,
+            ask_for_export(session, w.coordinator, ExportRequest("progress")).id,
+            ask_for_export(session, w.admin, ExportRequest("completions")).id,
         )
 
 

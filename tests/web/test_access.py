@@ -71,6 +71,9 @@ QUESTIONS: dict[str, Question] = {
     "standards.show_unit": lambda s, actor, i: True,
     "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
     "jobs.again": lambda s, actor, i: policy.may_manage_jobs(actor),
+    "transfer.download": lambda s, actor, i: (
+        policy.may_run_cohorts(actor) and policy.may_take_job_result(actor, s.get_one(Job, i).owner_id)
+    ),
 }
 
 

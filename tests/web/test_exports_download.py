@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import openpyxl
 import pytest
@@ -13,11 +14,11 @@ from assessor.cohorts.operations import create_cohort
 from assessor.core.labels import ENROLMENT_STATUS, STATUS
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
-from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, User
+from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, Job, User
 from assessor.progress.queries import progress_of
 from assessor.transfer.workbook import STATUS_FILLS
 from tests.records.factories import TODAY, build_cohort, build_world, observation
-from tests.web.conftest import sign_in
+from tests.web.conftest import csrf_token, sign_in
 
 
 @pytest.fixture
@@ -28,12 +29,31 @@ def cohort(app):
         return enrolments[0].cohort_id
 
 
-def download(app, url: str) -> openpyxl.Workbook:
+def export(client, kind: str, **filters: object):
+    """Ask for an export as the exports page does; the answer, which sends to the job's page."""
+    token = csrf_token(client, "/exports")
+    return client.post(f"/exports/{kind}", data={"csrf_token": token, **filters})
+
+
+def download(app, kind: str, **filters: object) -> openpyxl.Workbook:
+    """Ask for an export as a coordinator and download it."""
     client = app.test_client()
     sign_in(client, "coordinator")
-    response = client.get(url)
+    return download_as(client, kind, **filters)
+
+
+def download_as(client, kind: str, **filters: object) -> openpyxl.Workbook:
+    """Ask for an export, follow it to its job's page (done: jobs run at once in tests) and download the file it
+    offers."""
+    asked = export(client, kind, **filters)
+    assert asked.status_code == 302, asked.get_data(as_text=True)
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'href="(/exports/\d+/file)"', page)
+    assert link, page
+    response = client.get(link.group(1))
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
     data = response.get_data()
     response.close()
     return openpyxl.load_workbook(io.BytesIO(data))
@@ -44,7 +64,7 @@ def rows_of(sheet) -> list[list[object]]:
 
 
 def test_progress_summary_matches_the_database(app, cohort):
-    book = download(app, f"/exports/progress.xlsx?cohort={cohort}")
+    book = download(app, "progress", cohort=cohort)
     sheet = book["Progress summary"]
     rows = rows_of(sheet)
     assert rows[0][:3] == ["Trainee username", "Trainee", "Email"]
@@ -72,7 +92,7 @@ def test_progress_summary_matches_the_database(app, cohort):
 
 
 def test_criteria_matrix_has_a_column_per_criterion_with_status_and_colour(app, cohort):
-    book = download(app, f"/exports/matrix.xlsx?cohort={cohort}")
+    book = download(app, "matrix", cohort=cohort)
     sheet = book[book.sheetnames[0]]
     rows = rows_of(sheet)
     assert rows[0][5:] == ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2.1", "2.2"]
@@ -92,7 +112,7 @@ def test_criteria_matrix_has_a_column_per_criterion_with_status_and_colour(app, 
 
 
 def test_evidence_register_lists_each_piece_with_its_mappings(app, cohort):
-    book = download(app, f"/exports/evidence.xlsx?cohort={cohort}")
+    book = download(app, "evidence", cohort=cohort)
     rows = rows_of(book["Evidence register"])
     with app.extensions["database"].sessions() as session:
         evidence = (
@@ -118,11 +138,21 @@ def test_evidence_register_lists_each_piece_with_its_mappings(app, cohort):
 
 
 def test_completion_register_and_every_export_is_audited(app, cohort):
-    download(app, "/exports/completions.xlsx").close()
+    download(app, "completions").close()
     with app.extensions["database"].sessions() as session:
         assert session.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 0
-        event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).one()
-        assert (event.actor, event.entity_id) == ("coordinator", "completions")
+        made, taken = session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.action.in_(["export.make", "export.download"]))
+            .order_by(AuditEvent.seq)
+        ).all()
+        assert (made.action, made.actor, taken.action, taken.actor) == (
+            "export.make",
+            "coordinator",
+            "export.download",
+            "coordinator",
+        )
+        assert made.entity_id == taken.entity_id and '"kind":"completions"' in made.after
 
 
 def test_a_coordinator_cannot_export_another_coordinators_cohort(app, cohort):
@@ -132,7 +162,9 @@ def test_a_coordinator_cannot_export_another_coordinators_cohort(app, cohort):
         other_id = other.id
     client = app.test_client()
     sign_in(client, "coordinator")
-    assert client.get(f"/exports/progress.xlsx?cohort={other_id}").status_code == 404
+    assert export(client, "progress", cohort=other_id).status_code == 404
+    with app.extensions["database"].sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Job)) == 0
 
 
 def test_export_command_writes_the_same_workbook_with_a_progress_bar(app, cohort, runner, tmp_path):
@@ -170,6 +202,6 @@ def test_the_evidence_register_names_only_the_mappings_in_scope(app):
         # The NZQA enrolment moves to a cohort the coordinator does not run: its judgements are out of their scope.
         world.nz_enrolment.cohort = create_cohort(session, world.admin, "Run by someone else", [])
         cohort, evidence_ids = world.csc_enrolment.cohort_id, [evidence.id, other.id]
-    rows = rows_of(download(app, f"/exports/evidence.xlsx?cohort={cohort}")["Evidence register"])
+    rows = rows_of(download(app, "evidence", cohort=cohort)["Evidence register"])
     assert [r[0] for r in rows[1:]] == evidence_ids
     assert [r[12] for r in rows[1:]] == ["CSCOFM023 1.1: Satisfied", "CSCOFM023 1.2: Not yet satisfied"]
