@@ -73,14 +73,19 @@ class Server:
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Stop gunicorn and its workers (SIGKILL to simulate a crash)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, sig)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
+        stop_group(self.process, sig)
+
+
+def stop_group(process: subprocess.Popen[bytes] | None, sig: int) -> None:
+    """Signal a process started in a session of its own, and all its children; SIGKILL if they outlast 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, sig)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
 
 
 def environment(database_url: str, instance: Path, **settings: str) -> dict[str, str]:
@@ -143,14 +148,8 @@ class Worker:
             )
 
     def stop(self, sig: int = signal.SIGINT) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, sig)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
+        """Stop the worker: SIGINT lets its jobs finish, SIGKILL plays a crash."""
+        stop_group(self.process, sig)
 
 
 @contextmanager

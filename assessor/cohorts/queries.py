@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from assessor.core.access import visible_cohorts
 from assessor.domain.progress import Tally
 from assessor.domain.standards import Unit
 from assessor.domain.vocabulary import EnrolmentStatus
-from assessor.models import Enrolment, EnrolmentProgress, UnitVersion, User
+from assessor.models import Cohort, Enrolment, EnrolmentProgress, UnitVersion, User
 from assessor.standards.queries import unit_of
 
 
@@ -84,3 +85,24 @@ def enrolment_counts(session: so.Session, cohort_ids: list[int]) -> dict[int, in
         .group_by(Enrolment.cohort_id)
     )
     return {cohort_id: count for cohort_id, count in rows if cohort_id is not None}
+
+
+@dataclass(frozen=True)
+class CohortPage:
+    """A page of the cohorts a user runs, by name: `after` is the name the next page starts after, if there is one."""
+
+    cohorts: list[Cohort]
+    counts: dict[int, int]
+    after: str | None
+
+
+def cohort_page(session: so.Session, user: User, after: str | None, count: int) -> CohortPage:
+    """The cohorts the user runs whose names come after `after`, with their coordinators and enrolment counts: three
+    statements whatever the number of cohorts (names are unique, so they page by name)."""
+    query = visible_cohorts(user).options(so.selectinload(Cohort.coordinators)).order_by(Cohort.name).limit(count + 1)
+    if after:
+        query = query.where(Cohort.name > after)
+    found = list(session.scalars(query))
+    shown = found[:count]
+    following = shown[-1].name if len(found) > count else None
+    return CohortPage(shown, enrolment_counts(session, [c.id for c in shown]), following)

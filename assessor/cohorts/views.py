@@ -6,20 +6,21 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from assessor.accounts.operations import create_user
 from assessor.cohorts.forms import AssignForm, CohortForm, EnrolForm, PersonForm, WithdrawForm, assessor_choices
 from assessor.cohorts.operations import assign_assessors, create_cohort, enrol, withdraw
-from assessor.cohorts.queries import cohort_overview, enrolment_counts
+from assessor.cohorts.queries import cohort_overview, cohort_page
 from assessor.core import database as db
-from assessor.core.access import Permissions, allow, cohort_for, enrolment_for, me, visible_cohorts
+from assessor.core.access import Permissions, allow, cohort_for, enrolment_for, me
 from assessor.core.forms import show_problems
 from assessor.core.labels import label
+from assessor.domain import limits
 from assessor.domain.errors import InvalidInput, NotFound, OperationError
 from assessor.domain.vocabulary import RUNS_COHORTS, EnrolmentStatus, Role
-from assessor.models import Cohort, Enrolment, UnitVersion, User
+from assessor.models import Enrolment, UnitVersion, User
 
 bp = Blueprint("cohorts", __name__, template_folder="templates")
 
@@ -176,11 +177,9 @@ def new_person_post() -> Any:
 
 
 def _list_page(form: CohortForm) -> str:
-    session = db.session()
-    found = session.scalars(visible_cohorts(me()).order_by(Cohort.name)).all()
-    return render_template(
-        "cohorts/list.html", cohorts=found, counts=enrolment_counts(session, [c.id for c in found]), form=form
-    )
+    after = request.args.get("after", "")[: limits.NAME] or None
+    page = cohort_page(db.session(), me(), after, current_app.config["COHORTS_PER_PAGE"])
+    return render_template("cohorts/list.html", page=page, paged=after is not None, form=form)
 
 
 def _managed(enrolment_id: int) -> Enrolment:

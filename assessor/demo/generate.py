@@ -42,6 +42,7 @@ from assessor.models import (
     enrolment_assessor,
     utcnow,
 )
+from assessor.models.accounts import search_name_of
 from assessor.progress.queries import tally_columns
 from assessor.records.operations import Declaration, sign_off
 from assessor.standards.queries import targets_of, unit_of
@@ -695,6 +696,7 @@ class _BulkWriter:
             active=True,
             created_at=utcnow(),
             session_token=secrets.token_urlsafe(32),
+            search_name=search_name_of(person.display_name, person.username),
         )
         state = user_state(person.username, person.display_name, person.email, role, True)
         self.event(None, "user.create", "user", user_id, None, state)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core.database import Base
+from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role
 from assessor.models.columns import Timestamp, enum_column, utcnow
 
@@ -26,6 +27,18 @@ class User(Base):
     created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
     # Part of every session cookie; a new token ends every session of the user on the server side.
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=lambda: secrets.token_urlsafe(32))
+    # The name and username without case or diacritics, for search ("tui" finds "Tūī"); kept by the events below.
+    search_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+
+    __table_args__ = (
+        # A trigram index on PostgreSQL serves "contains" searches; SQLite has no such index and scans the column.
+        sa.Index(
+            "ix_user_account_search_name",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ),
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -60,3 +73,14 @@ class LoginFailure(Base):
     username: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     address: so.Mapped[str] = so.mapped_column(sa.String(64), index=True)
     at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow, index=True)
+
+
+def search_name_of(display_name: str, username: str) -> str:
+    """What a user is found by."""
+    return folded(f"{display_name} {username}")
+
+
+@sa.event.listens_for(User, "before_insert")
+@sa.event.listens_for(User, "before_update")
+def _keep_search_name(_mapper: object, _connection: object, user: User) -> None:
+    user.search_name = search_name_of(user.display_name, user.username)

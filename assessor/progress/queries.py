@@ -13,6 +13,7 @@ from assessor.core.access import visible_enrolments
 from assessor.domain.completion import Obstacle, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit
+from assessor.domain.text import folded
 from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import Enrolment, EnrolmentProgress, Evidence, EvidenceMapping, UnitVersion, User
 from assessor.standards.queries import parse_stored, unit_of
@@ -129,11 +130,8 @@ def enrolment_summaries(
         .join(Enrolment.unit_version)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
     )
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            sa.or_(sa.func.lower(User.display_name).like(pattern), sa.func.lower(User.username).like(pattern))
-        )
+    if wanted := folded(search):
+        query = query.where(User.search_name.contains(wanted, autoescape=True))
     if status in {s.value for s in EnrolmentStatus}:
         query = query.where(Enrolment.status == EnrolmentStatus(status))
     if unit_id:

@@ -191,3 +191,15 @@ def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "nothing changed" in again.output
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_searching_names_is_served_by_the_trigram_index_on_postgresql(app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no index for 'contains' searches: it scans the folded names")
+    with app.extensions["database"].engine.begin() as connection:
+        # A handful of rows: make the planner show whether the index can serve the search.
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = connection.execute(
+            sa.text("EXPLAIN SELECT id FROM user_account WHERE search_name LIKE :pattern"), {"pattern": "%ngati%"}
+        ).all()
+    assert "ix_user_account_search_name" in " ".join(row[0] for row in plan)

@@ -112,20 +112,30 @@ def test_a_failing_job_is_tried_again_later_then_failed_with_its_error_for_an_ad
     assert refused.status_code == 400 and "Only a failed job is sent again." in refused.get_data(as_text=True)
 
 
-def test_a_job_whose_worker_died_is_taken_over_once_its_lease_lapses_and_takes_effect_once(app, counted):
-    queue = queue_of(app)
+def unsent(app) -> int:
+    """A queued job's row, as if the process that asked for it stopped before sending it."""
     with app.extensions["database"].sessions.begin() as session:
         row = Job(kind=KIND, params={}, lease_until=utcnow())
         session.add(row)
         session.flush()
-        job_id = row.id
+        return row.id
+
+
+def lapse(app, job_id: int) -> None:
+    """Let a job's lease run out."""
+    with app.extensions["database"].sessions.begin() as session:
+        session.execute(sa.update(Job).where(Job.id == job_id).values(lease_until=utcnow()))
+
+
+def test_a_job_whose_worker_died_is_taken_over_once_its_lease_lapses_and_takes_effect_once(app, counted):
+    queue = queue_of(app)
+    job_id = unsent(app)
     first = queue.claim(job_id)  # a worker takes it ... and is killed
     assert first is not None and first.attempt == 1
     assert queue.claim(job_id) is None  # its lease still runs: nobody else takes it
     queue.sweep()
     assert job(app, job_id).status == JobStatus.RUNNING and counted.attempts == []
-    with app.extensions["database"].sessions.begin() as session:
-        session.execute(sa.update(Job).where(Job.id == job_id).values(lease_until=utcnow()))
+    lapse(app, job_id)
     queue.sweep()  # the lease lapsed: sent again, and (immediate here) done
     done = job(app, job_id)
     assert (done.status, done.attempts, counted.attempts) == (JobStatus.DONE, 2, [2])
@@ -136,15 +146,10 @@ def test_a_job_whose_worker_died_is_taken_over_once_its_lease_lapses_and_takes_e
 def test_a_job_whose_worker_dies_during_every_attempt_fails_saying_so(make_app, counted):
     app = make_app(JOB_ATTEMPTS=2)
     queue = queue_of(app)
-    with app.extensions["database"].sessions.begin() as session:
-        row = Job(kind=KIND, params={}, lease_until=utcnow())
-        session.add(row)
-        session.flush()
-        job_id = row.id
+    job_id = unsent(app)
     for _ in range(2):
         assert queue.claim(job_id) is not None
-        with app.extensions["database"].sessions.begin() as session:
-            session.execute(sa.update(Job).where(Job.id == job_id).values(lease_until=utcnow()))
+        lapse(app, job_id)
     queue.sweep()
     failed = job(app, job_id)
     assert failed.status == JobStatus.FAILED and counted.attempts == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 import pytest
 
@@ -80,3 +81,14 @@ def test_filters_narrow_the_list_and_the_count(listed):
     assert len(found) == 1
     found, page = rows(client, "status=completed")
     assert found == [] and "No enrolments match." in page
+
+
+@pytest.mark.parametrize(
+    ("search", "count"),
+    [("ngati 0003", 1), ("NGĀTI", 9), ("Ngāti", 9), ("ngāti 0004", 1), ("gengen0005", 1), ("ngati_", 0), ("%", 0)],
+)
+def test_search_ignores_case_and_diacritics_and_takes_wildcards_literally(listed, search, count):
+    client, _ = listed
+    found, page = rows(client, f"search={quote(search)}")
+    said = re.search(r"(?:of )?(\d+) enrolments?\b", page)
+    assert (int(said.group(1)) if said and found else 0) == count
