@@ -17,7 +17,7 @@ from assessor.accounts.sessions import (
 from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import require
-from assessor.core.passwords import check_password, hash_password, password_problem
+from assessor.core.passwords import UNUSABLE, check_password, hash_password, password_problem
 from assessor.domain import limits, policy
 from assessor.domain.audit_states import user_state
 from assessor.domain.errors import InvalidInput
@@ -31,10 +31,11 @@ def create_user(
     username: str,
     display_name: str,
     role: Role,
-    password: str,
+    password: str | None,
     email: str | None = None,
 ) -> User:
-    """Create an account with a hashed password; coordinators may create trainees and assessors only."""
+    """Create an account with a hashed password (None: no password yet, so nobody signs in as it until one is set);
+    coordinators may create trainees and assessors only."""
     require(
         policy.may_create_account(actor_of(actor) if actor else None, role),
         "Administrators create any account; coordinators create trainee and assessor accounts only.",
@@ -56,7 +57,7 @@ def create_user(
             }
         )
     )
-    if (why := password_problem(password)) is not None:
+    if password is not None and (why := password_problem(password)) is not None:
         problems["password"] = why
     if problems:
         raise InvalidInput(problems)
@@ -65,7 +66,7 @@ def create_user(
         display_name=display_name.strip(),
         role=role,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=hash_password(password) if password is not None else UNUSABLE,
     )
     session.add(user)
     session.flush()

@@ -53,8 +53,6 @@ GENERIC_FAILURE = "That username and password do not match an active account."
 TOO_MANY = "Too many failed attempts."
 NOT_YOUR_PASSWORD = "That is not your password."
 
-_DUMMY_HASH: str | None = None
-
 
 @dataclass(frozen=True)
 class Refusal:
@@ -172,19 +170,18 @@ def check_sign_in(username: str, password: str, address: str) -> User | Refusal:
         wait = sign_in_wait(reader, username, address, now)
     if wait:
         return Refusal(too_many(wait), throttled=True)
-    checked_hash = user.password_hash if user is not None else dummy_hash()
-    password_ok = check_password(checked_hash, password)
+    password_ok = check_password(user.password_hash if user is not None else None, password)
     if user is None or not user.active or not password_ok:
         with db.side_transaction() as writer:
             record_failure(writer, username, address)
         return Refusal(GENERIC_FAILURE)
-    new_hash = hash_password(password) if needs_rehash(checked_hash) else None  # still outside any transaction
+    new_hash = hash_password(password) if needs_rehash(user.password_hash) else None  # still outside any transaction
     session_db = db.session()
     current = session_db.get(User, user.id)
     if current is None or not current.active:
         return Refusal(GENERIC_FAILURE)  # deactivated while the password was checked
     forgive_failures(session_db, username, address)
-    if new_hash is not None and current.password_hash == checked_hash:  # unless a sign-in beside it rehashed it first
+    if new_hash is not None and current.password_hash == user.password_hash:  # unless a sign-in beside it rehashed it
         current.password_hash = new_hash
     return current
 
@@ -258,14 +255,6 @@ def _remaining(last: datetime.datetime | None, wait: datetime.timedelta, now: da
 
 def _amount(number: float, unit: str) -> str:
     return f"{number:g} {unit}{'' if number == 1 else 's'}"
-
-
-def dummy_hash() -> str:
-    """A fixed hash to check against when the username is unknown, so that both cases take as long."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password("not a real password: compared to keep timing alike")
-    return _DUMMY_HASH
 
 
 def safe_next(target: str | None) -> str | None:

@@ -23,7 +23,8 @@ A column the format does not know, or a missing required column, is a problem on
 skipped (row numbers still count them). A trainee may appear on several rows, one per enrolment; every row of one
 username must give the same name and email. A whole file is refused (ImportRefused) when it cannot be read as a
 table: another kind of file, a damaged workbook, text not in UTF-8, no header, no data rows, more than MAX_ROWS
-data rows, more than MAX_COLUMNS columns, two columns of one name, or a value in a column with no name.
+data rows, more than MAX_COLUMNS columns, two columns of one name, a value in a column with no name, or more than
+MAX_SCANNED rows in all (empty ones too) or MAX_SECONDS spent reading them.
 
 The rule is all or nothing: `check` reports every problem of every row, and a plan with problems plans nothing.
 Importing the same file again plans nothing new: an enrolment (trainee, unit, version) that exists already counts
@@ -37,6 +38,7 @@ import datetime
 import functools
 import io
 import re
+import time
 import unicodedata
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +50,9 @@ from openpyxl.utils import get_column_letter
 from assessor.domain.vocabulary import Role
 
 MAX_ROWS = 10_000
+# A workbook can claim millions of empty rows in a few hundred kilobytes: reading stops at these.
+MAX_SCANNED = 100_000  # rows read, empty ones included
+MAX_SECONDS = 20.0  # spent reading
 MAX_COLUMNS = 50
 COLUMNS = ("username", "name", "email", "cohort", "unit", "version", "start_date", "assessors")
 REQUIRED = ("username", "name", "cohort", "unit", "start_date", "assessors")
@@ -60,6 +65,11 @@ DAMAGED = (
 EMPTY = "The file is empty."
 NO_DATA = "The file has a header row but no data rows."
 TOO_MANY = f"The file has more than {MAX_ROWS:,} rows of data: split it into files of at most {MAX_ROWS:,} rows."
+TOO_LONG = (
+    f"The file goes on past row {MAX_SCANNED:,} (most of its rows are empty, or it holds far more than an import "
+    "can): copy the rows you mean to import into a new file and import that."
+)
+TOO_SLOW = f"The file took more than {MAX_SECONDS:g} seconds to read, so it was not imported: {SAVE_AS}"
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]+")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -131,10 +141,16 @@ def _csv_rows(data: bytes) -> Generator[Sequence[object]]:
 
 
 def _table(rows: Iterator[Sequence[object]]) -> list[dict[str, object]]:
-    """Pair each non-empty data row with the header; refuse a file that is not a table of at most MAX_ROWS."""
+    """Pair each non-empty data row with the header; refuse a file that is not a table of at most MAX_ROWS, or that
+    takes more than MAX_SCANNED rows or MAX_SECONDS to read."""
     header = _header(rows)
     table: list[dict[str, object]] = []
+    deadline = time.monotonic() + MAX_SECONDS
     for number, cells in enumerate(rows, start=2):
+        if number > MAX_SCANNED:
+            raise ImportRefused(TOO_LONG)
+        if number % 1000 == 0 and time.monotonic() > deadline:
+            raise ImportRefused(TOO_SLOW)
         if all(_blank(cell) for cell in cells):
             continue
         if len(table) == MAX_ROWS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,10 +29,9 @@ def apply_import(session: so.Session, actor: User, plan: Plan) -> tuple[int, int
         cohorts[name] = create_cohort(session, actor, name, [actor] if actor.role == Role.COORDINATOR else [])
     users = {u.username: u for u in session.scalars(sa.select(User))}
     for trainee in plan.new_trainees:
-        # Imported trainees get a random password nobody knows; a coordinator sets their first one.
-        password = secrets.token_urlsafe(24)
+        # No password yet, so none is hashed: nobody signs in as an imported trainee until theirs is set.
         users[trainee.username] = create_user(
-            session, actor, trainee.username, trainee.name, Role.TRAINEE, password, trainee.email
+            session, actor, trainee.username, trainee.name, Role.TRAINEE, None, trainee.email
         )
     versions = {(v.unit_id, v.version): v for v in session.scalars(sa.select(UnitVersion))}
     for planned in plan.new_enrolments:

@@ -10,6 +10,7 @@ import zipfile
 import openpyxl
 import pytest
 
+from assessor.transfer import imports
 from assessor.transfer.imports import (
     MAX_ROWS,
     ImportRefused,
@@ -519,6 +520,38 @@ def test_a_workbook_with_too_many_rows_is_refused_and_closed(monkeypatch):
     with pytest.raises(ImportRefused, match="more than 10,000 rows"):
         read_table(data, "t.xlsx")
     assert len(closed) == 1
+
+
+def test_a_workbook_of_endless_empty_rows_is_stopped_by_the_row_budget_and_closed(monkeypatch):
+    closed = []
+    close = openpyxl.Workbook.close
+    monkeypatch.setattr(openpyxl.Workbook, "close", lambda workbook: closed.append(workbook) or close(workbook))
+    # A few kilobytes claiming a million rows: one data row, then empty rows with a cell far down the sheet.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["username", "name"])
+    sheet.append(["tui", "Tūī"])
+    sheet.cell(row=1_000_000, column=1, value=" ")
+    out = io.BytesIO()
+    book.save(out)
+    assert len(out.getvalue()) < 20_000
+    closed.clear()
+    with pytest.raises(ImportRefused) as refused:
+        read_table(out.getvalue(), "t.xlsx")
+    assert refused.value.message == (
+        "The file goes on past row 100,000 (most of its rows are empty, or it holds far more than an import can): "
+        "copy the rows you mean to import into a new file and import that."
+    )
+    assert len(closed) == 1
+
+
+def test_a_file_that_takes_too_long_to_read_is_refused(monkeypatch):
+    monkeypatch.setattr(imports, "MAX_SECONDS", 0.0)
+    rows = [f"t{i},Trainee {i}" for i in range(1500)]
+    with pytest.raises(ImportRefused) as refused:
+        read_table(csv_file("username,name", *rows), "t.csv")
+    assert refused.value.message.startswith("The file took more than ")
+    assert len(read_table(csv_file("username,name", *rows[:900]), "t.csv")) == 900  # checked every 1,000 rows
 
 
 def test_a_csv_field_too_large_to_read_refuses_the_file():

@@ -35,6 +35,22 @@ def test_garbage_hashes_never_match(stored):
     assert not passwords.check_password(stored, "anything at all")
 
 
+def test_no_password_matches_an_account_without_one_yet_and_checking_still_costs_a_hash(monkeypatch):
+    verified: list[str] = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+            verified.append(str(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(passwords, "_hasher", Counting(time_cost=1, memory_cost=1024, parallelism=1))
+    dummy = passwords.dummy_hash()
+    for stored in (passwords.UNUSABLE, None):
+        assert not passwords.check_password(stored, "not a real password: compared to keep timing alike")
+    assert verified == [dummy, dummy]  # an argon2 check all the same: refusals take as long whatever the account
+    assert not passwords.needs_rehash(passwords.UNUSABLE)
+
+
 @pytest.mark.parametrize(
     ("password", "problem"),
     [("short", "Use at least 12 characters."), ("x" * 1025, "Use at most 1024 characters."), ("twelve chars", None)],

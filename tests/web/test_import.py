@@ -7,6 +7,7 @@ import io
 import openpyxl
 import sqlalchemy as sa
 
+from assessor.core.passwords import UNUSABLE
 from assessor.models import AuditEvent, Cohort, Enrolment, User
 from tests.web.conftest import csrf_token
 
@@ -50,6 +51,7 @@ def test_preview_then_import_then_reimport_creates_nothing_new(app, signed_in, w
     with app.extensions["database"].sessions() as session:
         mere = session.scalars(sa.select(User).where(User.username == "mere")).one()
         assert mere.display_name == "Mere Tūhoe"
+        assert mere.password_hash == UNUSABLE  # no password yet: none was hashed, and none signs in as her
         hemi = session.scalars(sa.select(Enrolment).join(Enrolment.trainee).where(User.username == "hemi")).one()
         assert sorted(a.username for a in hemi.assessors) == ["assessor", "assessor2"]
     after = counts(app)
