@@ -89,6 +89,7 @@ def make_app(database_url, tmp_path):
             "UPLOAD_DIR": str(tmp_path / "uploads"),
             "JOB_QUEUE": "immediate",
             "EXPORT_DIR": str(tmp_path / "exports"),
+            "IMPORT_DIR": str(tmp_path / "imports"),
         }
         made.append(create_app({**settings, **config}))
         return made[-1]

@@ -99,6 +99,7 @@ def environment(database_url: str, instance: Path, **settings: str) -> dict[str,
         "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,
         "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         "ASSESSOR_EXPORT_DIR": str(instance / "exports"),
+        "ASSESSOR_IMPORT_DIR": str(instance / "imports"),
         **{f"ASSESSOR_{k}": v for k, v in settings.items()},
     }
 
@@ -128,6 +129,7 @@ def app_on(url: str, instance: Path) -> Flask:
             "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
             "JOB_QUEUE": "immediate",
             "EXPORT_DIR": str(instance / "exports"),
+            "IMPORT_DIR": str(instance / "imports"),
         }
     )
 

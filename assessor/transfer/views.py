@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField
@@ -18,10 +16,10 @@ from assessor.domain.errors import Erased, InvalidInput, NotFound
 from assessor.domain.vocabulary import RUNS_COHORTS, JobStatus
 from assessor.models import Cohort, User
 from assessor.standards.queries import catalogue
-from assessor.transfer import imports, reports
+from assessor.transfer import reports
 from assessor.transfer.exporting import EXPORT, ExportRequest, ask_for_export, file_of, record_download
-from assessor.transfer.operations import apply_import
-from assessor.transfer.queries import check_file, recent_exports
+from assessor.transfer.importing import ask_to_apply, ask_to_check
+from assessor.transfer.queries import recent_exports
 
 bp = Blueprint("transfer", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,7 +30,7 @@ class ImportForm(FlaskForm):
 
 
 class ConfirmForm(FlaskForm):
-    token = HiddenField()
+    job = HiddenField()
 
 
 @bp.get("/import")
@@ -45,7 +43,8 @@ def import_form() -> str:
 @bp.post("/import")
 @allow(*RUNS_COHORTS)
 def import_preview() -> Any:
-    """Read and check every row; show what would be created, or every problem by row and column."""
+    """Keep the file and ask the worker to check every row; its page shows what would be created, or every
+    problem by row and column."""
     form = ImportForm()
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
@@ -53,40 +52,28 @@ def import_preview() -> Any:
     data = upload.read(current_app.config["IMPORT_MAX_BYTES"] + 1)
     if len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         return _import_page(form, refused="The file is too large to import."), 400
-    try:
-        plan = check_file(db.session(), me(), data, upload.filename)
-    except imports.ImportRefused as exc:
-        return _import_page(form, refused=exc.message), 400
-    if not plan.ok:
-        return _import_page(ImportForm(), plan=plan), 400
-    token = secrets.token_hex(16)
-    (_pending_folder() / f"{token}{Path(upload.filename).suffix.lower()}").write_bytes(data)
-    return _import_page(ConfirmForm(token=token), plan=plan, token=token)
+    job = ask_to_check(db.session(), me(), data, upload.filename)
+    return redirect(url_for("jobs.job", job_id=job.id))
 
 
 @bp.post("/import/confirm")
 @allow(*RUNS_COHORTS)
 def import_confirm() -> Any:
-    """Import the previewed file: checked again, then all rows or none."""
+    """Import a file whose check came out clean: the worker checks it again, then creates all rows or none."""
     form = ConfirmForm()
-    token = form.token.data or ""
-    valid = form.validate_on_submit() and token.isalnum() and len(token) == 32
-    matches = list(_pending_folder().glob(f"{token}.*")) if valid else []
-    if not matches:
-        flash("That preview has expired: upload the file again.", "error")
-        return redirect(url_for("transfer.import_form"))
-    path = matches[0]
-    session = db.session()
     try:
-        plan = check_file(session, me(), path.read_bytes(), path.name)
-        cohorts, trainees, enrolments = apply_import(session, me(), plan)
-    except (imports.ImportRefused, InvalidInput):
+        checked = record_id(form.job.data or "") if form.validate_on_submit() else None
+    except ValueError:
+        checked = None
+    if checked is None:
+        return _import_page(ImportForm(), refused="That preview has expired: upload the file again."), 400
+    job = own_job_for(db.session(), me(), checked)
+    try:
+        applying = ask_to_apply(db.session(), me(), job)
+    except InvalidInput as exc:
         db.keep_nothing()
-        return _import_page(ImportForm(), refused="The file no longer checks out: upload it again to see why."), 409
-    finally:
-        path.unlink(missing_ok=True)
-    flash(f"Imported: {trainees} new trainees, {enrolments} new enrolments, {cohorts} new cohorts.", "success")
-    return redirect(url_for("cohorts.cohorts"))
+        return _import_page(ImportForm(), refused=" ".join(exc.problems.values())), 409
+    return redirect(url_for("jobs.job", job_id=applying.id))
 
 
 @bp.get("/exports")
@@ -147,13 +134,5 @@ def _exports_page(problems: dict[str, str] | None = None) -> str:
     )
 
 
-def _import_page(
-    form: FlaskForm, plan: imports.Plan | None = None, token: str | None = None, refused: str | None = None
-) -> str:
-    return render_template("transfer/import.html", form=form, plan=plan, token=token, refused=refused)
-
-
-def _pending_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
+def _import_page(form: FlaskForm, refused: str | None = None) -> str:
+    return render_template("transfer/import.html", form=form, refused=refused)

@@ -138,10 +138,12 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
     visit.check()
     page.get_by_label("Spreadsheet (.xlsx) or CSV (UTF-8)").set_input_files(str(path))
     page.get_by_role("button", name="Check the file").click()
-    expect(page.get_by_text("will create 2 trainees, 2 enrolments and 1 cohorts")).to_be_visible()
+    # The worker checks the file; the job's page refreshes itself until the preview is there.
+    expect(page.get_by_text("will create 2 trainees, 2 enrolments and 1 cohorts")).to_be_visible(timeout=30_000)
     visit.check()
     page.get_by_role("button", name="Import").click()
-    expect(page.get_by_text("Imported: 2 new trainees")).to_be_visible()
+    expect(page.get_by_text("Imported: 2 new trainees")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Back to cohorts").click()
 
     page.get_by_role("link", name="New trainee or assessor").click()
     visit.check()
