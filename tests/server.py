@@ -31,9 +31,10 @@ def free_port() -> int:
 class Server:
     """A running gunicorn serving the app; `url` is its base address."""
 
-    def __init__(self, env: dict[str, str], workers: int, log: Path):
+    def __init__(self, env: dict[str, str], workers: int, log: Path, timeout: int = 60):
         self.env = env
         self.workers = workers
+        self.timeout = timeout
         self.log = log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -52,7 +53,7 @@ class Server:
             "--graceful-timeout",
             "5",
             "--timeout",
-            "60",
+            str(self.timeout),
             "assessor:create_app()",
         ]
         with self.log.open("ab") as log:
@@ -105,9 +106,12 @@ def environment(database_url: str, instance: Path, **settings: str) -> dict[str,
 
 
 @contextmanager
-def running(database_url: str, instance: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
-    """Serve the app on `database_url` with its instance files under `instance` for the duration of the block."""
-    server = Server(environment(database_url, instance, **settings), workers, instance / "gunicorn.log")
+def running(
+    database_url: str, instance: Path, workers: int = 2, timeout: int = 60, **settings: str
+) -> Iterator[Server]:
+    """Serve the app on `database_url` with its instance files under `instance` for the duration of the block;
+    gunicorn kills a worker that spends more than `timeout` seconds on a request."""
+    server = Server(environment(database_url, instance, **settings), workers, instance / "gunicorn.log", timeout)
     server.start()
     try:
         yield server
