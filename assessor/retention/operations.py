@@ -67,9 +67,8 @@ def release_hold(session: so.Session, actor: User, hold: LegalHold, reason: str)
 
 @dataclass(frozen=True)
 class Erasure:
-    """What one erasure did: the evidence, why, the files to remove once committed, the audit events rewritten."""
+    """What one erasure did: why, the files to remove once committed, how many audit events it rewrote."""
 
-    evidence_id: int
     because: str
     files: tuple[str, ...]
     events: int
@@ -127,7 +126,7 @@ def _erase(session: so.Session, actor: User | None, evidence: Evidence, because:
         "events": [{"seq": r.seq, "hash": r.hash, "rewritten": r.rewritten} for r in rewrites],
     }
     audit.record(session, actor, audit_records.ERASE, "evidence", evidence.id, None, after)
-    return Erasure(evidence.id, because, tuple(files), len(rewrites))
+    return Erasure(because, tuple(files), len(rewrites))
 
 
 def erased_files_left(session: so.Session) -> list[str]:
