@@ -11,6 +11,7 @@ import urllib.parse
 import urllib.request
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
 from assessor.demo.generate import generate
@@ -45,8 +46,10 @@ class Browser:
             return response.geturl()  # where the redirect led
 
 
-def test_an_export_longer_than_the_request_timeout_finishes(request, tmp_path):
-    url = request.getfixturevalue("database_url") if POSTGRES_URL else f"sqlite:///{tmp_path / 'assessor.sqlite'}"
+def test_an_export_longer_than_the_request_timeout_finishes(tmp_path):
+    if POSTGRES_URL:
+        pytest.skip("the timeout is gunicorn's and the export the worker's, whatever the database: SQLite covers it")
+    url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
     instance = tmp_path / "instance"
     app = app_on(url, instance)
     try:

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.domain.vocabulary import Verdict
+from assessor.domain.vocabulary import JobStatus, Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
+from assessor.models import Job, User, utcnow
 from assessor.records.operations import Declaration, sign_off
-from assessor.transfer.exporting import ExportRequest, ask_for_export
+from assessor.transfer.exporting import EXPORT, export_folder
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -52,6 +53,19 @@ def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = P
 @pytest.fixture
 def world(app) -> WebWorld:
     return build_web_world(app)
+
+
+def finished_export(app, session, owner: User, kind: str) -> int:
+    """A finished export of `owner`'s, as the worker leaves it (writing a real one for every test world would cost
+    every web test a workbook; the export tests write real ones)."""
+    job = Job(kind=EXPORT, params={"kind": kind}, owner_id=owner.id, status=JobStatus.DONE, finished_at=utcnow())
+    session.add(job)
+    session.flush()
+    expires = (utcnow() + datetime.timedelta(days=1)).isoformat()
+    job.result = {"file": f"{job.id}.xlsx", "name": f"{kind}.xlsx", "rows": 0, "expires": expires}
+    with app.app_context():
+        (export_folder() / f"{job.id}.xlsx").write_bytes(b"PK")
+    return job.id
 
 
 def build_web_world(app) -> WebWorld:
@@ -96,8 +110,8 @@ def build_web_world(app) -> WebWorld:
             w.nz_enrolment.cohort_id,
             other_cohort.id,
             other_evidence.attachments[0].id,
-            ask_for_export(session, w.coordinator, ExportRequest("progress")).id,
-            ask_for_export(session, w.admin, ExportRequest("completions")).id,
+            finished_export(app, session, w.coordinator, "progress"),
+            finished_export(app, session, w.admin, "completions"),
         )
 
 
