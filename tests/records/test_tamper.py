@@ -292,8 +292,9 @@ def test_checkpoints_must_be_there_and_signed(app, signed, checkpoints):
 # --- the records against the trail ------------------------------------------------------------------------------
 
 
-def test_a_completion_record_inserted_outside_the_application_is_found(app, signed):
-    forged = {
+def forged_record(signed: Signed, code: str, snapshot: dict[str, object]) -> dict[str, object]:
+    """The columns of a completion record someone writes straight into the database, for the open enrolment."""
+    return {
         "enrolment_id": signed.open_enrolment,
         "result": "Competent",
         "declared_valid": True,
@@ -303,9 +304,13 @@ def test_a_completion_record_inserted_outside_the_application_is_found(app, sign
         "assessor_id": signed.assessor,
         "signed_on": TODAY,
         "signed_at": datetime.datetime(2026, 11, 23, 9, tzinfo=datetime.UTC),
-        "snapshot": {"unit": "cscofm023@1"},
-        "verification_code": "forged-code-0001",
+        "snapshot": snapshot,
+        "verification_code": code,
     }
+
+
+def test_a_completion_record_inserted_outside_the_application_is_found(app, signed):
+    forged = forged_record(signed, "forged-code-0001", {"unit": "cscofm023@1"})
     tamper(app, lambda connection: connection.execute(sa.insert(CompletionRecord.__table__).values(**forged)))
     with app.extensions["database"].engine.connect() as connection:
         record_id = connection.execute(sa.select(sa.func.max(CompletionRecord.id))).scalar_one()
@@ -317,19 +322,7 @@ def test_a_completion_record_inserted_outside_the_application_is_found(app, sign
 
 def test_a_forged_record_with_a_forged_sign_off_event_is_found(app, signed):
     """The forger also appends the sign-off event, chained and hashed as well as they can: without the key."""
-    forged = {
-        "enrolment_id": signed.open_enrolment,
-        "result": "Competent",
-        "declared_valid": True,
-        "declared_sufficient": True,
-        "declared_authentic": True,
-        "declared_current": True,
-        "assessor_id": signed.assessor,
-        "signed_on": TODAY,
-        "signed_at": datetime.datetime(2026, 11, 23, 9, tzinfo=datetime.UTC),
-        "snapshot": {},
-        "verification_code": "forged-code-0002",
-    }
+    forged = forged_record(signed, "forged-code-0002", {})
 
     def forge(connection: sa.Connection) -> None:
         record_id = connection.execute(
