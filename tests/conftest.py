@@ -21,7 +21,19 @@ from tests.server import TEST_AUDIT_KEY
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
 DATA = Path(__file__).resolve().parent / "data"
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist each worker process has a PostgreSQL database of its own, named after the worker, on the
+    server of TEST_DATABASE_URL (SQLite test databases are files under each test's own tmp_path already)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = sa.make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 
 
 def pytest_report_header(config):
@@ -39,6 +51,7 @@ def quick_password_hashing(request, monkeypatch):
 def migrated_template(tmp_path_factory):
     """A database migrated once per run: a SQLite file to copy, or the PostgreSQL database itself."""
     if POSTGRES_URL:
+        create_database_if_missing(POSTGRES_URL)
         engine = make_engine(POSTGRES_URL)
         with engine.begin() as connection:
             connection.exec_driver_sql("DROP SCHEMA public CASCADE")
@@ -51,6 +64,15 @@ def migrated_template(tmp_path_factory):
     migrate.upgrade(engine)
     engine.dispose()
     return path
+
+
+def create_database_if_missing(url: str) -> None:
+    name = sa.make_url(url).database
+    server = make_engine(os.environ["TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    server.dispose()
 
 
 @pytest.fixture
