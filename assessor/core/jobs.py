@@ -297,6 +297,8 @@ def init_app(app: Flask, sessions: so.sessionmaker[so.Session], database_url: st
     app.extensions["jobs"] = queue
 
     def send_committed(session: so.Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released: the jobs go once the whole transaction commits
         for job_id in session.info.pop(TO_SEND, []):
             queue.send(job_id)
 

@@ -72,6 +72,14 @@ def test_a_job_is_sent_once_its_transaction_commits_and_never_when_it_rolls_back
         jobs.enqueue(app.extensions["database"].sessions(), None, "nothing", {})
 
 
+def test_a_job_asked_for_within_a_savepoint_is_sent_once_the_whole_transaction_commits(app, counted):
+    with app.extensions["database"].sessions.begin() as session:
+        with session.begin_nested():
+            job_id = jobs.enqueue(session, None, KIND, {}).id
+        assert counted.attempts == []  # the savepoint is released, but nothing is committed yet
+    assert counted.attempts == [1] and job(app, job_id).status == JobStatus.DONE
+
+
 def test_a_failing_job_is_tried_again_later_then_failed_with_its_error_for_an_administrator(make_app, counted):
     app = make_app(JOB_ATTEMPTS=3, JOB_RETRY_SECONDS=10)
     with app.extensions["database"].sessions.begin() as session:
