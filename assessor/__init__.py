@@ -44,6 +44,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         JOB_ATTEMPTS=4,
         JOB_RETRY_SECONDS=30,
         EXPORT_KEEP_HOURS=24,
+        INVITATION_DAYS=14,
+        RESET_MINUTES=60,
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -75,6 +77,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.core import access, database, errors, jobs, labels, security
     from assessor.evidence.views import bp as evidence
     from assessor.jobs.views import bp as jobs_pages
+    from assessor.mail import sending
+    from assessor.mail.views import bp as mail
     from assessor.progress.views import bp as progress
     from assessor.progress.views import index
     from assessor.records.views import bp as records
@@ -83,12 +87,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     database.init_app(app)
     jobs.init_app(app, database.database(app).sessions, app.config["DATABASE_URL"])
+    sending.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     labels.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages):
+    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages, mail):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)
     cli.register(app)

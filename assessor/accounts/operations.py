@@ -1,11 +1,13 @@
-"""What is done to accounts: creating them, switching them on and off and ending their other sessions, each audited;
-and the password re-entered to confirm a signature, counted toward the account's throttle."""
+"""What is done to accounts, each audited: creating them, changing their details, switching them on and off, ending
+their other sessions, setting passwords (by invitation, reset or change); and the password re-entered to confirm a
+signature or a change, counted toward the account's throttle."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from assessor.accounts import tokens
 from assessor.accounts.sessions import (
     NOT_YOUR_PASSWORD,
     Refusal,
@@ -21,8 +23,13 @@ from assessor.core.passwords import UNUSABLE, check_password, hash_password, pas
 from assessor.domain import limits, policy
 from assessor.domain.audit_states import user_state
 from assessor.domain.errors import InvalidInput
-from assessor.domain.vocabulary import Role
-from assessor.models import User, utcnow
+from assessor.domain.vocabulary import Role, TokenPurpose
+from assessor.mail import sending
+from assessor.models import AccountToken, MailMessage, User, utcnow
+
+NO_EMAIL = "This account has no e-mail address: print a code to hand over instead."
+HAS_PASSWORD = "This account has a password already; its owner can use “Forgot your password?” on the sign-in page."
+DEAD_LINK = "This link has expired or has been used. Ask for a new one."
 
 
 def create_user(
@@ -57,7 +64,7 @@ def create_user(
             }
         )
     )
-    if password is not None and (why := password_problem(password)) is not None:
+    if password is not None and (why := password_problem(password, (username, display_name, email))) is not None:
         problems["password"] = why
     if problems:
         raise InvalidInput(problems)
@@ -112,6 +119,138 @@ def confirm_password(session: so.Session, user: User, password: str | None, addr
         return Refusal(NOT_YOUR_PASSWORD)
     forgive_failures(session, user.username, address)
     return None
+
+
+def update_account(
+    session: so.Session, actor: User, user: User, display_name: str, email: str | None, role: Role
+) -> User:
+    """An administrator changes an account's name, e-mail address or role; a change of role ends its sessions, so
+    that nobody keeps what the old role let them see."""
+    require(policy.may_manage_accounts(actor_of(actor)), "Only an administrator changes accounts.")
+    display_name = display_name.strip()
+    problems = limits.too_long({"display_name": (display_name, limits.NAME), "email": (email or "", limits.EMAIL)})
+    if not display_name:
+        problems["display_name"] = "Enter the person's name."
+    if user.id == actor.id and role != user.role:
+        problems["role"] = "You cannot change your own role: ask another administrator."
+    if problems:
+        raise InvalidInput(problems)
+    before = state_of(user)
+    if role != user.role:
+        user.end_sessions()
+    user.display_name, user.email, user.role = display_name, email or None, role
+    session.flush()
+    if state_of(user) != before:
+        audit.record(session, actor, "user.update", "user", user.id, before, state_of(user))
+    return user
+
+
+def set_password(session: so.Session, actor: User | None, user: User, password: str, how: str) -> None:
+    """Give `user` a new password (refused if easy to guess): every session of theirs ends, and every link or code
+    they still had stops working. `how` says which way, for the audit trail."""
+    if (why := password_problem(password, personal(user))) is not None:
+        raise InvalidInput({"password": why})
+    user.password_hash = hash_password(password)
+    user.end_sessions()
+    tokens.void(session, user)
+    session.flush()
+    audit.record(session, actor, "user.password", "user", user.id, None, {"how": how})
+
+
+def change_password(session: so.Session, user: User, current: str, new: str, address: str) -> Refusal | None:
+    """The signed-in user changes their password, re-entering the current one (throttled like sign-in); None when
+    done. Every other session of theirs ends; the caller keeps this one (`sessions.keep_this_session`)."""
+    refused = confirm_password(session, user, current, address)
+    if refused is not None:
+        return refused
+    set_password(session, user, user, new, "changed by its owner")
+    return None
+
+
+def invite(session: so.Session, actor: User, user: User) -> MailMessage:
+    """E-mail a new account a link to set its first password (any earlier invitation stops working)."""
+    _may_invite(actor, user)
+    if not user.email:
+        raise InvalidInput({"user": NO_EMAIL})
+    issued = tokens.issue(session, user, TokenPurpose.INVITATION, actor)
+    message = sending.write(
+        session,
+        user,
+        "invitation",
+        link=sending.link("accounts.welcome", secret=issued.secret),
+        expires=issued.token.expires_at,
+        invited_by=actor.display_name,
+    )
+    assert message is not None  # the account has an e-mail address
+    _audit_invitation(session, actor, user, issued.token)
+    return message
+
+
+def print_invitation(session: so.Session, actor: User, user: User) -> tokens.Issued:
+    """A one-time code for a new account (a trainee without e-mail, say), to print and hand over; any earlier
+    invitation stops working."""
+    _may_invite(actor, user)
+    issued = tokens.issue(session, user, TokenPurpose.INVITATION, actor, printed=True)
+    _audit_invitation(session, actor, user, issued.token)
+    return issued
+
+
+def _may_invite(actor: User, user: User) -> None:
+    require(
+        policy.may_create_account(actor_of(actor), user.role),
+        "Administrators invite anyone; coordinators invite trainees and assessors.",
+    )
+    if user.password_hash != UNUSABLE:
+        raise InvalidInput({"user": HAS_PASSWORD})
+    if not user.active:
+        raise InvalidInput({"user": "This account is deactivated: reactivate it first."})
+
+
+def _audit_invitation(session: so.Session, actor: User, user: User, token: AccountToken) -> None:
+    how = "printed code" if token.printed else "e-mail"
+    audit.record(
+        session, actor, "user.invite", "user", user.id, None, {"how": how, "expires": token.expires_at.isoformat()}
+    )
+
+
+def ask_for_reset(session: so.Session, wanted: str) -> int:
+    """Someone forgot their password: e-mail a reset link to each active account whose username or e-mail address
+    is `wanted`; how many were sent, which the caller must never reveal."""
+    wanted = wanted.strip()
+    if not wanted or len(wanted) > limits.EMAIL:
+        return 0
+    found = session.scalars(
+        sa.select(User).where(
+            User.active,
+            User.email.is_not(None),
+            sa.or_(User.username == wanted.lower(), sa.func.lower(User.email) == wanted.lower()),
+        )
+    ).all()
+    for user in found:
+        issued = tokens.issue(session, user, TokenPurpose.RESET, None)
+        sending.write(
+            session,
+            user,
+            "reset",
+            link=sending.link("accounts.reset", secret=issued.secret),
+            expires=issued.token.expires_at,
+        )
+        audit.record(
+            session, None, "user.reset_link", "user", user.id, None, {"expires": issued.token.expires_at.isoformat()}
+        )
+    return len(found)
+
+
+def accept(session: so.Session, token: AccountToken, password: str) -> User:
+    """Set the password a usable token (`tokens.usable`) was issued for; the token, and every other, dies."""
+    how = {TokenPurpose.INVITATION: "invitation", TokenPurpose.RESET: "reset link"}[token.purpose]
+    set_password(session, token.user, token.user, password, f"{how}{' (printed code)' if token.printed else ''}")
+    return token.user
+
+
+def personal(user: User) -> tuple[str | None, ...]:
+    """What a password must not be built from."""
+    return (user.username, user.display_name, user.email)
 
 
 def state_of(user: User) -> dict[str, object]:

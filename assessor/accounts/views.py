@@ -5,25 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from assessor.accounts.forms import SignInForm
-from assessor.accounts.operations import end_other_sessions, set_active
+from assessor.accounts.forms import AccountForm, ChangePasswordForm, CodeForm, ForgotForm, NewPasswordForm, SignInForm
+from assessor.accounts.operations import (
+    accept,
+    ask_for_reset,
+    change_password,
+    end_other_sessions,
+    invite,
+    print_invitation,
+    set_active,
+    update_account,
+)
+from assessor.accounts.queries import waiting_accounts
 from assessor.accounts.sessions import (
     Refusal,
     check_sign_in,
     keep_this_session,
+    record_failure,
     safe_next,
     session_limits,
+    sign_in_wait,
     start_session,
+    too_many,
 )
+from assessor.accounts.tokens import Issued, typed_code, usable
 from assessor.core import database as db
-from assessor.core.access import PUBLIC, SIGNED_IN, allow, me
+from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, me
+from assessor.core.forms import show_problems
+from assessor.domain import limits
 from assessor.domain.errors import InvalidInput, NotFound
-from assessor.domain.vocabulary import Role
-from assessor.models import User
+from assessor.domain.vocabulary import RUNS_COHORTS, Role, TokenPurpose
+from assessor.models import User, utcnow
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -107,3 +123,221 @@ def set_active_post(user_id: int) -> Response:
         return redirect(url_for("accounts.users"))
     flash(f"{user.username} is {'active' if active else 'deactivated and signed out everywhere'}.", "success")
     return redirect(url_for("accounts.users"))
+
+
+# --- passwords: forgotten, set from an invitation or a code, changed -------------------------------------------------
+
+WRONG_CODE = "That username and code do not match an invitation that is still open."
+RESET_ASKED = (
+    "If an account has that username or e-mail address, a link to set a new password is on its way to the e-mail "
+    "address of that account. It works for one hour. If nothing arrives, ask your training coordinator."
+)
+NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # pages whose address is a secret
+
+
+@bp.get("/forgot-password")
+@allow(PUBLIC)
+def forgot_password() -> str:
+    """Ask for a link to set a new password."""
+    return render_template("accounts/forgot.html", form=ForgotForm(), sent=None)
+
+
+@bp.post("/forgot-password")
+@allow(PUBLIC)
+def forgot_password_post() -> Any:
+    """Send a reset link to the account, if there is one; the answer is the same whether there is or not. Requests
+    are counted like failed sign-ins, under a key of their own, and throttled the same way."""
+    form = ForgotForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/forgot.html", form=form, sent=None), 400
+    wanted = form.identity.data.strip()
+    key, address = f"reset:{wanted.lower()}", request.remote_addr or "unknown"
+    with db.database().read_sessions() as reader:
+        wait = sign_in_wait(reader, key, address, utcnow())
+    if wait:
+        form.form_errors.append(too_many(wait))
+        return render_template("accounts/forgot.html", form=form, sent=None), 429
+    session_db = db.session()
+    ask_for_reset(session_db, wanted)
+    record_failure(session_db, key, address)
+    return render_template("accounts/forgot.html", form=ForgotForm(formdata=None), sent=RESET_ASKED)
+
+
+@bp.route("/reset/<secret>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def reset(secret: str) -> Any:
+    """Set a new password from a reset link."""
+    return _set_password_page(secret, TokenPurpose.RESET)
+
+
+@bp.route("/welcome/<secret>", methods=["GET", "POST"])
+@allow(PUBLIC)
+def welcome(secret: str) -> Any:
+    """Set a first password from an invitation."""
+    return _set_password_page(secret, TokenPurpose.INVITATION)
+
+
+def _set_password_page(secret: str, purpose: TokenPurpose) -> Any:
+    token = usable(db.session(), secret, purpose)
+    if token is None:
+        return render_template("accounts/dead_link.html", purpose=purpose), 410, NO_STORE
+    form = NewPasswordForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                user = accept(db.session(), token, form.password.data)
+            except InvalidInput as exc:
+                db.keep_nothing()
+                show_problems(form, exc.problems)
+            else:
+                return _password_set(user)
+        return render_template("accounts/new_password.html", form=form, token=token), 400, NO_STORE
+    return render_template("accounts/new_password.html", form=form, token=token), 200, NO_STORE
+
+
+@bp.route("/welcome", methods=["GET", "POST"])
+@allow(PUBLIC)
+def welcome_code() -> Any:
+    """Set a first password with a printed code; wrong codes count toward the account's sign-in throttle."""
+    form = CodeForm()
+    if request.method == "GET":
+        return render_template("accounts/code_form.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("accounts/code_form.html", form=form), 400
+    username, address = form.username.data.strip().lower(), request.remote_addr or "unknown"
+    with db.database().read_sessions() as reader:
+        wait = sign_in_wait(reader, username, address, utcnow())
+    if wait:
+        form.form_errors.append(too_many(wait))
+        return render_template("accounts/code_form.html", form=form), 429
+    session_db = db.session()
+    token = usable(session_db, typed_code(form.code.data), TokenPurpose.INVITATION)
+    if token is None or not token.printed or token.user.username != username:
+        record_failure(session_db, username, address)  # kept: the request's transaction commits with the refusal
+        form.form_errors.append(WRONG_CODE)
+        return render_template("accounts/code_form.html", form=form), 400
+    try:
+        user = accept(session_db, token, form.password.data)
+    except InvalidInput as exc:
+        db.keep_nothing()
+        show_problems(form, exc.problems)
+        return render_template("accounts/code_form.html", form=form), 400
+    return _password_set(user)
+
+
+def _password_set(user: User) -> Response:
+    flash(f"Your password is set, {user.display_name}. Sign in with it.", "success")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@allow(SIGNED_IN)
+def change_password_page() -> Any:
+    """Change one's own password, re-entering the current one; other sessions end, this one stays."""
+    form = ChangePasswordForm()
+    if request.method == "GET":
+        return render_template("accounts/change_password.html", form=form)
+    if form.validate_on_submit():
+        user = me()
+        try:
+            refused = change_password(
+                db.session(), user, form.current.data, form.password.data, request.remote_addr or "unknown"
+            )
+        except InvalidInput as exc:
+            db.keep_nothing()
+            show_problems(form, exc.problems)
+        else:
+            if refused is None:
+                keep_this_session(user)
+                flash("Your password is changed. Your other sessions are signed out.", "success")
+                return redirect(url_for("accounts.account"))
+            form.current.errors = [refused.message]
+            status = 429 if refused.throttled else 400
+            return render_template("accounts/change_password.html", form=form), status
+    return render_template("accounts/change_password.html", form=form), 400
+
+
+# --- accounts without a password yet: invitations and printed codes ---------------------------------------------------
+
+INVITATIONS_PER_PAGE = 100
+
+
+@bp.get("/accounts/invitations")
+@allow(*RUNS_COHORTS)
+def invitations() -> str:
+    """The accounts the user may invite that nobody has signed in to yet, with their latest invitation."""
+    after = request.args.get("after", "")[: limits.USERNAME] or None
+    found = waiting_accounts(db.session(), me(), after, INVITATIONS_PER_PAGE + 1)
+    more = found[INVITATIONS_PER_PAGE - 1].user.username if len(found) > INVITATIONS_PER_PAGE else None
+    return render_template("accounts/invitations.html", waiting=found[:INVITATIONS_PER_PAGE], more=more)
+
+
+@bp.post("/accounts/<int:user_id>/invite", endpoint="invite")
+@allow(*RUNS_COHORTS)
+def invite_post(user_id: int) -> Response:
+    """E-mail the account a new invitation (the old one stops working)."""
+    user = _account(user_id)
+    try:
+        invite(db.session(), me(), user)
+    except InvalidInput as exc:
+        db.keep_nothing()
+        flash(str(exc), "error")
+    else:
+        flash(f"An invitation is on its way to {user.display_name} at {user.email}.", "success")
+    return redirect(url_for("accounts.invitations"))
+
+
+@bp.post("/accounts/<int:user_id>/code", endpoint="print_code")
+@allow(*RUNS_COHORTS)
+def print_code_post(user_id: int) -> Any:
+    """A one-time code for the account, on a page to print and hand over (the old invitation stops working). The
+    code is shown this once: it is kept only as a hash."""
+    user = _account(user_id)
+    try:
+        issued = print_invitation(db.session(), me(), user)
+    except InvalidInput as exc:
+        db.keep_nothing()
+        flash(str(exc), "error")
+        return redirect(url_for("accounts.invitations"))
+    return code_slip(user, issued)
+
+
+def code_slip(user: User, issued: Issued) -> tuple[str, int, dict[str, str]]:
+    """The page to print for a person to set their first password with a code."""
+    address = current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.welcome_code")
+    return render_template("accounts/code_slip.html", user=user, issued=issued, address=address), 200, NO_STORE
+
+
+def _account(user_id: int) -> User:
+    """An account the user may invite; as not found to anyone else."""
+    user = db.session().get(User, user_id)
+    if user is None or not Permissions(me()).invite(user):
+        raise NotFound("account")
+    return user
+
+
+# --- administrators: editing accounts, and the outbox ----------------------------------------------------------------
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def edit_user(user_id: int) -> Any:
+    """Change an account's name, e-mail address or role."""
+    session_db = db.session()
+    user = session_db.get(User, user_id)
+    if user is None:
+        raise NotFound("account")
+    form = AccountForm(obj=user)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        return render_template("accounts/edit_user.html", form=form, user=user)
+    if form.validate_on_submit():
+        try:
+            update_account(session_db, me(), user, form.display_name.data, form.email.data, Role(form.role.data))
+        except InvalidInput as exc:
+            db.keep_nothing()
+            show_problems(form, exc.problems)
+        else:
+            flash(f"{user.username} is saved.", "success")
+            return redirect(url_for("accounts.users"))
+    return render_template("accounts/edit_user.html", form=form, user=user), 400

@@ -19,7 +19,7 @@ from assessor.models import User
 
 @click.command("demo")
 @with_appcontext
-@click.option("--password", default="demo-password", show_default=True, help="Password of every demo account.")
+@click.option("--password", default="try the demo today", show_default=True, help="Password of every demo account.")
 @click.option(
     "--trainees",
     type=click.IntRange(min=1),

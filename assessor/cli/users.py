@@ -9,7 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from assessor.accounts.operations import create_user
+from assessor.accounts.operations import create_user, set_password
 from assessor.cli.database import require_schema
 from assessor.core.database import database
 from assessor.domain.errors import InvalidInput
@@ -34,18 +34,44 @@ def create_user_command(
 ) -> None:
     """Create an account; the password is prompted for unless --password-file is given."""
     require_schema()
-    if password_file is not None:
-        password = password_file.readline().rstrip("\r\n")
-    elif sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        raise click.UsageError("not on a terminal: give the password with --password-file")
+    password = _new_password(password_file)
     try:
         with database().sessions.begin() as session:
             user = create_user(session, None, username, display_name or username, Role(role), password, email)
     except InvalidInput as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {user.role.value} {user.username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option(
+    "--password-file",
+    type=click.File("r"),
+    help="Read the password from this file's first line ('-' for standard input).",
+)
+def set_password_command(username: str, password_file: TextIO | None) -> None:
+    """Set an account's password, for whoever runs the server (an administrator locked out, say): every session of
+    the account ends, and its open links and codes stop working. Audited, with no person as the actor."""
+    require_schema()
+    password = _new_password(password_file)
+    try:
+        with database().sessions.begin() as session:
+            user = session.scalar(sa.select(User).where(User.username == username.lower()))
+            if user is None:
+                raise click.ClickException(f"there is no account {username}")
+            set_password(session, None, user, password, "set on the command line")
+    except InvalidInput as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password set for {user.username}; its sessions are ended")
+
+
+def _new_password(password_file: TextIO | None) -> str:
+    if password_file is not None:
+        return password_file.readline().rstrip("\r\n")
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    raise click.UsageError("not on a terminal: give the password with --password-file")
 
 
 def staff_account(session: sa.orm.Session, username: str) -> User:

@@ -7,7 +7,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     EmailField,
-    PasswordField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -17,10 +16,10 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional
 
 from assessor.core import database as db
-from assessor.core.access import enrollable_trainees, me
+from assessor.core.access import actor, enrollable_trainees, me
 from assessor.core.forms import TOO_LONG
 from assessor.core.labels import choices
-from assessor.domain import limits
+from assessor.domain import limits, policy
 from assessor.domain.vocabulary import Role
 from assessor.models import Enrolment, UnitVersion, User
 
@@ -32,13 +31,17 @@ class CohortForm(FlaskForm):
 class PersonForm(FlaskForm):
     username = StringField("Username", validators=[InputRequired(), Length(max=limits.USERNAME, message=TOO_LONG)])
     display_name = StringField("Full name", validators=[InputRequired(), Length(max=limits.NAME, message=TOO_LONG)])
-    email = EmailField("Email", validators=[Optional(), Length(max=limits.EMAIL, message=TOO_LONG)])
-    role = SelectField("Role", choices=choices((Role.TRAINEE, Role.ASSESSOR)))
-    password = PasswordField(
-        "First password",
-        validators=[InputRequired(), Length(max=limits.PASSWORD, message=TOO_LONG)],
-        description="At least 12 characters; give it to the person in person.",
+    email = EmailField(
+        "E-mail",
+        validators=[Optional(), Length(max=limits.EMAIL, message=TOO_LONG)],
+        description="The invitation to set a password goes here. Without one, you print a code to hand over.",
     )
+    role = SelectField("Role")
+
+    def with_choices(self) -> PersonForm:
+        """Offer the roles the user may create."""
+        self.role.choices = choices(r for r in Role if policy.may_create_account(actor(me()), r))
+        return self
 
 
 class EnrolForm(FlaskForm):

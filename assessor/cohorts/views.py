@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from assessor.accounts.operations import create_user
+from assessor.accounts.operations import create_user, invite, print_invitation
+from assessor.accounts.views import code_slip
 from assessor.cohorts.forms import AssignForm, CohortForm, EnrolForm, PersonForm, WithdrawForm, assessor_choices
 from assessor.cohorts.operations import assign_assessors, create_cohort, enrol, withdraw
 from assessor.cohorts.queries import cohort_overview, cohort_page
@@ -147,31 +148,40 @@ def withdraw_post(enrolment_id: int) -> Response:
 @bp.get("/people/new")
 @allow(*RUNS_COHORTS)
 def new_person() -> str:
-    """The form to create a trainee or assessor account."""
-    return render_template("cohorts/person.html", form=PersonForm())
+    """The form to create an account: trainees and assessors, and for administrators any role."""
+    return render_template("cohorts/person.html", form=PersonForm().with_choices())
 
 
 @bp.post("/people/new")
 @allow(*RUNS_COHORTS)
 def new_person_post() -> Any:
-    """Create the account."""
-    form = PersonForm()
+    """Create the account without a password, and invite its owner to set one: by e-mail, or with a code printed
+    here to hand over."""
+    form = PersonForm().with_choices()
     if form.validate_on_submit():
+        session_db = db.session()
         try:
             user = create_user(
-                db.session(),
+                session_db,
                 me(),
                 form.username.data,
                 form.display_name.data,
                 Role(form.role.data),
-                form.password.data,
+                None,
                 form.email.data or None,
             )
+            if not user.email:
+                return code_slip(user, print_invitation(session_db, me(), user))
+            invite(session_db, me(), user)
         except InvalidInput as exc:
             db.keep_nothing()
             show_problems(form, exc.problems)
         else:
-            flash(f"{label(user.role)} account {user.username} created.", "success")
+            flash(
+                f"{label(user.role)} account {user.username} created; an invitation to set a password is on its way "
+                f"to {user.email}.",
+                "success",
+            )
             return redirect(url_for("cohorts.new_person"))
     return render_template("cohorts/person.html", form=form), 400
 

@@ -176,6 +176,9 @@ class Permissions:
     def manage_accounts(self) -> bool:
         return self._ask(policy.may_manage_accounts)
 
+    def invite(self, user: User) -> bool:
+        return self._ask(policy.may_create_account, user.role)
+
     def submit_evidence(self) -> bool:
         return self._ask(policy.may_submit_evidence)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
@@ -11,7 +12,18 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from assessor.domain.completion import Obstacle, Reason
-from assessor.domain.vocabulary import Context, EnrolmentStatus, JobStatus, Method, Role, Status, Verdict
+from assessor.domain.vocabulary import (
+    Context,
+    EnrolmentStatus,
+    JobStatus,
+    MailStatus,
+    Method,
+    Role,
+    Status,
+    TokenPurpose,
+    Verdict,
+)
+from assessor.models.columns import as_utc
 
 STATUS = {
     Status.NOT_STARTED: "Not started",
@@ -46,6 +58,11 @@ ROLE = {
     Role.TRAINEE: "Trainee",
 }
 
+MAIL_STATUS = {
+    MailStatus.WAITING: "Waiting to be sent",
+    MailStatus.SENT: "Sent",
+    MailStatus.IN_OUTBOX: "In the outbox (no SMTP server is set)",
+}
 JOB_STATUS = {
     JobStatus.QUEUED: "Waiting",
     JobStatus.RUNNING: "Running",
@@ -62,6 +79,7 @@ _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     EnrolmentStatus: ENROLMENT_STATUS,
     Role: ROLE,
     JobStatus: JOB_STATUS,
+    MailStatus: MAIL_STATUS,
 }
 
 
@@ -90,12 +108,26 @@ def choices(members: Iterable[StrEnum]) -> list[SelectChoice]:
     return [SelectChoice(m.value, label(m)) for m in members]
 
 
+def when(moment: datetime.datetime) -> str:
+    """A moment for people: `3 December 2026 at 14:05 UTC`."""
+    moment = as_utc(moment).astimezone(datetime.UTC)
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
 def init_app(app: Flask) -> None:
     """Let templates word codes: `{{ status|label }}`, and name the user's home list."""
     app.add_template_filter(label)
     app.add_template_filter(label_of)
+    app.add_template_filter(when)
     # Templates compare codes with the vocabulary's own members, never with strings of their own.
-    app.jinja_env.globals.update(Status=Status, Verdict=Verdict, EnrolmentStatus=EnrolmentStatus, JobStatus=JobStatus)
+    app.jinja_env.globals.update(
+        Status=Status,
+        Verdict=Verdict,
+        EnrolmentStatus=EnrolmentStatus,
+        JobStatus=JobStatus,
+        MailStatus=MailStatus,
+        TokenPurpose=TokenPurpose,
+    )
 
     @app.context_processor
     def words() -> dict[str, str]:

@@ -1,9 +1,16 @@
-"""Password hashing with argon2id (OWASP ASVS level 2 strength), rehashed when the parameters change."""
+"""Password hashing with argon2id (OWASP ASVS level 2 strength), rehashed when the parameters change; and which
+new passwords are refused as too easy to guess."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+
+from assessor.domain.text import folded
 
 # argon2-cffi's defaults (argon2id, t=3, m=64 MiB, p=4) meet OWASP's recommended minimums.
 _hasher = PasswordHasher()
@@ -14,6 +21,24 @@ _dummy: dict[PasswordHasher, str] = {}
 UNUSABLE = "!"
 
 MIN_LENGTH = 12
+MAX_LENGTH = 1024
+# zxcvbn (Dropbox's strength estimator, with its own lists of common passwords, names and words: nothing is looked up
+# on the network) judges the first JUDGED characters; its score runs from 0 to 4, and 3 means "safely unguessable:
+# moderate protection from an offline slow-hash attack". A long passphrase is judged on its start: sixty-odd
+# characters that are hard to guess stay so whatever follows them.
+JUDGED = 72
+ENOUGH = 3
+TRY_INSTEAD = "Try a passphrase: four or more words that mean something to you alone, with spaces between them."
+# Why a password is easy to guess, by the kind of pattern zxcvbn found in it.
+BECAUSE = {
+    "user_inputs": "It is built from your name, username or e-mail address.",
+    "repeat": "It repeats the same characters or words.",
+    "sequence": "It is a sequence, such as 123456 or abcdef.",
+    "spatial": "It is a pattern of neighbouring keys, such as qwerty.",
+    "date": "It is mostly a date.",
+    "regex": "It is mostly a year.",
+    "dictionary": "It is a common password, or a common word or name, or very like one.",
+}
 
 
 def hash_password(password: str) -> str:
@@ -43,10 +68,31 @@ def needs_rehash(stored_hash: str) -> bool:
     return not stored_hash.startswith(UNUSABLE) and _hasher.check_needs_rehash(stored_hash)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is not acceptable, or None."""
+def password_problem(password: str, personal: Iterable[str | None] = ()) -> str | None:
+    """Why a new password is not acceptable, or None: too short or too long, or too easy to guess, in particular
+    when built from `personal` (the person's username, name and e-mail address)."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
-    if len(password) > 1024:
-        return "Use at most 1024 characters."
+    if len(password) > MAX_LENGTH:
+        return f"Use at most {MAX_LENGTH} characters."
+    texts = [form for text in personal if text for form in (text.lower(), folded(text))]
+    words = {word for text in texts for word in [text, *re.split(r"[\s@._-]+", text)] if len(word) >= 3}
+    judged = zxcvbn(password[:JUDGED], user_inputs=sorted(words))
+    if judged["score"] < ENOUGH:
+        return f"This password is too easy to guess. {_because(judged['sequence'])} {TRY_INSTEAD}"
+    # What is left once the person's own name, username and address are taken out must be hard to guess by itself.
+    rest = folded(password)
+    for word in sorted(words, key=len, reverse=True):
+        rest = rest.replace(folded(word), "")
+    if rest != folded(password) and zxcvbn(rest[:JUDGED] or " ")["score"] < ENOUGH:
+        return f"This password is too easy to guess. {BECAUSE['user_inputs']} {TRY_INSTEAD}"
     return None
+
+
+def _because(matches: Sequence[Mapping[str, object]]) -> str:
+    """Why, in words, from the patterns zxcvbn matched: the person's own details first, then the first pattern."""
+    kinds = ["user_inputs" if m.get("dictionary_name") == "user_inputs" else str(m["pattern"]) for m in matches]
+    if "user_inputs" in kinds:
+        return BECAUSE["user_inputs"]
+    named = [kind for kind in kinds if kind in BECAUSE]
+    return BECAUSE[named[0]] if named else "It is short, or made of too few kinds of character."

@@ -40,7 +40,7 @@ KINDS = (
 )
 
 # The actions whose `after` is the whole state of an account, an enrolment, a piece of evidence.
-ACCOUNT_ACTIONS = frozenset({"user.create", "user.activate", "user.deactivate"})
+ACCOUNT_ACTIONS = frozenset({"user.create", "user.update", "user.activate", "user.deactivate"})
 ENROLMENT_ACTIONS = frozenset(
     {
         "enrolment.create",

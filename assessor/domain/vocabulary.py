@@ -89,3 +89,18 @@ class JobStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"  # every attempt failed: an administrator sees why, and may send it again
+
+
+class MailStatus(StrEnum):
+    """Where an e-mail stands."""
+
+    WAITING = "waiting"  # for the worker to send it (or to try again)
+    SENT = "sent"  # the SMTP server accepted it; its text is no longer kept
+    IN_OUTBOX = "in_outbox"  # no SMTP server is set: it stays in the outbox, for an administrator to read
+
+
+class TokenPurpose(StrEnum):
+    """What a single-use account link or code is for."""
+
+    INVITATION = "invitation"  # setting the first password of a new account
+    RESET = "reset"  # setting a new password after "Forgot your password?"

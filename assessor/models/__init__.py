@@ -1,16 +1,18 @@
 """The records as typed SQLAlchemy models, one module per aggregate; importing this package registers every table."""
 
-from assessor.models.accounts import LoginFailure, User
+from assessor.models.accounts import AccountToken, LoginFailure, User
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping
 from assessor.models.jobs import Job
+from assessor.models.mail import MailMessage
 from assessor.models.records import CompletionRecord, Revocation
 from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitVersion
 
 __all__ = [
+    "AccountToken",
     "Acknowledgement",
     "Attachment",
     "AuditEvent",
@@ -23,6 +25,7 @@ __all__ = [
     "Job",
     "LegalHold",
     "LoginFailure",
+    "MailMessage",
     "Revocation",
     "UnitVersion",
     "User",

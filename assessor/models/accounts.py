@@ -10,7 +10,7 @@ import sqlalchemy.orm as so
 
 from assessor.core.database import Base
 from assessor.domain.text import folded
-from assessor.domain.vocabulary import Role
+from assessor.domain.vocabulary import Role, TokenPurpose
 from assessor.models.columns import Timestamp, enum_column, utcnow
 
 
@@ -84,3 +84,23 @@ def search_name_of(display_name: str, username: str) -> str:
 @sa.event.listens_for(User, "before_update")
 def _keep_search_name(_mapper: object, _connection: object, user: User) -> None:
     user.search_name = search_name_of(user.display_name, user.username)
+
+
+class AccountToken(Base):
+    """A single-use way in to set a password: a link sent by e-mail, or a code printed for a trainee without e-mail.
+    Only a keyed hash of it is kept; it expires, and it dies when used or when the account's password changes."""
+
+    __tablename__ = "account_token"
+    __table_args__ = (sa.Index("ix_account_token_user_id", "user_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    purpose: so.Mapped[TokenPurpose] = so.mapped_column(enum_column(TokenPurpose, "token_purpose"))
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    printed: so.Mapped[bool] = so.mapped_column(default=False)  # a code handed over on paper, not a link by e-mail
+    created_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    expires_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp)
+    used_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+
+    user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])

@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor.accounts.operations import create_user
+from assessor.accounts.operations import create_user, invite
 from assessor.cohorts.operations import create_cohort, enrol
 from assessor.core import audit
 from assessor.core.access import actor as actor_of
@@ -20,7 +20,8 @@ from assessor.transfer.imports import Plan
 
 
 def apply_import(session: so.Session, actor: User, plan: Plan) -> tuple[int, int, int]:
-    """Create what a checked import plan lists: cohorts, trainees (no usable password yet) and enrolments."""
+    """Create what a checked import plan lists: cohorts, trainees (no password yet: those with an e-mail address are
+    sent an invitation to set one) and enrolments."""
     require(policy.may_run_cohorts(actor_of(actor)), "Only administrators and coordinators import.")
     if plan.problems:
         raise InvalidInput({"file": "The file has problems: nothing was imported."})
@@ -33,6 +34,8 @@ def apply_import(session: so.Session, actor: User, plan: Plan) -> tuple[int, int
         users[trainee.username] = create_user(
             session, actor, trainee.username, trainee.name, Role.TRAINEE, None, trainee.email
         )
+        if trainee.email:
+            invite(session, actor, users[trainee.username])
     versions = {(v.unit_id, v.version): v for v in session.scalars(sa.select(UnitVersion))}
     for planned in plan.new_enrolments:
         enrol(

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.mailbox import Mailbox, mail_settings, smtp_server
 from tests.server import ROOT, TEST_AUDIT_KEY, Server, running, working
 
 PASSWORD = "demo password 1"
@@ -43,8 +44,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def server(tmp_path) -> Iterator[Server]:
-    """A fresh demo database served by gunicorn for one test."""
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server the app's worker sends e-mail to."""
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def server(tmp_path, mailbox) -> Iterator[Server]:
+    """A fresh demo database served by gunicorn for one test, with a worker that sends e-mail to `mailbox`."""
     database_url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
     env = {
         **os.environ,
@@ -55,9 +63,10 @@ def server(tmp_path) -> Iterator[Server]:
     }
     command = str(Path(sys.executable).with_name("assessor"))
     subprocess.run([command, "demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
+    mail = mail_settings(mailbox.port)
     with (
-        running(database_url, tmp_path / "instance", workers=2) as served,
-        working(database_url, tmp_path / "instance"),
+        running(database_url, tmp_path / "instance", workers=2, **mail) as served,
+        working(database_url, tmp_path / "instance", **mail),
     ):
         yield served
 

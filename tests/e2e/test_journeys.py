@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import openpyxl
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, sign_in
+from tests.mailbox import link_in
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -145,14 +147,16 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
     expect(page.get_by_text("Imported: 2 new trainees")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Back to cohorts").click()
 
-    page.get_by_role("link", name="New trainee or assessor").click()
+    page.get_by_role("link", name="New account").click()
     visit.check()
     page.get_by_label("Role").select_option(label="Trainee")
     page.get_by_label("Username").fill("ana")
     page.get_by_label("Full name").fill("Ana Ngāti Porou")
-    page.get_by_label("First password").fill("a long first password")
+    page.get_by_label("E-mail").fill("ana@example.org")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Trainee account ana created.")).to_be_visible()
+    expect(
+        page.get_by_text("Trainee account ana created; an invitation to set a password is on its way")
+    ).to_be_visible()
 
     page.get_by_role("link", name="Cohorts").click()
     page.get_by_role("link", name="Evening intake").click()
@@ -191,3 +195,41 @@ def test_coordinator_imports_enrols_watches_the_heat_map_and_exports(page, visit
         first = workbook.worksheets[0]
         assert first.freeze_panes == "A2" and first.max_row >= 1
         workbook.close()
+
+
+def test_an_imported_trainee_accepts_the_emailed_invitation_and_signs_in(page, visit, server, mailbox, tmp_path):
+    sign_in(page, visit, "coordinator")
+    path = tmp_path / "intake.csv"
+    path.write_text(
+        "username,name,email,cohort,unit,version,start_date,assessors\n"
+        "tui,Tūī Hohaia,tui@example.org,Spring intake,us_case_mgmt,1,2026-10-01,assessor\n",
+        encoding="utf-8",
+    )
+    visit("/import")
+    page.get_by_label("Spreadsheet (.xlsx) or CSV (UTF-8)").set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_text("will create 1 trainees")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_text("Imported: 1 new trainees")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Sign out").click()
+
+    [invitation] = mailbox.wait_for(1, timeout=30)  # sent by the worker, over SMTP
+    assert invitation["To"] == "tui@example.org"
+    visit(urlsplit(link_in(invitation)).path)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Tūī Hohaia")
+    page.get_by_label("New password", exact=True).fill("tui")
+    page.get_by_label("New password again").fill("tui")
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_text("Use at least 12 characters.")).to_be_visible()
+    visit.check()
+    page.get_by_label("New password", exact=True).fill("pōhutukawa blooms by the harbour")
+    page.get_by_label("New password again").fill("pōhutukawa blooms by the harbour")
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_text("Your password is set, Tūī Hohaia. Sign in with it.")).to_be_visible()
+    visit.check()
+    page.get_by_label("Username").fill("tui")
+    page.get_by_label("Password").fill("pōhutukawa blooms by the harbour")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/enrolments")
+    expect(page.get_by_role("link", name="Build and maintain effective and respectful relationships")).to_be_visible()
+    visit.check()

@@ -53,7 +53,46 @@ def test_no_password_matches_an_account_without_one_yet_and_checking_still_costs
 
 @pytest.mark.parametrize(
     ("password", "problem"),
-    [("short", "Use at least 12 characters."), ("x" * 1025, "Use at most 1024 characters."), ("twelve chars", None)],
+    [("short", "Use at least 12 characters."), ("x" * 1025, "Use at most 1024 characters.")],
 )
-def test_password_rules(password, problem):
+def test_password_length(password, problem):
     assert passwords.password_problem(password) == problem
+
+
+MERE = ("mere.tuhoe", "Mere Tūhoe", "mere@example.org")
+
+
+@pytest.mark.parametrize(
+    ("password", "because"),
+    [
+        ("123456789012", "dictionary"),  # a common password
+        (" " * 12, "repeat"),
+        ("password1234", "dictionary"),
+        ("qwertyuiop[]", "spatial"),
+        ("abcdefghijkl", "sequence"),
+        ("mere.tuhoe" + "1234", "user_inputs"),  # the username
+        ("Mere Tūhoe 2026", "user_inputs"),  # the name, diacritics and all
+        ("mere tuhoe mere tuhoe", "user_inputs"),  # without them
+        ("mere@example.org", "user_inputs"),
+        ("tuhoe-tuhoe-tuhoe", "user_inputs"),  # strong-looking only by repeating the name
+    ],
+)
+def test_passwords_easy_to_guess_are_refused_saying_why(password, because):
+    problem = passwords.password_problem(password, MERE)
+    assert problem is not None and problem.startswith("This password is too easy to guess.")
+    assert passwords.BECAUSE[because] in problem and passwords.TRY_INSTEAD in problem
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "correct horse battery staple",
+        "Mere's kōwhai ridge at dawn",  # the name inside, but what is left is hard to guess by itself
+        "pōhutukawa blooms by the harbour",
+        "Tr0ub4dor&3 is not a passphrase",
+        "a very long passphrase that goes on " * 25,  # long passphrases are welcome (judged on their start)
+    ],
+)
+def test_passwords_hard_to_guess_are_accepted(password):
+    assert len(password) <= passwords.MAX_LENGTH
+    assert passwords.password_problem(password, MERE) is None

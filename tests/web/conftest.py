@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.domain.vocabulary import JobStatus, Verdict
+from assessor.domain.vocabulary import JobStatus, MailStatus, Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
-from assessor.models import Job, User, utcnow
+from assessor.models import Job, MailMessage, User, utcnow
 from assessor.records.operations import Declaration, sign_off
 from assessor.transfer.exporting import EXPORT, export_folder
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
@@ -41,6 +41,7 @@ class WebWorld:
     other_attachment: int  # of other_evidence
     job: int  # an export asked for by `coordinator`
     other_job: int  # an export asked for by `admin`
+    message: int  # an e-mail to `trainee`, in the outbox
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -112,7 +113,24 @@ def build_web_world(app) -> WebWorld:
             other_evidence.attachments[0].id,
             finished_export(app, session, w.coordinator, "progress"),
             finished_export(app, session, w.admin, "completions"),
+            outbox_message(session, w.trainee),
         )
+
+
+def outbox_message(session, to: User) -> int:
+    """An e-mail waiting in the outbox, as one is left where no SMTP server is set."""
+    message = MailMessage(
+        to_user_id=to.id,
+        to_address=f"{to.username}@example.org",
+        purpose="invitation",
+        subject="Your Assessor account: set your password",
+        text_body="Hello.",
+        html_body="<p>Hello.</p>",
+        status=MailStatus.IN_OUTBOX,
+    )
+    session.add(message)
+    session.flush()
+    return message.id
 
 
 def csrf_token(client, path: str = "/sign-in") -> str:

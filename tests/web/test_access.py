@@ -67,6 +67,12 @@ QUESTIONS: dict[str, Question] = {
         actor, tuple(access.trainee_enrolment_facts(s, i).values())
     ),
     "accounts.set_active": lambda s, actor, i: policy.may_manage_accounts(actor),
+    "accounts.edit_user": lambda s, actor, i: policy.may_manage_accounts(actor),
+    "accounts.invite": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
+    "accounts.print_code": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
+    "accounts.reset": lambda s, actor, i: True,  # public: the secret in the URL is the key
+    "accounts.welcome": lambda s, actor, i: True,
+    "mail.message": lambda s, actor, i: policy.may_manage_accounts(actor),
     "records.verify": lambda s, actor, i: True,
     "standards.show_unit": lambda s, actor, i: True,
     "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
@@ -91,17 +97,29 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "code": ({"code": world.code}, {"code": world.code}),  # public: anyone checks any code
         "unit_id": ({"unit_id": "cscofm023", "version": 1}, {"unit_id": "us_case_mgmt", "version": 1}),
         "job_id": ({"job_id": world.job}, {"job_id": world.other_job}),
+        "message_id": ({"message_id": world.message}, {"message_id": world.message}),
+        "secret": ({"secret": "not-a-token-anyone-was-given"}, {"secret": "nor-this-one"}),
         "kind": ({"kind": "progress", "cohort": world.cohort}, {"kind": "progress", "cohort": world.other_cohort}),
     }
 
 
 def the_object_id(values: dict[str, object]) -> int:
     """The id of the record a URL names, for the policy question."""
-    keys = ("enrolment_id", "evidence_id", "attachment_id", "record_id", "cohort_id", "trainee_id", "user_id", "job_id")
+    keys = (
+        "enrolment_id",
+        "evidence_id",
+        "attachment_id",
+        "record_id",
+        "cohort_id",
+        "trainee_id",
+        "user_id",
+        "job_id",
+        "message_id",
+    )
     for key in keys:
         if key in values:
             return int(values[key])  # type: ignore[call-overload]
-    return int(values.get("cohort", 0))  # type: ignore[call-overload]
+    return int(values.get("cohort", 0))  # type: ignore[call-overload]  # (0 too for a public secret)
 
 
 def requests(app, world: WebWorld) -> list[tuple[str, str, str, dict[str, object]]]:
