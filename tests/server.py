@@ -101,6 +101,7 @@ def environment(database_url: str, instance: Path, **settings: str) -> dict[str,
         "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         "ASSESSOR_EXPORT_DIR": str(instance / "exports"),
         "ASSESSOR_IMPORT_DIR": str(instance / "imports"),
+        "ASSESSOR_MFA_REQUIRED_ROLES": "",  # staff sign in with a password alone
         **{f"ASSESSOR_{k}": v for k, v in settings.items()},
     }
 
@@ -132,6 +133,7 @@ def app_on(url: str, instance: Path) -> Flask:
             "AUDIT_KEY": TEST_AUDIT_KEY,
             "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
             "JOB_QUEUE": "immediate",
+            "MFA_REQUIRED_ROLES": "",
             "EXPORT_DIR": str(instance / "exports"),
             "IMPORT_DIR": str(instance / "imports"),
         }

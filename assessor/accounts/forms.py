@@ -85,3 +85,22 @@ class AccountForm(FlaskForm):
     display_name = StringField("Full name", validators=[InputRequired(), Length(max=limits.NAME)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=limits.EMAIL)])
     role = SelectField("Role", choices=choices(tuple(Role)))
+
+
+class SecondStepForm(FlaskForm):
+    """The code from the authenticator app, or a recovery code, after the password."""
+
+    code = StringField(
+        "Code",
+        validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "characters"},
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class AuthenticatorCodeForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[InputRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )

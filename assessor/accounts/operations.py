@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor.accounts import tokens
+from assessor.accounts import second_factor, tokens
 from assessor.accounts.sessions import (
     NOT_YOUR_PASSWORD,
     Refusal,
@@ -107,16 +107,22 @@ def end_other_sessions(session: so.Session, user: User) -> None:
     audit.record(session, user, "user.sessions_ended", "user", user.id)
 
 
-def confirm_password(session: so.Session, user: User, password: str | None, address: str) -> Refusal | None:
-    """None if the signed-in user re-entered their own password (to sign off), else why not. Throttled per account
-    like sign-in, on the same count of failures; a wrong password is recorded in `session`, the request's transaction,
-    and so is kept when the view returns its refusal."""
+def confirm_password(
+    session: so.Session, user: User, password: str | None, address: str, code: str | None = None
+) -> Refusal | None:
+    """None if the signed-in user re-entered their own password (to sign off), and the code of their second factor
+    if they have one, else why not. Throttled per account like sign-in, on the same count of failures; a wrong
+    password or code is recorded in `session`, the request's transaction, and so is kept when the view returns its
+    refusal."""
     wait = account_wait(session, user.username, utcnow())
     if wait:
         return Refusal(too_many(wait), throttled=True)
     if password is None or not check_password(user.password_hash, password):
         record_failure(session, user.username, address)
         return Refusal(NOT_YOUR_PASSWORD)
+    if user.totp_secret is not None and not second_factor.check(session, user, code):
+        record_failure(session, user.username, address)
+        return Refusal(second_factor.WRONG_CODE, field="code")
     forgive_failures(session, user.username, address)
     return None
 

@@ -18,12 +18,16 @@ from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 
+from assessor.accounts import second_factor
 from assessor.core import database as db
 from assessor.core.passwords import check_password, hash_password, needs_rehash
 from assessor.models import LoginFailure, User, utcnow
 from assessor.models.columns import as_utc
 
 login_manager = LoginManager()
+
+# What a signed-in account that must set up a second factor may still reach.
+SETTING_UP = frozenset({"accounts.two_factor", "accounts.two_factor_post", "accounts.sign_out", "static"})
 
 # Throttling of password guesses (OWASP ASVS 2.2.1): growing delays, never a lock-out that outlasts the guessing.
 # Failures are rows of `login_failure`, so every server process sees them; an attempt that is refused for waiting is
@@ -60,6 +64,7 @@ class Refusal:
 
     message: str
     throttled: bool = False
+    field: str = "password"  # the field it is about: the password, or the second factor's code
 
 
 class SessionCookies(SecureCookieSessionInterface):
@@ -85,6 +90,7 @@ def init_app(app: Flask) -> None:
     """Sessions: cookie settings, the login manager, the idle timeout and the absolute lifetime."""
     app.config.setdefault("IDLE_TIMEOUT_MINUTES", 30)
     app.config.setdefault("ABSOLUTE_SESSION_HOURS", 10)  # a working day
+    app.config.setdefault("MFA_REQUIRED_ROLES", "admin,coordinator")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
     app.session_interface = SessionCookies()
     login_manager.init_app(app)
@@ -103,6 +109,19 @@ def init_app(app: Flask) -> None:
             flash(why, "info")
             return redirect(url_for("accounts.sign_in"))
         session["seen"] = now
+        return None
+
+    @app.before_request
+    def second_factor_first() -> Any:
+        # A role that must have a second factor does nothing else until it has one.
+        if (
+            current_user.is_authenticated
+            and current_user.totp_secret is None
+            and request.endpoint not in SETTING_UP
+            and second_factor.required(current_user)
+        ):
+            flash("Your role needs a second factor at sign-in: set it up to go on.", "info")
+            return redirect(url_for("accounts.two_factor"))
         return None
 
 
@@ -145,6 +164,29 @@ def start_session(user: User) -> None:
     session.clear()
     login_user(user)
     session["seen"] = session["signed_in_at"] = int(time.time())
+
+
+SECOND_STEP = "second_step"  # the session's account waiting for its second factor, after the right password
+SECOND_STEP_SECONDS = 300
+
+
+def await_second_step(user: User, next_page: str | None) -> None:
+    """The password was right and the account has a second factor: a fresh session that is not signed in, remembering
+    for a few minutes whose code it waits for."""
+    session.clear()
+    session[SECOND_STEP] = {"user": user.id, "token": user.session_token, "at": int(time.time()), "next": next_page}
+
+
+def pending_second_step(session_db: so.Session) -> tuple[User | None, str | None]:
+    """The account this session waits for a code of, and where to go next; (None, None) when there is none, it waited
+    too long, or the account was deactivated or signed out everywhere meanwhile."""
+    pending = session.get(SECOND_STEP)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > SECOND_STEP_SECONDS:
+        return None, None
+    user = session_db.get(User, pending.get("user"))
+    if user is None or not user.active or user.session_token != pending.get("token") or user.totp_secret is None:
+        return None, None
+    return user, pending.get("next")
 
 
 def keep_this_session(user: User) -> None:

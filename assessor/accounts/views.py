@@ -9,7 +9,17 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
-from assessor.accounts.forms import AccountForm, ChangePasswordForm, CodeForm, ForgotForm, NewPasswordForm, SignInForm
+from assessor.accounts import second_factor
+from assessor.accounts.forms import (
+    AccountForm,
+    AuthenticatorCodeForm,
+    ChangePasswordForm,
+    CodeForm,
+    ForgotForm,
+    NewPasswordForm,
+    SecondStepForm,
+    SignInForm,
+)
 from assessor.accounts.operations import (
     accept,
     ask_for_reset,
@@ -23,8 +33,12 @@ from assessor.accounts.operations import (
 from assessor.accounts.queries import waiting_accounts
 from assessor.accounts.sessions import (
     Refusal,
+    account_wait,
+    await_second_step,
     check_sign_in,
+    forgive_failures,
     keep_this_session,
+    pending_second_step,
     record_failure,
     safe_next,
     session_limits,
@@ -66,7 +80,39 @@ def sign_in_post() -> Any:
     if isinstance(outcome, Refusal):
         form.form_errors.append(outcome.message)
         return render_template("accounts/sign_in.html", form=form, next=next_page), 429 if outcome.throttled else 401
+    if outcome.totp_secret is not None:
+        await_second_step(outcome, next_page)
+        return redirect(url_for("accounts.second_step"))
     start_session(outcome)
+    return redirect(next_page or url_for("index"))
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@allow(PUBLIC)
+def second_step() -> Any:
+    """After the right password, the code from the authenticator app or a recovery code; wrong codes count toward
+    the account's sign-in throttle."""
+    session_db = db.session()
+    user, next_page = pending_second_step(session_db)
+    if user is None:
+        flash("Sign in again: the page for your code waited too long.", "info")
+        return redirect(url_for("accounts.sign_in"))
+    form = SecondStepForm()
+    if request.method == "GET":
+        return render_template("accounts/second_step.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("accounts/second_step.html", form=form), 400
+    address = request.remote_addr or "unknown"
+    wait = account_wait(session_db, user.username, utcnow())
+    if wait:
+        form.form_errors.append(too_many(wait))
+        return render_template("accounts/second_step.html", form=form), 429
+    if not second_factor.check(session_db, user, form.code.data):
+        record_failure(session_db, user.username, address)  # kept: the request commits with the refusal
+        form.code.errors = [second_factor.WRONG_CODE]
+        return render_template("accounts/second_step.html", form=form), 400
+    forgive_failures(session_db, user.username, address)
+    start_session(user)
     return redirect(next_page or url_for("index"))
 
 
@@ -341,3 +387,100 @@ def edit_user(user_id: int) -> Any:
             flash(f"{user.username} is saved.", "success")
             return redirect(url_for("accounts.users"))
     return render_template("accounts/edit_user.html", form=form, user=user), 400
+
+
+# --- the second factor -----------------------------------------------------------------------------------------------
+
+SETUP = "second_factor_setup"  # the session's secret while it is being set up, until a code proves the app has it
+
+
+@bp.get("/account/two-factor")
+@allow(SIGNED_IN)
+def two_factor() -> Any:
+    """Set up the second factor (a QR code to scan), or see it and its recovery codes left, renew or remove it."""
+    if me().totp_secret is None:
+        session.setdefault(SETUP, second_factor.new_secret())
+    return _two_factor_page(AuthenticatorCodeForm(), 200)
+
+
+@bp.post("/account/two-factor")
+@allow(SIGNED_IN)
+def two_factor_post() -> Any:
+    """Turn the second factor on with a code from the app; show the recovery codes once."""
+    form = AuthenticatorCodeForm()
+    secret = session.get(SETUP)
+    if me().totp_secret is not None or secret is None:
+        return redirect(url_for("accounts.two_factor"))
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.turn_on(db.session(), me(), secret, form.code.data)
+        except InvalidInput as exc:
+            db.keep_nothing()
+            show_problems(form, exc.problems)
+        else:
+            session.pop(SETUP, None)
+            return render_template("accounts/recovery_codes.html", codes=codes, new=True), 200, NO_STORE
+    return _two_factor_page(form, 400)
+
+
+@bp.post("/account/two-factor/recovery-codes", endpoint="renew_recovery_codes")
+@allow(SIGNED_IN)
+def renew_recovery_codes_post() -> Any:
+    """New recovery codes (the old ones stop working), on a code from the app."""
+    form = AuthenticatorCodeForm()
+    if me().totp_secret is None:
+        return redirect(url_for("accounts.two_factor"))
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.new_recovery_codes(db.session(), me(), form.code.data)
+        except InvalidInput as exc:
+            db.keep_nothing()
+            show_problems(form, exc.problems)
+        else:
+            return render_template("accounts/recovery_codes.html", codes=codes, new=False), 200, NO_STORE
+    return _two_factor_page(form, 400)
+
+
+@bp.post("/account/two-factor/off", endpoint="two_factor_off")
+@allow(SIGNED_IN)
+def two_factor_off_post() -> Any:
+    """Turn one's own second factor off, on a code from the app, where the role does not require one."""
+    user = me()
+    form = AuthenticatorCodeForm()
+    if user.totp_secret is None or second_factor.required(user):
+        return redirect(url_for("accounts.two_factor"))
+    if form.validate_on_submit() and second_factor.check(db.session(), user, form.code.data):
+        second_factor.turn_off(db.session(), user, user)
+        flash("Your second factor is off: signing in needs only your password.", "success")
+        return redirect(url_for("accounts.account"))
+    db.keep_nothing()
+    form.code.errors = [second_factor.WRONG_CODE]
+    return _two_factor_page(form, 400)
+
+
+def _two_factor_page(form: AuthenticatorCodeForm, status: int) -> tuple[str, int, dict[str, str]]:
+    """The second factor's page: while it is off, the secret being set up and its QR code; once on, how many
+    recovery codes are left."""
+    user = me()
+    shown: dict[str, object]
+    if user.totp_secret is None:
+        secret = str(session.get(SETUP, ""))
+        shown = {"secret": secret, "qr": second_factor.qr_code(user, secret) if secret else None}
+    else:
+        shown = {"left": second_factor.recovery_codes_left(db.session(), user)}
+    page = render_template("accounts/two_factor.html", form=form, mfa_required=second_factor.required(user), **shown)
+    return page, status, NO_STORE
+
+
+@bp.post("/admin/users/<int:user_id>/two-factor/remove", endpoint="remove_two_factor")
+@allow(Role.ADMIN)
+def remove_two_factor_post(user_id: int) -> Response:
+    """For someone who lost both their phone and their recovery codes: they sign in with their password and set it
+    up again."""
+    session_db = db.session()
+    user = session_db.get(User, user_id)
+    if user is None:
+        raise NotFound("account")
+    second_factor.turn_off(session_db, me(), user)
+    flash(f"The second factor of {user.username} is removed; they set a new one up at their next sign-in.", "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))

@@ -9,6 +9,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from assessor.accounts import second_factor
 from assessor.accounts.operations import create_user, set_password
 from assessor.cli.database import require_schema
 from assessor.core.database import database
@@ -64,6 +65,21 @@ def set_password_command(username: str, password_file: TextIO | None) -> None:
     except InvalidInput as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"password set for {user.username}; its sessions are ended")
+
+
+@users.command("remove-second-factor")
+@click.argument("username")
+def remove_second_factor_command(username: str) -> None:
+    """Remove an account's second factor, for whoever runs the server (the only administrator lost their phone and
+    their recovery codes, say): it signs in with its password, and sets a new one up. Audited, with no person as the
+    actor."""
+    require_schema()
+    with database().sessions.begin() as session:
+        user = session.scalar(sa.select(User).where(User.username == username.lower()))
+        if user is None:
+            raise click.ClickException(f"there is no account {username}")
+        second_factor.turn_off(session, None, user)
+    click.echo(f"second factor removed from {user.username}")
 
 
 def _new_password(password_file: TextIO | None) -> str:

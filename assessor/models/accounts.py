@@ -27,6 +27,10 @@ class User(Base):
     created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
     # Part of every session cookie; a new token ends every session of the user on the server side.
     session_token: so.Mapped[str] = so.mapped_column(sa.String(64), default=lambda: secrets.token_urlsafe(32))
+    # The second factor, when set up: the TOTP secret encrypted with a key derived from the app's secret key, and the
+    # last time step whose code was used (a code works once).
+    totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
+    totp_last_step: so.Mapped[int | None]
     # The name and username without case or diacritics, for search ("tui" finds "Tūī"); kept by the events below.
     search_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
 
@@ -104,3 +108,15 @@ class AccountToken(Base):
     used_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
 
     user: so.Mapped[User] = so.relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(Base):
+    """A single-use code to sign in without the authenticator; only its keyed hash is kept."""
+
+    __tablename__ = "recovery_code"
+    __table_args__ = (sa.Index("ix_recovery_code_user_id", "user_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    digest: so.Mapped[str] = so.mapped_column(sa.String(64))
+    used_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)

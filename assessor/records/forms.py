@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, PasswordField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms import BooleanField, DateField, PasswordField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
 
 from assessor.core.forms import TOO_LONG
 from assessor.domain import limits
@@ -21,6 +21,11 @@ class SignOffForm(FlaskForm):
         "Your password, to confirm that you are signing",
         validators=[InputRequired(), Length(max=limits.PASSWORD, message=TOO_LONG)],
         render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[Optional(), Length(max=64, message=TOO_LONG)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
     def declaration(self) -> Declaration:

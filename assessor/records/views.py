@@ -44,9 +44,10 @@ def sign_off_post(enrolment_id: int) -> Any:
     form = SignOffForm()
     if not form.validate_on_submit():
         return _page(enrolment, form, []), 400
-    refusal = confirm_password(db.session(), me(), form.password.data, request.remote_addr or "unknown")
+    address = request.remote_addr or "unknown"
+    refusal = confirm_password(db.session(), me(), form.password.data, address, form.code.data)
     if refusal is not None:  # a wrong password is kept (the view returns normally): it counts toward the throttle
-        form.password.errors = [refusal.message]
+        getattr(form, refusal.field).errors = [refusal.message]
         return _page(enrolment, form, []), 429 if refusal.throttled else 400
     try:
         record = sign_off(db.session(), me(), enrolment, form.declaration(), form.signed_on.data)

@@ -18,7 +18,7 @@ from tests.web.conftest import WebWorld, csrf_token, sign_in
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin"]
 
 # Public pages whose answer to a visitor is to go and sign in.
-SENDS_TO_SIGN_IN = {"index", "accounts.sign_in_post"}
+SENDS_TO_SIGN_IN = {"index", "accounts.sign_in_post", "accounts.second_step"}
 
 Question = Callable[[so.Session, policy.Actor, int], bool]
 
@@ -68,6 +68,7 @@ QUESTIONS: dict[str, Question] = {
     ),
     "accounts.set_active": lambda s, actor, i: policy.may_manage_accounts(actor),
     "accounts.edit_user": lambda s, actor, i: policy.may_manage_accounts(actor),
+    "accounts.remove_two_factor": lambda s, actor, i: policy.may_manage_accounts(actor),
     "accounts.invite": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
     "accounts.print_code": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
     "accounts.reset": lambda s, actor, i: True,  # public: the secret in the URL is the key
