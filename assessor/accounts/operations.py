@@ -25,7 +25,7 @@ from assessor.domain.audit_states import user_state
 from assessor.domain.errors import InvalidInput
 from assessor.domain.vocabulary import Role, TokenPurpose
 from assessor.mail import sending
-from assessor.models import AccountToken, MailMessage, User, utcnow
+from assessor.models import AccountToken, MailMessage, User, UserSession, utcnow
 
 NO_EMAIL = "This account has no e-mail address: print a code to hand over instead."
 HAS_PASSWORD = "This account has a password already; its owner can use “Forgot your password?” on the sign-in page."
@@ -105,6 +105,18 @@ def end_other_sessions(session: so.Session, user: User) -> None:
     user.end_sessions()
     session.flush()
     audit.record(session, user, "user.sessions_ended", "user", user.id)
+
+
+def end_one_session(session: so.Session, user: User, session_id: int, current_id: int | None) -> UserSession | None:
+    """Sign out one other browser of the user's (None if it is not theirs, or is the one asking); audited."""
+    row = session.get(UserSession, session_id)
+    if row is None or row.user_id != user.id or row.id == current_id:
+        return None
+    if row.ended_at is None:
+        row.ended_at = utcnow()
+        session.flush()
+        audit.record(session, user, "user.session_ended", "user", user.id, None, {"session": row.id})
+    return row
 
 
 def confirm_password(

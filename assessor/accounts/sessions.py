@@ -14,17 +14,21 @@ from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, current_app, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from assessor.accounts import second_factor
 from assessor.core import database as db
+from assessor.core.jobs import every_hour
 from assessor.core.passwords import check_password, hash_password, needs_rehash
-from assessor.models import LoginFailure, User, utcnow
+from assessor.models import LoginFailure, User, UserSession, utcnow
 from assessor.models.columns import as_utc
 
 login_manager = LoginManager()
+
+SESSION_ROW = "sid"  # the flask session's key for the id of its `user_session` row
+SEEN_EVERY = 300  # seconds: how often a session's last activity is written
 
 # What a signed-in account that must set up a second factor may still reach.
 SETTING_UP = frozenset({"accounts.two_factor", "accounts.two_factor_post", "accounts.sign_out", "static"})
@@ -80,9 +84,15 @@ def load_user(session_id: str) -> User | None:
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session().get(User, int(user_id))
+    session_db = db.session()
+    user = session_db.get(User, int(user_id))
     if user is None or not user.active or user.session_token != token:
         return None
+    row_id = session.get(SESSION_ROW)
+    row = session_db.get(UserSession, row_id) if isinstance(row_id, int) else None
+    if row is None or row.user_id != user.id or row.token != token or row.ended_at is not None:
+        return None  # signed out on its own from the sessions page (or begun before sessions had rows)
+    g.user_session = row
     return user
 
 
@@ -109,6 +119,7 @@ def init_app(app: Flask) -> None:
             flash(why, "info")
             return redirect(url_for("accounts.sign_in"))
         session["seen"] = now
+        note_activity(now)
         return None
 
     @app.before_request
@@ -160,10 +171,34 @@ def session_limits() -> SessionLimits:
 
 
 def start_session(user: User) -> None:
-    """A new session for a user who just signed in, so that nothing planted in the old one carries over."""
+    """A new session for a user who just signed in, so that nothing planted in the old one carries over; a row for it,
+    for the page of where they are signed in (written with the request)."""
     session.clear()
     login_user(user)
     session["seen"] = session["signed_in_at"] = int(time.time())
+    row = UserSession(
+        user_id=user.id,
+        token=user.session_token,
+        user_agent=(request.user_agent.string or "")[:300],
+        address=(request.remote_addr or "")[:64],
+    )
+    session_db = db.session()
+    session_db.add(row)
+    session_db.flush()
+    session[SESSION_ROW] = row.id
+
+
+def note_activity(now: int) -> None:
+    """Keep the time the current session was last active, to the nearest SEEN_EVERY seconds: a write at most that
+    often, in a short transaction of its own when the request only reads."""
+    row: UserSession | None = g.get("user_session")
+    if row is None or now - as_utc(row.last_seen_at).timestamp() < SEEN_EVERY:
+        return
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        row.last_seen_at = utcnow()  # with the request's own writes
+        return
+    with db.side_transaction() as writer:
+        writer.execute(sa.update(UserSession).where(UserSession.id == row.id).values(last_seen_at=utcnow()))
 
 
 SECOND_STEP = "second_step"  # the session's account waiting for its second factor, after the right password
@@ -189,10 +224,23 @@ def pending_second_step(session_db: so.Session) -> tuple[User | None, str | None
     return user, pending.get("next")
 
 
+@every_hour
+def forget_old_sessions() -> None:
+    """Delete the rows of sessions that cannot be alive any more (a day or the absolute lifetime without activity)."""
+    hours = max(24.0, float(current_app.config["ABSOLUTE_SESSION_HOURS"]))
+    with db.database().sessions.begin() as writer:
+        writer.execute(
+            sa.delete(UserSession).where(UserSession.last_seen_at < utcnow() - datetime.timedelta(hours=hours))
+        )
+
+
 def keep_this_session(user: User) -> None:
     """After the user's session token changed, keep the current session signed in with the new one (its sign-in time,
     and so its absolute lifetime, unchanged)."""
     login_user(user)
+    row: UserSession | None = g.get("user_session")
+    if row is not None:
+        row.token = user.session_token
 
 
 def check_sign_in(username: str, password: str, address: str) -> User | Refusal:

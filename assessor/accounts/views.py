@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,14 +25,16 @@ from assessor.accounts.operations import (
     accept,
     ask_for_reset,
     change_password,
+    end_one_session,
     end_other_sessions,
     invite,
     print_invitation,
     set_active,
     update_account,
 )
-from assessor.accounts.queries import waiting_accounts
+from assessor.accounts.queries import signed_in_sessions, waiting_accounts
 from assessor.accounts.sessions import (
+    SESSION_ROW,
     Refusal,
     account_wait,
     await_second_step,
@@ -134,6 +137,32 @@ def account() -> str:
     return render_template("accounts/account.html", limits=session_limits())
 
 
+@bp.get("/account/sessions")
+@allow(SIGNED_IN)
+def sessions_page() -> str:
+    """Where the user is signed in: each browser, when it began and was last active, from which address."""
+    limits_now = session_limits()
+    found = signed_in_sessions(
+        db.session(),
+        me(),
+        session.get(SESSION_ROW),
+        datetime.timedelta(minutes=limits_now.idle_minutes),
+        datetime.timedelta(hours=limits_now.absolute_hours),
+    )
+    return render_template("accounts/sessions.html", sessions=found)
+
+
+@bp.post("/account/sessions/<int:session_id>/end", endpoint="end_session")
+@allow(SIGNED_IN)
+def end_session_post(session_id: int) -> Response:
+    """Sign out one other browser of the user's."""
+    ended = end_one_session(db.session(), me(), session_id, session.get(SESSION_ROW))
+    if ended is None:
+        raise NotFound("session")
+    flash("That browser is signed out.", "success")
+    return redirect(url_for("accounts.sessions_page"))
+
+
 @bp.post("/account/sign-out-others", endpoint="sign_out_others")
 @allow(SIGNED_IN)
 def sign_out_others_post() -> Response:
@@ -142,7 +171,7 @@ def sign_out_others_post() -> Response:
     end_other_sessions(db.session(), user)
     keep_this_session(user)
     flash("Your other sessions are signed out. This one stays signed in.", "success")
-    return redirect(url_for("accounts.account"))
+    return redirect(url_for("accounts.sessions_page"))
 
 
 @bp.get("/admin/users")

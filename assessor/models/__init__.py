@@ -1,6 +1,6 @@
 """The records as typed SQLAlchemy models, one module per aggregate; importing this package registers every table."""
 
-from assessor.models.accounts import AccountToken, LoginFailure, RecoveryCode, User
+from assessor.models.accounts import AccountToken, LoginFailure, RecoveryCode, User, UserSession
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
@@ -30,6 +30,7 @@ __all__ = [
     "Revocation",
     "UnitVersion",
     "User",
+    "UserSession",
     "cohort_coordinator",
     "enrolment_assessor",
     "utcnow",

@@ -120,3 +120,21 @@ class RecoveryCode(Base):
     user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
     digest: so.Mapped[str] = so.mapped_column(sa.String(64))
     used_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+
+
+class UserSession(Base):
+    """One signed-in browser, for the page where people see where they are signed in. It lives while the account's
+    session token is the one it began with (signing out everywhere, a new password or a new role change the token),
+    it is not ended on its own, and it is within the idle and absolute limits."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (sa.Index("ix_user_session_user_id", "user_id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    token: so.Mapped[str] = so.mapped_column(sa.String(64))  # the account's session token it belongs to
+    started_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    last_seen_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    ended_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    address: so.Mapped[str] = so.mapped_column(sa.String(64), default="")

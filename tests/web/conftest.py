@@ -14,7 +14,7 @@ import pytest
 from assessor.cohorts.operations import create_cohort, enrol
 from assessor.domain.vocabulary import JobStatus, MailStatus, Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
-from assessor.models import Job, MailMessage, User, utcnow
+from assessor.models import Job, MailMessage, User, UserSession, utcnow
 from assessor.records.operations import Declaration, sign_off
 from assessor.transfer.exporting import EXPORT, export_folder
 from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
@@ -42,6 +42,8 @@ class WebWorld:
     job: int  # an export asked for by `coordinator`
     other_job: int  # an export asked for by `admin`
     message: int  # an e-mail to `trainee`, in the outbox
+    session: int  # a browser where `trainee` is signed in
+    other_session: int  # one of `trainee2`'s
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -114,7 +116,17 @@ def build_web_world(app) -> WebWorld:
             finished_export(app, session, w.coordinator, "progress"),
             finished_export(app, session, w.admin, "completions"),
             outbox_message(session, w.trainee),
+            signed_in_browser(session, w.trainee),
+            signed_in_browser(session, w.trainee2),
         )
+
+
+def signed_in_browser(session, user: User) -> int:
+    """A row of a browser signed in to `user`, as signing in leaves one."""
+    row = UserSession(user_id=user.id, token=user.session_token, user_agent="Mozilla/5.0 (X11; Linux x86_64)")
+    session.add(row)
+    session.flush()
+    return row.id
 
 
 def outbox_message(session, to: User) -> int:

@@ -12,7 +12,17 @@ import sqlalchemy.orm as so
 from assessor.core import access
 from assessor.core.access import PUBLIC, SIGNED_IN, rule_of
 from assessor.domain import policy
-from assessor.models import Attachment, AuditEvent, Cohort, CompletionRecord, Enrolment, Evidence, Job, User
+from assessor.models import (
+    Attachment,
+    AuditEvent,
+    Cohort,
+    CompletionRecord,
+    Enrolment,
+    Evidence,
+    Job,
+    User,
+    UserSession,
+)
 from tests.web.conftest import WebWorld, csrf_token, sign_in
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin"]
@@ -69,6 +79,7 @@ QUESTIONS: dict[str, Question] = {
     "accounts.set_active": lambda s, actor, i: policy.may_manage_accounts(actor),
     "accounts.edit_user": lambda s, actor, i: policy.may_manage_accounts(actor),
     "accounts.remove_two_factor": lambda s, actor, i: policy.may_manage_accounts(actor),
+    "accounts.end_session": lambda s, actor, i: s.get_one(UserSession, i).user_id == actor.id,  # one's own only
     "accounts.invite": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
     "accounts.print_code": lambda s, actor, i: policy.may_create_account(actor, s.get_one(User, i).role),
     "accounts.reset": lambda s, actor, i: True,  # public: the secret in the URL is the key
@@ -99,6 +110,7 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "unit_id": ({"unit_id": "cscofm023", "version": 1}, {"unit_id": "us_case_mgmt", "version": 1}),
         "job_id": ({"job_id": world.job}, {"job_id": world.other_job}),
         "message_id": ({"message_id": world.message}, {"message_id": world.message}),
+        "session_id": ({"session_id": world.session}, {"session_id": world.other_session}),
         "secret": ({"secret": "not-a-token-anyone-was-given"}, {"secret": "nor-this-one"}),
         "kind": ({"kind": "progress", "cohort": world.cohort}, {"kind": "progress", "cohort": world.other_cohort}),
     }
@@ -116,6 +128,7 @@ def the_object_id(values: dict[str, object]) -> int:
         "user_id",
         "job_id",
         "message_id",
+        "session_id",
     )
     for key in keys:
         if key in values:

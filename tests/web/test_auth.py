@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 import sqlite3
 import threading
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from assessor import create_app
 from assessor.accounts import sessions as auth
 from assessor.core import passwords
-from assessor.models import AuditEvent, LoginFailure, User
+from assessor.models import AuditEvent, LoginFailure, User, UserSession
 from tests.conftest import only_sqlite
 from tests.records.factories import PASSWORD
 from tests.server import TEST_AUDIT_KEY
@@ -328,16 +329,19 @@ def test_the_idle_timeout_says_why(app, client, world):
 def test_your_account_page_is_linked_from_the_header(signed_in):
     client = signed_in("trainee")
     assert 'href="/account"' in client.get("/enrolments").get_data(as_text=True)
-    page = client.get("/account").get_data(as_text=True)
-    assert "Sign out my other sessions" in page and 'name="csrf_token"' in page
+    assert 'href="/account/sessions"' in client.get("/account").get_data(as_text=True)
 
 
 def test_signing_out_other_sessions_keeps_this_one_and_is_audited(app, world, signed_in):
     tablet, desktop, phone = signed_in("assessor"), signed_in("assessor"), signed_in("assessor")
     someone_else = signed_in("trainee")
+    listed = desktop.get("/account/sessions").get_data(as_text=True)
+    assert listed.count("Sign out<span") == 2 and "Sign out everywhere else" in listed
     response = desktop.post("/account/sign-out-others", data={"csrf_token": csrf_token(desktop, "/account")})
-    assert response.status_code == 302 and response.headers["Location"] == "/account"
-    assert "Your other sessions are signed out" in desktop.get("/account").get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == "/account/sessions"
+    page = desktop.get("/account/sessions").get_data(as_text=True)
+    assert "Your other sessions are signed out" in page and "Sign out<span" not in page
+    assert "(this browser)" in page
     assert desktop.get("/enrolments").status_code == 200
     for other in (tablet, phone):
         assert other.get("/enrolments").headers["Location"].startswith("/sign-in")
@@ -398,3 +402,56 @@ def test_an_account_deactivated_while_its_password_is_checked_is_not_signed_in(a
     _while_the_password_is_checked(app, monkeypatch, lambda user: setattr(user, "active", False))
     assert sign_in(client, "assessor").status_code == 401
     assert client.get("/enrolments").headers["Location"].startswith("/sign-in")
+
+
+FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_the_sessions_page_lists_each_browser_and_signs_one_out(app, world):
+    desktop, phone = app.test_client(), app.test_client()
+    desktop.environ_base["HTTP_USER_AGENT"] = FIREFOX_ON_WINDOWS
+    phone.environ_base["HTTP_USER_AGENT"] = SAFARI_ON_IPHONE
+    sign_in(desktop, "assessor")
+    sign_in(phone, "assessor")
+    sign_in(app.test_client(), "trainee")  # someone else's: never listed
+    page = desktop.get("/account/sessions").get_data(as_text=True)
+    assert "Firefox on Windows <strong>(this browser)</strong>" in page and "Safari on iPhone" in page
+    assert page.count("<tr>") == 3  # the header and two browsers
+    phone_id = re.search(r'action="/account/sessions/(\d+)/end"', page).group(1)
+    token = csrf_token(desktop, "/account")
+    assert desktop.post(f"/account/sessions/{phone_id}/end", data={"csrf_token": token}).status_code == 302
+    assert phone.get("/enrolments").headers["Location"].startswith("/sign-in")
+    assert desktop.get("/enrolments").status_code == 200
+    assert "Safari on iPhone" not in desktop.get("/account/sessions").get_data(as_text=True)
+    # The browser asking cannot end itself here (it signs out instead), nor anyone else's.
+    with app.extensions["database"].sessions() as session:
+        mine = session.scalars(
+            sa.select(UserSession.id).where(UserSession.ended_at.is_(None)).order_by(UserSession.id)
+        ).all()
+        events = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action == "user.session_ended")).all()
+    assert events == ["user.session_ended"]
+    for other in mine:
+        ended = desktop.post(f"/account/sessions/{other}/end", data={"csrf_token": token})
+        assert ended.status_code == 404
+    assert desktop.get("/enrolments").status_code == 200
+
+
+def test_sessions_idle_too_long_are_not_listed_and_old_rows_are_forgotten(app, world):
+    client = app.test_client()
+    sign_in(client, "assessor")
+    stale = app.test_client()
+    sign_in(stale, "assessor")
+    with app.extensions["database"].sessions.begin() as session:
+        rows = session.scalars(sa.select(UserSession).order_by(UserSession.id)).all()
+        rows[-1].last_seen_at -= datetime.timedelta(hours=2)
+        rows[0].last_seen_at -= datetime.timedelta(days=2)  # the world's own, long gone
+    page = client.get("/account/sessions").get_data(as_text=True)
+    assert page.count("<tr>") == 2  # the header and this browser
+    with app.app_context():
+        auth.forget_old_sessions()
+    with app.extensions["database"].sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == len(rows) - 1
