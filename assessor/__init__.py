@@ -46,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         EXPORT_KEEP_HOURS=24,
         INVITATION_DAYS=14,
         RESET_MINUTES=60,
+        DIGEST_HOUR=6,  # UTC: the daily to-do e-mails go out in the first hour of the worker's chores after this
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -83,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.progress.views import index
     from assessor.records.views import bp as records
     from assessor.standards.views import bp as standards
+    from assessor.todo.views import bp as todo
     from assessor.transfer.views import bp as transfer
 
     database.init_app(app)
@@ -93,7 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages, mail):
+    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages, mail, todo):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)
     cli.register(app)

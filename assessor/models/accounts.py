@@ -31,6 +31,9 @@ class User(Base):
     # last time step whose code was used (a code works once).
     totp_secret: so.Mapped[str | None] = so.mapped_column(sa.String(255))
     totp_last_step: so.Mapped[int | None]
+    # The daily e-mail of their to-do list: wanted or not, and the day the last one was done.
+    digest: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    digest_sent_on: so.Mapped[datetime.date | None]
     # The name and username without case or diacritics, for search ("tui" finds "Tūī"); kept by the events below.
     search_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -20,6 +22,7 @@ from assessor.progress.queries import (
     sign_off_obstacles,
 )
 from assessor.standards.queries import catalogue, unit_of
+from assessor.todo.queries import to_do
 
 bp = Blueprint("progress", __name__, template_folder="templates")
 
@@ -48,8 +51,10 @@ def enrolments() -> str:
         **filters,
     )
     may = Permissions(me())
+    waiting = to_do(db.session(), me(), datetime.date.today(), current_app.config["STALE_AFTER_DAYS"])
     return render_template(
         "progress/enrolments.html",
+        todo=waiting,
         recordable={s.enrolment.id for s in page.summaries if s.enrolment.status.is_open and may.assess(s.enrolment)},
         page=page,
         summaries=page.summaries,

@@ -1,0 +1,135 @@
+"""What waits for someone: observations for a trainee to acknowledge; for an assessor, trainees' submissions to judge
+and units ready to sign off; for a coordinator (or administrator), stale enrolments in their cohorts and accounts
+still waiting for their first password. A fixed number of statements whoever asks, each list cut at SHOWN."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from assessor.accounts.queries import invitable
+from assessor.domain.vocabulary import OPEN, EnrolmentStatus, Role
+from assessor.models import (
+    Acknowledgement,
+    Enrolment,
+    EnrolmentProgress,
+    Evidence,
+    EvidenceMapping,
+    User,
+    cohort_coordinator,
+    enrolment_assessor,
+)
+
+SHOWN = 10  # items of each list shown; the count says how many there are
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Waiting(Generic[T]):
+    """Some of what waits (the first SHOWN), and how many in all."""
+
+    items: list[T] = field(default_factory=list)
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class ToDo:
+    """Everything that waits for one person."""
+
+    to_acknowledge: Waiting[Evidence] = field(default_factory=Waiting)
+    to_judge: Waiting[Evidence] = field(default_factory=Waiting)
+    to_sign_off: Waiting[Enrolment] = field(default_factory=Waiting)
+    stale: Waiting[Enrolment] = field(default_factory=Waiting)
+    accounts_waiting: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.to_acknowledge.count
+            or self.to_judge.count
+            or self.to_sign_off.count
+            or self.stale.count
+            or self.accounts_waiting
+        )
+
+
+def to_do(session: so.Session, user: User, today: datetime.date, stale_after_days: int) -> ToDo:
+    """What waits for `user`."""
+    if user.role == Role.TRAINEE:
+        return ToDo(to_acknowledge=_waiting(session, _to_acknowledge(user), Evidence.recorded_at.desc()))
+    if user.role == Role.ASSESSOR:
+        return ToDo(
+            to_judge=_waiting(session, _to_judge(user), Evidence.recorded_at),
+            to_sign_off=_waiting(session, _to_sign_off(user), Enrolment.id),
+        )
+    stale_since = today - datetime.timedelta(days=stale_after_days)
+    return ToDo(
+        stale=_waiting(session, _stale(user, stale_since), Enrolment.start_date),
+        accounts_waiting=session.scalar(sa.select(sa.func.count()).select_from(invitable(user).subquery())) or 0,
+    )
+
+
+def _waiting(
+    session: so.Session, query: sa.Select[T], order: sa.ColumnElement[Any] | so.InstrumentedAttribute[Any]
+) -> Waiting[T]:
+    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if not count:
+        return Waiting()
+    return Waiting(list(session.scalars(query.order_by(order).limit(SHOWN))), count)
+
+
+def _to_acknowledge(user: User) -> sa.Select[Evidence]:
+    """Observations about the trainee, by others, not yet acknowledged at their current version."""
+    acknowledged = sa.exists().where(
+        Acknowledgement.evidence_id == Evidence.id, Acknowledgement.evidence_version == Evidence.version
+    )
+    return sa.select(Evidence).where(
+        Evidence.trainee_id == user.id,
+        Evidence.recorded_by_id != user.id,
+        Evidence.erased_on.is_(None),
+        ~acknowledged,
+    )
+
+
+def _to_judge(user: User) -> sa.Select[Evidence]:
+    """What trainees submitted that waits for a judgement in an open enrolment the user assesses."""
+    pending = (
+        sa.select(EvidenceMapping.evidence_id)
+        .join(Enrolment, Enrolment.id == EvidenceMapping.enrolment_id)
+        .join(enrolment_assessor, enrolment_assessor.c.enrolment_id == Enrolment.id)
+        .where(
+            enrolment_assessor.c.user_id == user.id,
+            EvidenceMapping.verdict.is_(None),
+            Enrolment.status.in_(OPEN),
+        )
+    )
+    return sa.select(Evidence).where(Evidence.submitted_by_trainee, Evidence.id.in_(pending))
+
+
+def _to_sign_off(user: User) -> sa.Select[Enrolment]:
+    """The user's enrolments whose every criterion and item is satisfied."""
+    return (
+        sa.select(Enrolment)
+        .join(enrolment_assessor, enrolment_assessor.c.enrolment_id == Enrolment.id)
+        .where(enrolment_assessor.c.user_id == user.id, Enrolment.status == EnrolmentStatus.READY_FOR_SIGN_OFF)
+    )
+
+
+def _stale(user: User, since: datetime.date) -> sa.Select[Enrolment]:
+    """Open enrolments in the user's cohorts (every cohort, for an administrator) with no evidence since `since`."""
+    query = (
+        sa.select(Enrolment)
+        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
+        .where(
+            Enrolment.status.in_(OPEN),
+            sa.func.coalesce(EnrolmentProgress.last_evidence, Enrolment.start_date) < since,
+        )
+    )
+    if user.role != Role.ADMIN:
+        mine = sa.select(cohort_coordinator.c.cohort_id).where(cohort_coordinator.c.user_id == user.id)
+        query = query.where(Enrolment.cohort_id.in_(mine))
+    return query

@@ -1,0 +1,111 @@
+"""To-do lists on each person's home page, and the daily e-mail of them through a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from assessor.evidence.operations import MappingInput, record_evidence
+from assessor.models import Enrolment, User
+from assessor.todo.digest import send_digests
+from tests.mailbox import mail_settings, smtp_server
+from tests.records.factories import observation, satisfy_all
+from tests.web.conftest import csrf_token, sign_in
+
+
+@pytest.fixture
+def mailbox():
+    with smtp_server() as box:
+        yield box
+
+
+def home(client) -> str:
+    return client.get("/enrolments").get_data(as_text=True)
+
+
+def users(session) -> dict[str, User]:
+    return {u.username: u for u in session.scalars(sa.select(User))}
+
+
+def test_a_trainee_sees_the_observations_waiting_for_acknowledgement_until_acknowledged(app, signed_in, world):
+    client = signed_in("trainee")
+    page = home(client)
+    assert '<h2 id="todo-heading">To do</h2>' in page and "for you to acknowledge" in page
+    assert f'href="/evidence/{world.open_evidence}"' in page
+    token = csrf_token(client, f"/evidence/{world.open_evidence}")
+    assert client.post(f"/evidence/{world.open_evidence}/acknowledge", data={"csrf_token": token}).status_code == 302
+    assert f'href="/evidence/{world.open_evidence}"' not in home(client).split("</section>")[0]
+
+
+def test_an_assessor_sees_submissions_to_judge_and_units_ready_to_sign_off(app, signed_in, world):
+    assessor = signed_in("assessor")
+    assert "submission" not in home(assessor)
+    with app.extensions["database"].sessions.begin() as session:
+        people = users(session)
+        submitted = record_evidence(
+            session,
+            people["trainee"],
+            people["trainee"],
+            observation("My own account of the client interview."),
+            [MappingInput(world.open_enrolment, "1.2", None)],
+        )
+    page = home(assessor)
+    assert "1 submission from trainees waits for your judgement" in page
+    assert f'href="/evidence/{submitted.id}"' in page
+    assert "ready for you to sign off" not in page
+    assert "submission" not in home(signed_in("assessor2"))  # not theirs to judge
+
+    with app.extensions["database"].sessions.begin() as session:
+        enrolment = session.get_one(Enrolment, world.open_enrolment)
+        satisfy_all(session, SimpleNamespace(assessor=users(session)["assessor"]), enrolment)
+    page = home(assessor)
+    assert "1 unit ready for you to sign off" in page
+    assert f'href="/enrolments/{world.open_enrolment}/sign-off"' in page
+
+
+def test_a_coordinator_sees_stale_enrolments_and_accounts_without_a_password(make_app, world):
+    app = make_app(STALE_AFTER_DAYS=5)  # the world's latest evidence is from 23 November
+    coordinator = app.test_client()
+    sign_in(coordinator, "coordinator")
+    page = home(coordinator)
+    assert "1 enrolment without new evidence for 5 days or more" in page
+    assert f'href="/enrolments/{world.open_enrolment}"' in page.split("</section>")[0]
+    assert "no password yet" not in page
+    token = csrf_token(coordinator, "/people/new")
+    coordinator.post(
+        "/people/new", data={"csrf_token": token, "username": "aroha", "display_name": "Aroha", "role": "trainee"}
+    )
+    assert "1 account has no password yet" in home(coordinator)
+    assessor2 = app.test_client()
+    sign_in(assessor2, "assessor2")
+    assert "todo-heading" not in home(assessor2)
+
+
+def test_the_daily_email_lists_what_waits_once_a_day_for_those_who_want_it(make_app, world, mailbox):
+    app = make_app(**mail_settings(mailbox.port), DIGEST_HOUR=0, STALE_AFTER_DAYS=5)
+    with app.extensions["database"].sessions.begin() as session:
+        for name in ("trainee", "trainee2", "assessor", "assessor2", "coordinator"):
+            users(session)[name].email = f"{name}@example.org"
+    client = app.test_client()
+    sign_in(client, "trainee2")
+    off = client.post("/account/digest", data={"csrf_token": csrf_token(client, "/account"), "digest": "0"})
+    assert off.status_code == 302
+    assert 'name="digest"' in client.get("/account").get_data(as_text=True)
+
+    with app.app_context():
+        send_digests()
+        send_digests()  # again the same day: nothing more
+    received = {m["To"]: m for m in mailbox.wait_for(2)}
+    assert set(received) == {"trainee@example.org", "coordinator@example.org"}  # assessor2: nothing waits
+    text = received["trainee@example.org"].get_body(("plain",)).get_content()
+    assert "observation" in text and "to acknowledge" in text
+    assert f"https://assessor.example/evidence/{world.open_evidence}" in text
+    assert "Turn the daily e-mail off" in text
+    assert "without new evidence" in received["coordinator@example.org"].get_body(("plain",)).get_content()
+    with app.extensions["database"].sessions() as session:
+        people = users(session)
+        assert people["trainee"].digest_sent_on == datetime.datetime.now(datetime.UTC).date()
+        assert people["trainee2"].digest_sent_on is None and not people["trainee2"].digest
