@@ -16,6 +16,7 @@ from assessor.core.access import visible_enrolments
 from assessor.core.database import database
 from assessor.models import Cohort, Enrolment
 from assessor.transfer import imports, reports
+from assessor.transfer.csvfiles import write_csv
 from assessor.transfer.operations import apply_import, record_export
 from assessor.transfer.queries import check_file
 from assessor.transfer.workbook import write_workbook
@@ -60,7 +61,11 @@ def import_command(file: str, username: str, dry_run: bool) -> None:
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="From this date (YYYY-MM-DD).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Up to this date (YYYY-MM-DD).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True, help="The .xlsx file to write."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="The file to write: .xlsx, or CSV: .csv (.zip of .csv files for the matrix, a sheet per unit).",
 )
 @with_appcontext
 def export_command(
@@ -74,6 +79,10 @@ def export_command(
 ) -> None:
     """Write a spreadsheet export: progress, matrix, evidence or completions."""
     require_schema()
+    suffix = Path(output).suffix.lower()
+    as_csv = suffix in (".csv", ".zip")
+    if as_csv and suffix != f".{reports.csv_suffix(kind)}":
+        raise click.UsageError(f"as CSV, the {kind} export is a .{reports.csv_suffix(kind)} file")
     db = database()
     with db.sessions.begin() as session:
         actor = staff_account(session, username)
@@ -108,5 +117,9 @@ def export_command(
             def on_row(count: int) -> None:
                 bar.update(min(count, total) - bar.pos)
 
-            written = write_workbook(reports.sheets(session, kind, filters), output, on_row=on_row)
+            sheets = reports.sheets(session, kind, filters)
+            if as_csv:
+                written = write_csv(sheets, Path(output), on_row, archive=suffix == ".zip")
+            else:
+                written = write_workbook(sheets, output, on_row=on_row)
     click.echo(f"wrote {written} rows to {output}")

@@ -1,5 +1,8 @@
 """Spreadsheet exports as jobs: asked for on the web, written by the worker with progress, taken by whoever asked.
 
+Each is an .xlsx workbook, or CSV (one .csv file, or a .zip of them when the export has several sheets) for exports
+larger than a spreadsheet program opens whole, or for other programs.
+
 The file is written under a temporary name and moved into place before the job is finished, in the same transaction
 as its audit event: a worker killed half-way leaves no event, and its successor writes the file again. It is kept
 `EXPORT_KEEP_HOURS` for its owner alone; the worker removes it after that.
@@ -26,10 +29,12 @@ from assessor.domain.errors import InvalidInput, NotFound
 from assessor.domain.vocabulary import JobStatus
 from assessor.models import Enrolment, Job, User, utcnow
 from assessor.transfer import reports
+from assessor.transfer.csvfiles import write_csv
 from assessor.transfer.workbook import write_workbook
 
 EXPORT = "export"
 ONLY_STAFF = "Only administrators and coordinators export."
+FORMATS = ("xlsx", "csv")
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,10 @@ class ExportRequest:
     unit: str | None = None
     start: str | None = None  # ISO dates
     end: str | None = None
+    format: str = "xlsx"  # or "csv"
 
     def described(self) -> dict[str, Any]:
-        """The filters given, for the audit trail."""
+        """The filters given, and the format, for the audit trail."""
         return {name: value for name, value in asdict(self).items() if value is not None and name != "kind"}
 
     def filters(self, session: so.Session, owner: User) -> reports.Filters:
@@ -68,6 +74,8 @@ def ask_for_export(session: so.Session, user: User, wanted: ExportRequest) -> Jo
             dates[name] = datetime.date.fromisoformat(text) if text else None
         except ValueError:
             problems[name] = "Give the date as year-month-day, for example 2026-11-30."
+    if wanted.format not in FORMATS:
+        problems["format"] = "Choose an Excel workbook (.xlsx) or CSV."
     if not problems and dates["start"] and dates["end"] and dates["start"] > dates["end"]:
         problems["end"] = "The end of the period cannot be before its start."
     if problems:
@@ -101,8 +109,6 @@ def write_export(work: Work) -> Finish:
     """Write the workbook, reporting rows written of rows; finish with its audit event."""
     wanted = ExportRequest(**work.params)
     folder = export_folder()
-    name = f"{work.id}.xlsx"
-    part = folder / f"{name}.part"
     with database().read_sessions() as session:
         owner = session.get(User, work.owner_id) if work.owner_id is not None else None
         require(owner is not None and policy.may_run_cohorts(actor(owner)), ONLY_STAFF)
@@ -110,9 +116,15 @@ def write_export(work: Work) -> Finish:
         filters = wanted.filters(session, owner)
         total = reports.row_count(session, wanted.kind, filters)
         work.progress(0, total)
-        rows = write_workbook(
-            reports.sheets(session, wanted.kind, filters), part, on_row=lambda done: work.progress(done, total)
-        )
+        sheets = reports.sheets(session, wanted.kind, filters)
+        suffix = reports.csv_suffix(wanted.kind) if wanted.format == "csv" else "xlsx"
+        name = f"{work.id}.{suffix}"
+        part = folder / f"{name}.part"
+        on_row = lambda done: work.progress(done, total)  # noqa: E731
+        if wanted.format == "csv":
+            rows = write_csv(sheets, part, on_row, archive=suffix == "zip")
+        else:
+            rows = write_workbook(sheets, part, on_row)
     os.replace(part, folder / name)
 
     def finish(session: so.Session) -> dict[str, Any]:
@@ -120,7 +132,7 @@ def write_export(work: Work) -> Finish:
         after = {"kind": wanted.kind, **wanted.described(), "rows": rows}
         audit.record(session, owner, "export.make", "job", work.id, None, after)
         now = utcnow()
-        download = f"{wanted.kind}-{now.date().isoformat()}.xlsx"
+        download = f"{wanted.kind}-{now.date().isoformat()}.{suffix}"
         expires = (now + _kept()).isoformat(timespec="seconds")
         return {"file": name, "name": download, "rows": rows, "expires": expires}
 
@@ -149,11 +161,12 @@ def remove_expired_exports() -> None:
             if result
         }
         running = {
-            f"{job_id}.xlsx.part"
+            str(job_id)
             for job_id in session.scalars(
                 sa.select(Job.id).where(Job.kind == EXPORT, Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
             )
         }
     for path in folder.iterdir():
-        if path.is_file() and path.name not in live | running:
+        being_written = path.name.endswith(".part") and path.name.partition(".")[0] in running
+        if path.is_file() and path.name not in live and not being_written:
             path.unlink(missing_ok=True)

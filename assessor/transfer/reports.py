@@ -61,6 +61,11 @@ class Filters:
         return query
 
 
+def csv_suffix(kind: str) -> str:
+    """As CSV, the criteria matrix (a sheet per unit) is a .zip of .csv files; every other export one .csv file."""
+    return "zip" if kind == "matrix" else "csv"
+
+
 def sheets(session: so.Session, kind: str, filters: Filters) -> list[Sheet]:
     """The sheets of one export."""
     return {"progress": _progress, "matrix": _matrix, "evidence": _evidence, "completions": _completions}[kind](

@@ -23,6 +23,7 @@ from assessor.transfer.queries import recent_exports
 
 bp = Blueprint("transfer", __name__, template_folder="templates")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MIMETYPES = {".xlsx": XLSX, ".csv": "text/csv; charset=utf-8", ".zip": "application/zip"}
 
 
 class ImportForm(FlaskForm):
@@ -94,6 +95,7 @@ def export_post(kind: str) -> Any:
         values.get("unit") or None,
         values.get("start") or None,
         values.get("end") or None,
+        values.get("format") or "xlsx",
     )
     try:
         job = ask_for_export(db.session(), me(), wanted)
@@ -116,7 +118,8 @@ def download(job_id: int) -> Response:
     with db.side_transaction() as writer:
         record_download(writer, writer.get_one(User, me().id), job)
     assert job.result is not None
-    response = send_file(path, mimetype=XLSX, as_attachment=True, download_name=str(job.result["name"]), max_age=0)
+    mimetype = MIMETYPES[path.suffix]
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=str(job.result["name"]), max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 

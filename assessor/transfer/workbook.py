@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 KINDS = ("text", "date", "datetime", "int", "percent", "status")
 _FORMATS = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm", "percent": "0%"}
-_PROGRESS_EVERY = 1000
+PROGRESS_EVERY = 1000
 _HEADER_FILL = "DDEBF7"
 _GREEN, _RED, _AMBER, _GREY = "C6EFCE", "FFC7CE", "FFEB9C", "E7E6E6"
 STATUS_FILLS: dict[str, str] = {
@@ -44,7 +44,7 @@ SHEET_ROWS = 1_048_576  # Excel's and LibreOffice's rows per sheet, the header i
 # Control characters (tab and newline aside), surrogates and non-characters: XML cannot hold them.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
-_FORMULA_START = ("=", "+", "-", "@")
+FORMULA_START = ("=", "+", "-", "@")
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def write_workbook(
     except Exception:
         _discard(book)
         raise
-    # A total that is a multiple of _PROGRESS_EVERY has just been reported; anything else, zero included, has not.
-    if on_row is not None and (written == 0 or written % _PROGRESS_EVERY):
+    # A total that is a multiple of PROGRESS_EVERY has just been reported; anything else, zero included, has not.
+    if on_row is not None and (written == 0 or written % PROGRESS_EVERY):
         on_row(written)
     return written
 
@@ -137,7 +137,7 @@ def _write_sheet(
         ws.append([_cell(ws, column, value) for column, value in zip(sheet.columns, row, strict=True)])
         last_row += 1
         written += 1
-        if on_row is not None and written % _PROGRESS_EVERY == 0:
+        if on_row is not None and written % PROGRESS_EVERY == 0:
             on_row(written)
     # The filter is written after the rows, so its extent can wait until they are all known.
     ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.columns))}{last_row}"
@@ -196,7 +196,7 @@ def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
     if text:
         # openpyxl takes "=..." for a formula; trainees' narratives must never run as one in the reader's Excel.
         cell.data_type = "s"
-        if text.startswith(_FORMULA_START):
+        if text.startswith(FORMULA_START):
             cell.quotePrefix = True  # marked as text, it stays text even when someone edits the cell in Excel
     return cell
 
