@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         STALE_AFTER_DAYS=30,
         ENROLMENTS_PER_PAGE=100,
         COHORTS_PER_PAGE=50,
+        HEAT_MAP_ROWS_PER_PAGE=200,
         IMPORT_MAX_BYTES=5 * MB,
         FORM_MAX_BYTES=MB,
         TRUSTED_PROXIES=0,

@@ -40,13 +40,43 @@ class UnitHeat:
     rows: list[HeatRow]
 
 
-def cohort_overview(
-    session: so.Session, cohort_id: int, stale_after_days: int, today: datetime.date
-) -> tuple[dict[EnrolmentStatus, int], list[UnitHeat]]:
-    """Counts per status and, per unit, trainees × components: two statements for any cohort size.
+@dataclass(frozen=True)
+class Overview:
+    """A cohort's counts per status, and one page of its heat map: trainees × components, per unit."""
 
-    Plain columns rather than whole records: a heat map of a thousand trainees is two thousand rows.
+    counts: dict[EnrolmentStatus, int]
+    units: list[UnitHeat]
+    page: int
+    pages: int
+    first: int  # the place of the page's first row among all the cohort's enrolments, from 1
+    last: int
+    total: int  # enrolments in the cohort
+
+
+def cohort_overview(
+    session: so.Session,
+    cohort_id: int,
+    stale_after_days: int,
+    today: datetime.date,
+    page: int = 1,
+    per_page: int = 200,
+) -> Overview:
+    """Counts per status and one page of the heat map (`per_page` enrolments by trainee name), three statements for
+    any cohort size; a page past the last shows the last.
+
+    Plain columns rather than whole records: a page of a heat map can be hundreds of rows.
     """
+    counted = dict(
+        session.execute(
+            sa.select(Enrolment.status, sa.func.count())
+            .where(Enrolment.cohort_id == cohort_id)
+            .group_by(Enrolment.status)
+        ).all()
+    )
+    counts = {status: counted.get(status, 0) for status in EnrolmentStatus}
+    total = sum(counts.values())
+    last_page = max(1, -(-total // per_page))
+    page = min(max(page, 1), last_page)
     rows = session.execute(
         sa.select(
             Enrolment.id,
@@ -60,19 +90,21 @@ def cohort_overview(
         .join(User, User.id == Enrolment.trainee_id)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         .order_by(User.display_name, Enrolment.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
     ).all()
     versions = session.scalars(
         sa.select(UnitVersion).where(UnitVersion.id.in_({r.unit_version_id for r in rows}))
     ).all()
     units = {v.id: UnitHeat(unit_of(v), []) for v in versions}
-    counts = {status: 0 for status in EnrolmentStatus}
     limit = today - datetime.timedelta(days=stale_after_days)
     for r in rows:
-        counts[r.status] += 1
         tally = Tally.from_json(r.tally)
         stale = r.status.is_open and (tally.last_evidence or r.start_date) < limit
         units[r.unit_version_id].rows.append(HeatRow(r.id, r.display_name, r.status, tally, stale))
-    return counts, sorted(units.values(), key=lambda h: h.unit.name)
+    heat = sorted(units.values(), key=lambda h: h.unit.name)
+    first = (page - 1) * per_page + 1
+    return Overview(counts, heat, page, last_page, first, first + len(rows) - 1, total)
 
 
 def enrolment_counts(session: so.Session, cohort_ids: list[int]) -> dict[int, int]:

@@ -57,14 +57,22 @@ def dashboard(cohort_id: int) -> str:
     session = db.session()
     cohort = cohort_for(session, me(), cohort_id)
     stale_days = current_app.config["STALE_AFTER_DAYS"]
-    counts, units = cohort_overview(session, cohort.id, stale_days, datetime.date.today())
-    # Built once and completed with each id: url_for for each of a thousand rows costs a tenth of the page.
+    overview = cohort_overview(
+        session,
+        cohort.id,
+        stale_days,
+        datetime.date.today(),
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["HEAT_MAP_ROWS_PER_PAGE"],
+    )
+    # Built once and completed with each id: url_for for each of hundreds of rows costs a tenth of the page.
     enrolment_path = url_for("progress.enrolment", enrolment_id=0).removesuffix("0")
     return render_template(
         "cohorts/dashboard.html",
         cohort=cohort,
-        counts=counts,
-        units=units,
+        overview=overview,
+        counts=overview.counts,
+        units=overview.units,
         statuses=list(EnrolmentStatus),
         stale_days=stale_days,
         enrolment_path=enrolment_path,

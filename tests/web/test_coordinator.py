@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import AuditEvent, Enrolment, Evidence, User
-from tests.records.factories import TODAY
-from tests.web.conftest import csrf_token
+from tests.records.factories import TODAY, build_cohort, build_world
+from tests.web.conftest import csrf_token, sign_in
 
 
 def test_dashboard_counts_and_heat_map_drill_down(signed_in, world):
@@ -155,3 +155,22 @@ def test_trainee_cannot_submit_evidence_for_another_trainee(app, signed_in, worl
     with app.extensions["database"].sessions() as session:
         mapped = session.scalars(sa.select(Evidence).where(Evidence.narrative == "Sneaky.")).one().mappings
     assert mapped == []  # the other trainee's enrolment is not in their checklist, so nothing was mapped
+
+
+def test_a_large_cohorts_heat_map_comes_in_pages_under_counts_of_the_whole_cohort(make_app):
+    app = make_app(HEAT_MAP_ROWS_PER_PAGE=4)
+    with app.extensions["database"].sessions.begin() as session:
+        enrolments = build_cohort(session, build_world(session, app.extensions["catalogue"]), 6, "Big intake")
+        cohort_id = enrolments[0].cohort_id
+    client = app.test_client()
+    sign_in(client, "coordinator")
+    heat_rows = re.compile(r'<th scope="row"><a href="/enrolments/(\d+)">')
+    pages = {n: client.get(f"/cohorts/{cohort_id}?page={n}").get_data(as_text=True) for n in (1, 2, 99, 0)}
+    assert "Enrolments 1–4 of 6, by trainee name (page 1 of 2)" in pages[1]
+    assert "Enrolments 5–6 of 6" in pages[2] and "Enrolments 5–6 of 6" in pages[99]  # past the end: the last page
+    assert "Enrolments 1–4 of 6" in pages[0]
+    shown = heat_rows.findall(pages[1]) + heat_rows.findall(pages[2])
+    assert sorted(map(int, shown)) == sorted(e.id for e in enrolments)
+    for page in pages.values():  # the counts are the whole cohort's on every page
+        assert re.search(r"<dt>Active</dt><dd>6</dd>", page)
+    assert 'rel="next"' in pages[1] and 'rel="prev"' not in pages[1] and 'rel="prev"' in pages[2]
