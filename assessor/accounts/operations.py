@@ -23,13 +23,14 @@ from assessor.core.passwords import UNUSABLE, check_password, hash_password, pas
 from assessor.domain import limits, policy
 from assessor.domain.audit_states import user_state
 from assessor.domain.errors import InvalidInput
+from assessor.domain.text import looks_like_email
 from assessor.domain.vocabulary import Role, TokenPurpose
 from assessor.mail import sending
 from assessor.models import AccountToken, MailMessage, User, UserSession, utcnow
 
 NO_EMAIL = "This account has no e-mail address: print a code to hand over instead."
 HAS_PASSWORD = "This account has a password already; its owner can use “Forgot your password?” on the sign-in page."
-DEAD_LINK = "This link has expired or has been used. Ask for a new one."
+NOT_AN_EMAIL = "Enter an e-mail address, such as name@example.org."
 
 
 def create_user(
@@ -55,6 +56,8 @@ def create_user(
         problems["username"] = f"The username {username!r} is taken."
     if not display_name.strip():
         problems["display_name"] = "Enter the person's name."
+    if email and not looks_like_email(email):
+        problems["email"] = NOT_AN_EMAIL
     problems.update(
         limits.too_long(
             {
@@ -120,19 +123,24 @@ def end_one_session(session: so.Session, user: User, session_id: int, current_id
 
 
 def confirm_password(
-    session: so.Session, user: User, password: str | None, address: str, code: str | None = None
+    session: so.Session,
+    user: User,
+    password: str | None,
+    address: str,
+    code: str | None = None,
+    with_code: bool = True,
 ) -> Refusal | None:
-    """None if the signed-in user re-entered their own password (to sign off), and the code of their second factor
-    if they have one, else why not. Throttled per account like sign-in, on the same count of failures; a wrong
-    password or code is recorded in `session`, the request's transaction, and so is kept when the view returns its
-    refusal."""
+    """None if the signed-in user re-entered their own password (to sign off), and, `with_code`, the code of their
+    second factor if they have one, else why not. Throttled per account like sign-in, on the same count of failures;
+    a wrong password or code is recorded in `session`, the request's transaction, and so is kept when the view returns
+    its refusal."""
     wait = account_wait(session, user.username, utcnow())
     if wait:
         return Refusal(too_many(wait), throttled=True)
     if password is None or not check_password(user.password_hash, password):
         record_failure(session, user.username, address)
         return Refusal(NOT_YOUR_PASSWORD)
-    if user.totp_secret is not None and not second_factor.check(session, user, code):
+    if with_code and user.totp_secret is not None and not second_factor.check(session, user, code):
         record_failure(session, user.username, address)
         return Refusal(second_factor.WRONG_CODE, field="code")
     forgive_failures(session, user.username, address)
@@ -149,6 +157,8 @@ def update_account(
     problems = limits.too_long({"display_name": (display_name, limits.NAME), "email": (email or "", limits.EMAIL)})
     if not display_name:
         problems["display_name"] = "Enter the person's name."
+    if email and not looks_like_email(email):
+        problems["email"] = NOT_AN_EMAIL
     if user.id == actor.id and role != user.role:
         problems["role"] = "You cannot change your own role: ask another administrator."
     if problems:
@@ -176,9 +186,10 @@ def set_password(session: so.Session, actor: User | None, user: User, password: 
 
 
 def change_password(session: so.Session, user: User, current: str, new: str, address: str) -> Refusal | None:
-    """The signed-in user changes their password, re-entering the current one (throttled like sign-in); None when
-    done. Every other session of theirs ends; the caller keeps this one (`sessions.keep_this_session`)."""
-    refused = confirm_password(session, user, current, address)
+    """The signed-in user changes their password, re-entering the current one (throttled like sign-in; their second
+    factor was asked at sign-in); None when done. Every other session of theirs ends; the caller keeps this one
+    (`sessions.keep_this_session`)."""
+    refused = confirm_password(session, user, current, address, with_code=False)
     if refused is not None:
         return refused
     set_password(session, user, user, new, "changed by its owner")

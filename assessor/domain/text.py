@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -10,3 +11,12 @@ def folded(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def looks_like_email(text: str) -> bool:
+    """Whether `text` is shaped like an e-mail address: one "@", a dot in the domain, no spaces (whether it reaches
+    anyone, only sending tells)."""
+    return _EMAIL.fullmatch(text) is not None

@@ -47,6 +47,7 @@ from pathlib import PurePosixPath
 import openpyxl
 from openpyxl.utils import get_column_letter
 
+from assessor.domain.text import looks_like_email
 from assessor.domain.vocabulary import Role
 
 MAX_ROWS = 10_000
@@ -72,7 +73,6 @@ TOO_LONG = (
 TOO_SLOW = f"The file took more than {MAX_SECONDS:g} seconds to read, so it was not imported: {SAVE_AS}"
 
 USERNAME = re.compile(r"[A-Za-z0-9._-]+")
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 DAY_FIRST_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 WHOLE_NUMBER = re.compile(r"\d+")
@@ -368,7 +368,7 @@ def _read_email(value: object, known: Known, bad: Callable[[str], None]) -> str 
     if len(email) > LIMITS["email"]:
         bad(f"The email address is {len(email)} characters long; the most is {LIMITS['email']}.")
         return None
-    if not EMAIL.fullmatch(email):
+    if not looks_like_email(email):
         bad(f'"{_shorten(email)}" is not an email address.')
         return None
     return email

@@ -329,6 +329,8 @@ def test_an_administrator_changes_names_emails_and_roles_each_audited(app, runne
         return admin.post(path, data={"csrf_token": csrf_token(admin, path), **fields})
 
     assert save(display_name="", email="x@example.org", role="trainee").status_code == 400
+    not_an_address = save(display_name="T", email="tia at example", role="trainee")
+    assert not_an_address.status_code == 400 and "Enter an e-mail address" in not_an_address.get_data(as_text=True)
     assert save(display_name="T", email="x@example.org", role="chief").status_code == 400
     assert save(display_name="Tia Trainee", email="tia@example.org", role="trainee").status_code == 302
     assert trainee_session.get("/account").status_code == 200  # name and e-mail only: still signed in
@@ -352,6 +354,8 @@ def test_an_administrator_creates_a_coordinator_on_the_web_and_a_coordinator_can
     )
     assert made.status_code == 302
     assert mailbox.wait_for(1)[0]["To"] == "rangi@example.org"
+    bad = create_person(admin, username="kiri", display_name="Kiri", email="kiri@", role="trainee")
+    assert bad.status_code == 400 and "Enter an e-mail address" in bad.get_data(as_text=True)
     refused = create_person(signed_in("coordinator"), username="boss", display_name="Boss", role="admin")
     assert refused.status_code == 400 and "Not a valid choice" in refused.get_data(as_text=True)
     with app.extensions["database"].sessions() as session:

@@ -190,3 +190,12 @@ def test_the_command_line_removes_a_second_factor_for_a_locked_out_administrator
     assert result.exit_code == 0, result.output
     assert sign_in(app.test_client(), "admin").location == "/"
     assert runner.invoke(args=["users", "remove-second-factor", "nobody"]).exit_code == 1
+
+
+def test_someone_with_a_second_factor_changes_their_password_with_the_current_one(app, signed_in, world, clock):
+    client = signed_in("assessor")
+    set_up(client, clock)
+    new = "kōwhai ridge at morning tide"
+    data = {"csrf_token": csrf_token(client, "/account/password"), "current": PASSWORD, "password": new, "again": new}
+    assert client.post("/account/password", data=data).status_code == 302
+    assert sign_in(app.test_client(), "assessor", new).location == "/sign-in/code"
