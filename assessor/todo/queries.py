@@ -5,11 +5,13 @@ still waiting for their first password. A fixed number of statements whoever ask
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.orm.interfaces import ORMOption
 
 from assessor.accounts.queries import invitable
 from assessor.domain.vocabulary import OPEN, EnrolmentStatus, Role
@@ -25,6 +27,9 @@ from assessor.models import (
 )
 
 SHOWN = 10  # items of each list shown; the count says how many there are
+# What the lists show of each item, loaded with the items.
+BY_WHOM = (so.selectinload(Evidence.recorded_by), so.selectinload(Evidence.trainee))
+WHO_IN_WHAT = (so.selectinload(Enrolment.trainee), so.selectinload(Enrolment.unit_version))
 T = TypeVar("T")
 
 
@@ -60,26 +65,31 @@ class ToDo:
 def to_do(session: so.Session, user: User, today: datetime.date, stale_after_days: int) -> ToDo:
     """What waits for `user`."""
     if user.role == Role.TRAINEE:
-        return ToDo(to_acknowledge=_waiting(session, _to_acknowledge(user), Evidence.recorded_at.desc()))
+        return ToDo(to_acknowledge=_waiting(session, _to_acknowledge(user), Evidence.recorded_at.desc(), BY_WHOM))
     if user.role == Role.ASSESSOR:
         return ToDo(
-            to_judge=_waiting(session, _to_judge(user), Evidence.recorded_at),
-            to_sign_off=_waiting(session, _to_sign_off(user), Enrolment.id),
+            to_judge=_waiting(session, _to_judge(user), Evidence.recorded_at, BY_WHOM),
+            to_sign_off=_waiting(session, _to_sign_off(user), Enrolment.id, WHO_IN_WHAT),
         )
     stale_since = today - datetime.timedelta(days=stale_after_days)
     return ToDo(
-        stale=_waiting(session, _stale(user, stale_since), Enrolment.start_date),
+        stale=_waiting(session, _stale(user, stale_since), Enrolment.start_date, WHO_IN_WHAT),
         accounts_waiting=session.scalar(sa.select(sa.func.count()).select_from(invitable(user).subquery())) or 0,
     )
 
 
 def _waiting(
-    session: so.Session, query: sa.Select[T], order: sa.ColumnElement[Any] | so.InstrumentedAttribute[Any]
+    session: so.Session,
+    query: sa.Select[T],
+    order: sa.ColumnElement[Any] | so.InstrumentedAttribute[Any],
+    shown_with: Sequence[ORMOption],
 ) -> Waiting[T]:
+    """How many `query` finds, and the first SHOWN with what the lists show of them (so that they are read at once,
+    not one query an item)."""
     count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     if not count:
         return Waiting()
-    return Waiting(list(session.scalars(query.order_by(order).limit(SHOWN))), count)
+    return Waiting(list(session.scalars(query.options(*shown_with).order_by(order).limit(SHOWN))), count)
 
 
 def _to_acknowledge(user: User) -> sa.Select[Evidence]:

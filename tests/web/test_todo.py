@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.models import Enrolment, User
 from assessor.todo.digest import send_digests
+from assessor.todo.queries import SHOWN, to_do
 from tests.mailbox import mail_settings, smtp_server
-from tests.records.factories import observation, satisfy_all
+from tests.records.factories import build_cohort, build_world, observation, satisfy_all
 from tests.web.conftest import csrf_token, sign_in
+from tests.web.test_scale_queries import counting
 
 
 @pytest.fixture
@@ -109,3 +111,29 @@ def test_the_daily_email_lists_what_waits_once_a_day_for_those_who_want_it(make_
         people = users(session)
         assert people["trainee"].digest_sent_on == datetime.datetime.now(datetime.UTC).date()
         assert people["trainee2"].digest_sent_on is None and not people["trainee2"].digest
+
+
+def test_a_longer_list_costs_no_more_statements(make_app):
+    app = make_app()
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        build_cohort(session, world, 2, "Small intake")
+
+    def statements() -> int:
+        """What reading the coordinator's list and everything the page and the e-mail show of it costs."""
+        with app.extensions["database"].sessions() as session, counting(app.extensions["database"].engine) as count:
+            coordinator = session.scalars(sa.select(User).where(User.username == "coordinator")).one()
+            count[0] = 0
+            waiting = to_do(session, coordinator, datetime.date(2030, 1, 1), 30)
+            assert waiting.stale.count >= 2
+            shown = [(e.trainee.display_name, e.unit_version.title) for e in waiting.stale.items]
+            assert len(shown) == min(waiting.stale.count, SHOWN)
+        return count[0]
+
+    before = statements()
+    with app.extensions["database"].sessions.begin() as session:
+        again = SimpleNamespace(
+            **{name: session.merge(getattr(world, name)) for name in ("coordinator", "assessor", "nz")}
+        )
+        build_cohort(session, again, 6, "Big intake")
+    assert statements() == before  # six more trainees listed, each with their name and unit
