@@ -34,10 +34,11 @@ def run_export(kind: str, output: str) -> dict[str, float]:
 
 def matrix_in_memory(database_url: str) -> list[tuple[str, list, list[list[object]]]]:
     """The criteria matrix's sheets as ready lists of rows, made by the export's own queries (not timed)."""
-    from assessor import create_app, reports
+    from assessor import create_app
     from assessor.core.access import visible_enrolments
     from assessor.core.database import database
     from assessor.models import Enrolment, User
+    from assessor.transfer import reports
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench"})
     with app.app_context(), database().read_sessions() as session:
