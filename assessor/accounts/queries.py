@@ -13,6 +13,7 @@ from assessor.accounts.sessions import SEEN_EVERY
 from assessor.core.access import actor as actor_of
 from assessor.core.passwords import UNUSABLE
 from assessor.domain import policy
+from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role, TokenPurpose
 from assessor.models import AccountToken, User, UserSession, utcnow
 from assessor.models.columns import as_utc
@@ -30,6 +31,17 @@ class Waiting:
         """Whether the latest invitation still works."""
         token = self.invitation
         return token is not None and token.used_at is None and as_utc(token.expires_at) > utcnow()
+
+
+def account_page(session: so.Session, search: str, after: str | None, limit: int) -> list[User]:
+    """Accounts by username after `after`, whose name or username contains `search` (case and diacritics ignored,
+    on the trigram index on PostgreSQL): one statement whatever the number of accounts."""
+    query = sa.select(User)
+    if wanted := folded(search):
+        query = query.where(User.search_name.contains(wanted, autoescape=True))
+    if after is not None:
+        query = query.where(User.username > after)
+    return list(session.scalars(query.order_by(User.username).limit(limit)))
 
 
 def invitable(actor: User) -> sa.Select[User]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
@@ -32,7 +31,7 @@ from assessor.accounts.operations import (
     set_active,
     update_account,
 )
-from assessor.accounts.queries import signed_in_sessions, waiting_accounts
+from assessor.accounts.queries import account_page, signed_in_sessions, waiting_accounts
 from assessor.accounts.sessions import (
     SESSION_ROW,
     Refusal,
@@ -59,6 +58,7 @@ from assessor.domain.vocabulary import RUNS_COHORTS, Role, TokenPurpose
 from assessor.models import User, utcnow
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
+USERS_PER_PAGE = 100
 
 
 @bp.get("/sign-in")
@@ -177,9 +177,13 @@ def sign_out_others_post() -> Response:
 @bp.get("/admin/users")
 @allow(Role.ADMIN)
 def users() -> str:
-    """Every account, with its role and whether it is active."""
-    accounts = db.session().scalars(sa.select(User).order_by(User.role, User.username)).all()
-    return render_template("accounts/users.html", users=accounts)
+    """The accounts by username, a page at a time, found by name or username (case and diacritics ignored), with
+    their role and whether they are active."""
+    search = request.args.get("search", "")[: limits.NAME]
+    after = request.args.get("after", "")[: limits.USERNAME] or None
+    found = account_page(db.session(), search, after, USERS_PER_PAGE + 1)
+    more = found[USERS_PER_PAGE - 1].username if len(found) > USERS_PER_PAGE else None
+    return render_template("accounts/users.html", users=found[:USERS_PER_PAGE], search=search, more=more, paged=after)
 
 
 @bp.post("/admin/users/<int:user_id>/active", endpoint="set_active")

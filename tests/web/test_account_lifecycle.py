@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from assessor.accounts import sessions as auth
+from assessor.accounts import views as account_views
 from assessor.accounts.views import RESET_ASKED, WRONG_CODE
 from assessor.core import passwords
 from assessor.domain.vocabulary import JobStatus, MailStatus, Role, TokenPurpose
@@ -416,3 +417,25 @@ def test_a_message_the_smtp_server_cannot_take_waits_to_be_tried_again(make_app,
         job = session.get(Job, message.job_id)
         assert message.status == MailStatus.WAITING and message.text_body
         assert job.status == JobStatus.QUEUED and job.attempts == 1 and "ConnectionRefusedError" in job.error
+
+
+def test_the_accounts_list_comes_in_pages_and_finds_people_ignoring_case_and_diacritics(
+    app, signed_in, world, monkeypatch
+):
+    monkeypatch.setattr(account_views, "USERS_PER_PAGE", 3)
+    with app.extensions["database"].sessions.begin() as session:
+        session.add(User(username="tui.h", display_name="Tūī Hohaia", role=Role.TRAINEE, password_hash="!"))
+        every = sorted(session.scalars(sa.select(User.username)).all())
+    admin = signed_in("admin")
+    seen, url = [], "/admin/users"
+    while url:
+        page = admin.get(url).get_data(as_text=True)
+        listed = re.findall(r'<td><a href="/admin/users/\d+">([^<]+)</a></td>', page)
+        assert 0 < len(listed) <= 3
+        seen += listed
+        following = re.search(r'rel="next" href="([^"]+)"', page)
+        url = following.group(1).replace("&amp;", "&") if following else None
+    assert seen == every
+    found = admin.get("/admin/users?search=TUI").get_data(as_text=True)
+    assert re.findall(r'<td><a href="/admin/users/\d+">([^<]+)</a></td>', found) == ["tui.h"]
+    assert "No account matches." in admin.get("/admin/users?search=%25").get_data(as_text=True)
