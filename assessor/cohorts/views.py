@@ -71,8 +71,6 @@ def dashboard(cohort_id: int) -> str:
         "cohorts/dashboard.html",
         cohort=cohort,
         overview=overview,
-        counts=overview.counts,
-        units=overview.units,
         statuses=list(EnrolmentStatus),
         stale_days=stale_days,
         enrolment_path=enrolment_path,
