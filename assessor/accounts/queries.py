@@ -20,7 +20,7 @@ from assessor.models.columns import as_utc
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Invitee:
     """An account nobody has set a password for yet, and its latest invitation (None if never invited)."""
 
     user: User
@@ -50,7 +50,7 @@ def invitable(actor: User) -> sa.Select[User]:
     return sa.select(User).where(User.password_hash == UNUSABLE, User.active, User.role.in_(roles))
 
 
-def waiting_accounts(session: so.Session, actor: User, after: str | None, limit: int) -> list[Waiting]:
+def waiting_accounts(session: so.Session, actor: User, after: str | None, limit: int) -> list[Invitee]:
     """The accounts `actor` may invite, by username after `after`, with their latest invitation: two statements."""
     query = invitable(actor)
     if after is not None:
@@ -64,7 +64,7 @@ def waiting_accounts(session: so.Session, actor: User, after: str | None, limit:
             .order_by(AccountToken.id)
         ):
             latest[token.user_id] = token
-    return [Waiting(user, latest.get(user.id)) for user in users]
+    return [Invitee(user, latest.get(user.id)) for user in users]
 
 
 @dataclass(frozen=True)

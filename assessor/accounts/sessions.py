@@ -194,7 +194,7 @@ def note_activity(now: int) -> None:
     row: UserSession | None = g.get("user_session")
     if row is None or now - as_utc(row.last_seen_at).timestamp() < SEEN_EVERY:
         return
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+    if request.method not in db.SAFE_METHODS:
         row.last_seen_at = utcnow()  # with the request's own writes
         return
     with db.side_transaction() as writer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -55,6 +55,7 @@ from assessor.core.forms import show_problems
 from assessor.domain import limits
 from assessor.domain.errors import InvalidInput, NotFound
 from assessor.domain.vocabulary import RUNS_COHORTS, Role, TokenPurpose
+from assessor.mail import sending
 from assessor.models import User, utcnow
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -383,7 +384,7 @@ def print_code_post(user_id: int) -> Any:
 
 def code_slip(user: User, issued: Issued) -> tuple[str, int, dict[str, str]]:
     """The page to print for a person to set their first password with a code."""
-    address = current_app.config["BASE_URL"].rstrip("/") + url_for("accounts.welcome_code")
+    address = sending.link("accounts.welcome_code")
     return render_template("accounts/code_slip.html", user=user, issued=issued, address=address), 200, NO_STORE
 
 
