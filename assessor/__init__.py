@@ -48,6 +48,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         INVITATION_DAYS=14,
         RESET_MINUTES=60,
         DIGEST_HOUR=6,  # UTC: the daily to-do e-mails go out in the first hour of the worker's chores after this
+        QUALITY_ASSURER_TITLE="Quality assurer",  # or "Internal verifier", "Validator", "Moderator"
+        SAMPLES_PER_PAGE=200,
     )
     if test_config is None:
         app.config.from_prefixed_env("ASSESSOR")
@@ -83,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.mail.views import bp as mail
     from assessor.progress.views import bp as progress
     from assessor.progress.views import index
+    from assessor.quality.views import bp as quality
     from assessor.records.views import bp as records
     from assessor.standards.views import bp as standards
     from assessor.todo.views import bp as todo
@@ -96,7 +99,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
-    for blueprint in (accounts, progress, standards, evidence, records, cohorts, transfer, jobs_pages, mail, todo):
+    for blueprint in (
+        accounts,
+        progress,
+        standards,
+        evidence,
+        records,
+        cohorts,
+        transfer,
+        jobs_pages,
+        mail,
+        todo,
+        quality,
+    ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)
     cli.register(app)

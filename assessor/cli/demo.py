@@ -48,7 +48,7 @@ def demo_command(password: str, trainees: int | None, cohort_size: str, seed: in
         click.echo("demo data exists already: nothing changed")
         return
     if not exists:
-        click.echo(f"demo accounts (password: {password}): admin, coordinator, assessor, trainee, trainee2")
+        click.echo(f"demo accounts (password: {password}): admin, coordinator, assessor, qa, trainee, trainee2")
     if trainees:
         with click.progressbar(length=trainees, label="generated trainees", show_pos=True, file=sys.stderr) as bar:
             try:

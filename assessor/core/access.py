@@ -16,7 +16,7 @@ from flask_login import current_user
 
 from assessor.domain import policy
 from assessor.domain.errors import NotAllowed, NotFound
-from assessor.domain.vocabulary import RUNS_COHORTS, Role
+from assessor.domain.vocabulary import RUNS_COHORTS, ReviewState, Role
 from assessor.models import (
     Attachment,
     Cohort,
@@ -25,6 +25,7 @@ from assessor.models import (
     Evidence,
     EvidenceMapping,
     Job,
+    SampleReview,
     User,
     cohort_coordinator,
     enrolment_assessor,
@@ -98,17 +99,22 @@ def actor(user: User) -> policy.Actor:
     return policy.Actor(user.id, user.role, user.active)
 
 
-def enrolment_facts(enrolment: Enrolment, coordinators_needed: bool = True) -> policy.EnrolmentFacts:
-    """The policy's view of an enrolment: its trainee, assessors, the coordinators of its cohort, its status.
+def enrolment_facts(enrolment: Enrolment, assessors_only: bool = False) -> policy.EnrolmentFacts:
+    """The policy's view of an enrolment: its trainee, assessors, the coordinators of its cohort, its status, and
+    whether it is sampled and under review for quality assurance.
 
-    A rule that asks only about assessors may leave the coordinators out, sparing a list a query per row."""
-    coordinators = (
-        frozenset(u.id for u in enrolment.cohort.coordinators)
-        if coordinators_needed and enrolment.cohort
-        else frozenset()
-    )
+    A rule that asks only about assessors may leave the rest out, sparing a list two queries per row."""
+    assessors = frozenset(a.id for a in enrolment.assessors)
+    if assessors_only:
+        return policy.EnrolmentFacts(enrolment.trainee_id, assessors, frozenset(), enrolment.status)
+    coordinators = frozenset(u.id for u in enrolment.cohort.coordinators) if enrolment.cohort else frozenset()
     return policy.EnrolmentFacts(
-        enrolment.trainee_id, frozenset(a.id for a in enrolment.assessors), coordinators, enrolment.status
+        enrolment.trainee_id,
+        assessors,
+        coordinators,
+        enrolment.status,
+        sampled=bool(enrolment.reviews),
+        under_review=any(r.state == ReviewState.UNDER_REVIEW for r in enrolment.reviews),
     )
 
 
@@ -118,7 +124,9 @@ def trainee_enrolment_facts(session: so.Session, trainee_id: int) -> dict[int, p
         sa.select(Enrolment)
         .where(Enrolment.trainee_id == trainee_id)
         .options(
-            so.selectinload(Enrolment.assessors), so.selectinload(Enrolment.cohort).selectinload(Cohort.coordinators)
+            so.selectinload(Enrolment.assessors),
+            so.selectinload(Enrolment.cohort).selectinload(Cohort.coordinators),
+            so.selectinload(Enrolment.reviews),
         )
         .order_by(Enrolment.id)
     )
@@ -138,6 +146,24 @@ def evidence_facts(session: so.Session, evidence: Evidence) -> policy.EvidenceFa
     )
 
 
+def assessed_by(session: so.Session, enrolment_id: int) -> frozenset[int]:
+    """Everyone who assessed an enrolment: who recorded or judged its evidence and who signed it off or asked for its
+    countersignature."""
+    recorded = (
+        sa.select(Evidence.recorded_by_id)
+        .join(EvidenceMapping, EvidenceMapping.evidence_id == Evidence.id)
+        .where(EvidenceMapping.enrolment_id == enrolment_id)
+    )
+    judged = sa.select(EvidenceMapping.judged_by_id).where(
+        EvidenceMapping.enrolment_id == enrolment_id, EvidenceMapping.judged_by_id.is_not(None)
+    )
+    signed = sa.select(CompletionRecord.assessor_id).where(CompletionRecord.enrolment_id == enrolment_id)
+    asked = sa.select(SampleReview.requested_by_id).where(
+        SampleReview.enrolment_id == enrolment_id, SampleReview.requested_by_id.is_not(None)
+    )
+    return frozenset(session.scalars(sa.union(recorded, judged, signed, asked)))
+
+
 def cohort_facts(cohort: Cohort) -> policy.CohortFacts:
     """The policy's view of a cohort."""
     return policy.CohortFacts(frozenset(u.id for u in cohort.coordinators))
@@ -153,7 +179,7 @@ class Permissions:
         return self.user is not None and rule(actor(self.user), *facts)
 
     def assess(self, enrolment: Enrolment) -> bool:
-        return self._ask(policy.may_assess, enrolment_facts(enrolment, coordinators_needed=False))
+        return self._ask(policy.may_assess, enrolment_facts(enrolment, assessors_only=True))
 
     def manage_enrolment(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_manage_enrolment, enrolment_facts(enrolment))
@@ -181,6 +207,25 @@ class Permissions:
 
     def submit_evidence(self) -> bool:
         return self._ask(policy.may_submit_evidence)
+
+    def assure_quality(self) -> bool:
+        return self._ask(policy.may_assure_quality)
+
+    def see_quality_reports(self) -> bool:
+        return self._ask(policy.may_see_quality_reports)
+
+    def review(self, review: SampleReview) -> bool:
+        enrolment = review.enrolment
+        return self._ask(policy.may_review, enrolment_facts(enrolment), assessed_by(_session_of(review), enrolment.id))
+
+    def see_reviews(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_see_reviews, enrolment_facts(enrolment))
+
+    def answer_review(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_answer_review, enrolment_facts(enrolment, assessors_only=True))
+
+    def set_countersigning(self) -> bool:
+        return self._ask(policy.may_set_countersigning)
 
 
 def _session_of(record: Any) -> so.Session:
@@ -280,7 +325,11 @@ def visible_enrolments(user: User) -> sa.Select[Enrolment]:
     if user.role == Role.ASSESSOR:
         assigned = sa.select(enrolment_assessor.c.enrolment_id).where(enrolment_assessor.c.user_id == user.id)
         return query.where(Enrolment.id.in_(assigned))
-    return query.where(Enrolment.cohort_id.in_(_coordinated(user)))
+    if user.role == Role.QUALITY_ASSURER:
+        return query.where(Enrolment.id.in_(sa.select(SampleReview.enrolment_id)))
+    if user.role == Role.COORDINATOR:
+        return query.where(Enrolment.cohort_id.in_(_coordinated(user)))
+    return query.where(sa.false())
 
 
 def visible_cohorts(user: User) -> sa.Select[Cohort]:

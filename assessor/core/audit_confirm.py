@@ -74,7 +74,14 @@ def confirm(session: so.Session, record: CompletionRecord) -> Confirmation:
     sign_offs = [e for e in about_record if e.action == ar.SIGN_OFF]
     if len(sign_offs) != 1 or not vouched(sign_off := sign_offs[0]):
         return UNCONFIRMED
-    state = completion_state(record.enrolment_id, record.result, record.assessor_id, record.signed_on, record.snapshot)
+    state = completion_state(
+        record.enrolment_id,
+        record.result,
+        record.assessor_id,
+        record.signed_on,
+        record.snapshot,
+        record.countersigned_by_id,
+    )
     state["declaration"] = [name for name in DECLARATION if getattr(record, f"declared_{name}")]
     if sign_off.after != canonical(state):
         return UNCONFIRMED

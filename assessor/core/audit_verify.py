@@ -454,12 +454,15 @@ def _completions(session: so.Session) -> Iterator[Row]:
         CompletionRecord.enrolment_id,
         CompletionRecord.result,
         CompletionRecord.assessor_id,
+        CompletionRecord.signed_on,
+        CompletionRecord.snapshot,
+        CompletionRecord.countersigned_by_id,
     )
-    query = sa.select(*columns, CompletionRecord.signed_on, CompletionRecord.snapshot, *declared)
-    for id, enrolment_id, result, assessor_id, signed_on, snapshot, *flags in _stream(
+    query = sa.select(*columns, *declared)
+    for id, enrolment_id, result, assessor_id, signed_on, snapshot, countersigned_by, *flags in _stream(
         session, query.order_by(CompletionRecord.id)
     ):
-        state = completion_state(enrolment_id, result, assessor_id, signed_on, snapshot)
+        state = completion_state(enrolment_id, result, assessor_id, signed_on, snapshot, countersigned_by)
         state["declaration"] = [name for name, flag in zip(DECLARATION, flags, strict=True) if flag]
         yield id, canonical(state), None
 

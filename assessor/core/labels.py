@@ -7,18 +7,23 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from assessor.domain.completion import Obstacle, Reason
 from assessor.domain.vocabulary import (
+    ActionState,
     Context,
     EnrolmentStatus,
     JobStatus,
     MailStatus,
     Method,
+    Outcome,
+    PlanBasis,
+    ReviewState,
     Role,
+    Stage,
     Status,
     TokenPurpose,
     Verdict,
@@ -56,6 +61,7 @@ ROLE = {
     Role.COORDINATOR: "Training coordinator",
     Role.ASSESSOR: "Assessor",
     Role.TRAINEE: "Trainee",
+    Role.QUALITY_ASSURER: "Quality assurer",  # the organisation's own word replaces it (QUALITY_ASSURER_TITLE)
 }
 
 MAIL_STATUS = {
@@ -70,6 +76,25 @@ JOB_STATUS = {
     JobStatus.FAILED: "Failed",
 }
 
+PLAN_BASIS = {
+    PlanBasis.ASSESSOR_RATE: "Internal quality assurance",
+    PlanBasis.VALIDATION: "Validation (ASQA sample size)",
+    PlanBasis.MODERATION: "Moderation (NZQA samples per standard)",
+}
+STAGE = {Stage.INTERIM: "Interim", Stage.SUMMATIVE: "Summative"}
+REVIEW_STATE = {
+    ReviewState.PROPOSED: "Proposed",
+    ReviewState.UNDER_REVIEW: "Under review",
+    ReviewState.ACTIONS_OPEN: "Assessor to act",
+    ReviewState.CLOSED: "Closed",
+}
+OUTCOME = {Outcome.AGREE: "Agree", Outcome.ACT: "Assessor to act", Outcome.DISAGREE: "Disagree"}
+ACTION_STATE = {
+    ActionState.OPEN: "Waiting for the assessor",
+    ActionState.DONE: "Done, to confirm",
+    ActionState.CONFIRMED: "Confirmed",
+}
+
 
 _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     Status: STATUS,
@@ -80,6 +105,11 @@ _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     Role: ROLE,
     JobStatus: JOB_STATUS,
     MailStatus: MAIL_STATUS,
+    PlanBasis: PLAN_BASIS,
+    Stage: STAGE,
+    ReviewState: REVIEW_STATE,
+    Outcome: OUTCOME,
+    ActionState: ACTION_STATE,
 }
 
 
@@ -87,6 +117,8 @@ def label(code: StrEnum | None) -> str:
     """The words for a code of the vocabulary; None stands for a judgement not yet made."""
     if code is None:
         return VERDICT[None]
+    if code == Role.QUALITY_ASSURER and has_app_context():
+        return str(current_app.config["QUALITY_ASSURER_TITLE"])
     return _WORDS[type(code)][code]
 
 
@@ -127,6 +159,11 @@ def init_app(app: Flask) -> None:
         JobStatus=JobStatus,
         MailStatus=MailStatus,
         TokenPurpose=TokenPurpose,
+        Role=Role,
+        ReviewState=ReviewState,
+        ActionState=ActionState,
+        Outcome=Outcome,
+        PlanBasis=PlanBasis,
     )
 
     @app.context_processor
@@ -141,6 +178,10 @@ def obstacle(found: Obstacle) -> str:
     match found.reason:
         case Reason.NOT_ACTIVE:
             return "The enrolment is not open for sign-off (it is completed or withdrawn)."
+        case Reason.UNDER_REVIEW:
+            return "A quality assurer is reviewing this enrolment: it can be signed off when the review ends."
+        case Reason.AWAITING_COUNTERSIGNATURE:
+            return "It is signed off and waits for a quality assurer's countersignature before the record is issued."
         case Reason.CRITERION_NOT_MET:
             return f"Criterion {target} is not yet met."
         case Reason.ITEM_NOT_MET:

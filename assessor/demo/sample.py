@@ -9,9 +9,10 @@ import sqlalchemy.orm as so
 
 from assessor.accounts.operations import create_user
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.domain.vocabulary import Context, Method, Role, Verdict
+from assessor.domain.vocabulary import Context, Method, PlanBasis, Role, Stage, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, acknowledge, record_evidence
 from assessor.models import Evidence, UnitVersion, User
+from assessor.quality.operations import PlanInput, create_plan, propose_sample
 from assessor.records.operations import Declaration, sign_off
 
 NZ = "us_case_mgmt"
@@ -21,6 +22,7 @@ ACCOUNTS = [
     ("admin", "Alex Morgan", Role.ADMIN),
     ("coordinator", "Jo Williams", Role.COORDINATOR),
     ("assessor", "Sam Patel", Role.ASSESSOR),
+    ("qa", "Rewi Tane", Role.QUALITY_ASSURER),
     ("trainee", "Aroha Ngata", Role.TRAINEE),
     ("trainee2", "Tūī Parata", Role.TRAINEE),
 ]
@@ -127,4 +129,15 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
     )
     nz2 = enrolments["trainee2", NZ]
     sign_off(session, assessor, nz2, Declaration(True, True, True, True), day(14))
+    # The quality assurer's plan for the year, its sample proposed and waiting to be adjusted and confirmed.
+    plan = PlanInput(
+        f"Internal quality assurance {today.year}",
+        PlanBasis.ASSESSOR_RATE,
+        Stage.INTERIM,
+        today.replace(month=1, day=1),
+        today,
+        assessor_percent=50,
+        seed=today.year,
+    )
+    propose_sample(session, users["qa"], create_plan(session, users["qa"], plan))
     return users

@@ -106,10 +106,15 @@ def mapping_state(
 
 
 def completion_state(
-    enrolment_id: int, result: str, assessor_id: int, signed_on: datetime.date, snapshot: dict[str, Any]
+    enrolment_id: int,
+    result: str,
+    assessor_id: int,
+    signed_on: datetime.date,
+    snapshot: dict[str, Any],
+    countersigned_by: int | None = None,
 ) -> dict[str, Any]:
-    """A completion record as signed off, with its frozen snapshot."""
-    return {
+    """A completion record as signed off, with its frozen snapshot (and who countersigned it, when someone did)."""
+    state = {
         "enrolment": enrolment_id,
         "result": result,
         "assessor": assessor_id,
@@ -117,3 +122,6 @@ def completion_state(
         "declaration": list(DECLARATION),
         "snapshot": snapshot,
     }
+    if countersigned_by is not None:
+        state["countersigned_by"] = countersigned_by
+    return state

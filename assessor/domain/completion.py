@@ -21,6 +21,8 @@ class Reason(StrEnum):
     TOO_FEW_OCCASIONS = "too_few_occasions"
     CONTEXT_NOT_ACCEPTED = "context_not_accepted"
     NOT_ACTIVE = "not_active"
+    UNDER_REVIEW = "under_review"  # a quality assurer is reviewing it
+    AWAITING_COUNTERSIGNATURE = "awaiting_countersignature"  # signed off, for a quality assurer to countersign
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ class EnrolmentFacts:
     assessor_ids: frozenset[int]
     coordinator_ids: frozenset[int]  # those who run its cohort; none when it is in no cohort
     status: EnrolmentStatus = EnrolmentStatus.ACTIVE
+    sampled: bool = False  # in a quality assurance sample, so quality assurers read it
+    under_review: bool = False  # a quality assurer is reviewing it: its evidence and judgements are locked
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class EvidenceFacts:
     def signed_off(self) -> bool:
         """Whether it supports a signed-off record, and so cannot change unless that record is revoked."""
         return any(e.status == EnrolmentStatus.COMPLETED for e in self.mapped_to)
+
+    @property
+    def under_review(self) -> bool:
+        """Whether it is mapped to an enrolment a quality assurer is reviewing, and so locked until the review ends."""
+        return any(e.under_review for e in self.mapped_to)
 
     @property
     def reach(self) -> tuple[EnrolmentFacts, ...]:
@@ -65,8 +72,8 @@ def _staff(actor: Actor, *roles: Role) -> bool:
 
 
 def may_see_enrolment(actor: Actor, enrolment: EnrolmentFacts) -> bool:
-    """The trainee, its assessors, the coordinators of its cohort, and administrators see an enrolment and its
-    records."""
+    """The trainee, its assessors, the coordinators of its cohort, administrators, and quality assurers once it is in
+    a sample see an enrolment and its records."""
     if not actor.active:
         return False
     match actor.role:
@@ -78,6 +85,8 @@ def may_see_enrolment(actor: Actor, enrolment: EnrolmentFacts) -> bool:
             return actor.id in enrolment.assessor_ids
         case Role.COORDINATOR:
             return actor.id in enrolment.coordinator_ids
+        case Role.QUALITY_ASSURER:
+            return enrolment.sampled
     return False
 
 
@@ -129,8 +138,14 @@ def may_submit_evidence(actor: Actor) -> bool:
 
 def may_edit_evidence(actor: Actor, evidence: EvidenceFacts) -> bool:
     """An assessor of an enrolment it is mapped to (of any of the trainee's, while it is mapped to none) edits it and
-    its judgements there, until it supports a signed-off record or its content is erased."""
-    return not evidence.signed_off and not evidence.erased and any(may_assess(actor, e) for e in evidence.reach)
+    its judgements there, until it supports a signed-off record or its content is erased, and not while a quality
+    assurer reviews it."""
+    return (
+        not evidence.signed_off
+        and not evidence.erased
+        and not evidence.under_review
+        and any(may_assess(actor, e) for e in evidence.reach)
+    )
 
 
 def may_change_evidence_details(actor: Actor, evidence: EvidenceFacts) -> bool:
@@ -188,3 +203,42 @@ def may_manage_jobs(actor: Actor) -> bool:
 def may_take_job_result(actor: Actor, owner_id: int | None) -> bool:
     """What a job made (an export's file) is for whoever asked for it alone: not even administrators take it."""
     return actor.active and owner_id == actor.id
+
+
+# --- quality assurance ---------------------------------------------------------------------------
+
+
+def may_assure_quality(actor: Actor) -> bool:
+    """Quality assurers make sampling plans, adjust their samples and review what is sampled."""
+    return _staff(actor, Role.QUALITY_ASSURER)
+
+
+def may_see_quality_reports(actor: Actor) -> bool:
+    """Quality assurers and administrators read the plans, the dashboard and the validation and moderation reports."""
+    return _staff(actor, Role.QUALITY_ASSURER, Role.ADMIN)
+
+
+def may_review(actor: Actor, enrolment: EnrolmentFacts, assessed_by: frozenset[int]) -> bool:
+    """A quality assurer decides on a sampled enrolment's judgements and countersigns it, unless they assessed it
+    themselves (as its assessor, or by any judgement or sign-off of theirs): nobody reviews their own assessments."""
+    return (
+        may_assure_quality(actor)
+        and enrolment.sampled
+        and actor.id not in enrolment.assessor_ids
+        and actor.id not in assessed_by
+    )
+
+
+def may_see_reviews(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """Staff who see an enrolment see its quality assurance reviews; they are the organisation's, not the trainee's."""
+    return actor.role != Role.TRAINEE and may_see_enrolment(actor, enrolment)
+
+
+def may_answer_review(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """An assessor of a reviewed enrolment says what they did about an action asked of them."""
+    return may_assess(actor, enrolment)
+
+
+def may_set_countersigning(actor: Actor) -> bool:
+    """Administrators decide which units need a quality assurer's countersignature before a record is issued."""
+    return _staff(actor, Role.ADMIN)

@@ -12,6 +12,8 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     ASSESSOR = "assessor"
     TRAINEE = "trainee"
+    # Internal verifier, validator or moderator, as the organisation calls them (QUALITY_ASSURER_TITLE).
+    QUALITY_ASSURER = "quality_assurer"
 
 
 # Those who run cohorts: create them, enrol, import and export.
@@ -104,3 +106,48 @@ class TokenPurpose(StrEnum):
 
     INVITATION = "invitation"  # setting the first password of a new account
     RESET = "reset"  # setting a new password after "Forgot your password?"
+
+
+class PlanBasis(StrEnum):
+    """How a sampling plan sizes its sample."""
+
+    ASSESSOR_RATE = "assessor_rate"  # internal quality assurance: a share of each assessor's learners, and of units
+    VALIDATION = "validation"  # ASQA's validation sample size, per unit, from confidence level and error margin
+    MODERATION = "moderation"  # NZQA's moderation: up to eight samples per standard
+
+
+class Stage(StrEnum):
+    """When in an enrolment its assessment is sampled."""
+
+    INTERIM = "interim"  # still being assessed: judgements made in the period
+    SUMMATIVE = "summative"  # signed off in the period
+
+
+class ReviewState(StrEnum):
+    """Where the quality assurer's review of one sampled enrolment stands."""
+
+    PROPOSED = "proposed"  # in the sample the plan proposed; the quality assurer may still take it out
+    UNDER_REVIEW = "under_review"  # its evidence and judgements are locked until the review ends
+    ACTIONS_OPEN = "actions_open"  # the assessor was asked to act: unlocked for them until the actions are confirmed
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        """Reviewed now: the enrolment cannot be signed off past it."""
+        return self in (ReviewState.UNDER_REVIEW, ReviewState.ACTIONS_OPEN)
+
+
+class Outcome(StrEnum):
+    """The quality assurer's decision on a judgement or a piece of evidence they sampled."""
+
+    AGREE = "agree"
+    ACT = "act"  # the assessor is to act, with a reason and a due date; the quality assurer confirms what they did
+    DISAGREE = "disagree"
+
+
+class ActionState(StrEnum):
+    """Where an action asked of the assessor stands."""
+
+    OPEN = "open"  # for the assessor to do
+    DONE = "done"  # the assessor says what they did; the quality assurer is to confirm it
+    CONFIRMED = "confirmed"

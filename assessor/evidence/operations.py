@@ -260,8 +260,9 @@ def _apply_mappings(
         )
         if unchanged:
             continue
-        if allow_judgement:
+        if allow_judgement:  # a trainee's submission waits, unjudged, beside a review; an assessor's change does not
             _require_assessor(actor, enrolment)
+            _refuse_if_under_review(enrolment)
         if not enrolment.status.is_open:
             raise Locked(
                 f"The enrolment in {enrolment.unit_version.key} is {enrolment.status.value.replace('_', ' ')}: "
@@ -291,6 +292,7 @@ def _apply_mappings(
         if key not in wanted_keys:
             _require_assessor(actor, mapping.enrolment)
             _refuse_if_signed_off([mapping])
+            _refuse_if_under_review(mapping.enrolment)
             audit.record(session, actor, "mapping.remove", "evidence", evidence.id, mapping_state_of(mapping), None)
             evidence.mappings.remove(mapping)
             session.delete(mapping)
@@ -339,6 +341,14 @@ def _require_assessor(actor: User, enrolment: Enrolment) -> None:
         policy.may_assess(actor_of(actor), enrolment_facts(enrolment)),
         "Only an assessor assigned to this enrolment can do this.",
     )
+
+
+def _refuse_if_under_review(enrolment: Enrolment) -> None:
+    if enrolment_facts(enrolment).under_review:
+        raise Locked(
+            f"A quality assurer is reviewing the enrolment in {enrolment.unit_version.key}: its evidence and "
+            "judgements cannot change until the review ends or they ask you to act."
+        )
 
 
 def _refuse_if_signed_off(mappings: Iterable[EvidenceMapping]) -> None:

@@ -7,6 +7,7 @@ from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, coh
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping
 from assessor.models.jobs import Job
 from assessor.models.mail import MailMessage
+from assessor.models.quality import CountersignRule, ReviewDecision, SampleReview, SamplingPlan
 from assessor.models.records import CompletionRecord, Revocation
 from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitVersion
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Cohort",
     "CompletionRecord",
+    "CountersignRule",
     "Enrolment",
     "EnrolmentProgress",
     "Evidence",
@@ -27,7 +29,10 @@ __all__ = [
     "LoginFailure",
     "MailMessage",
     "RecoveryCode",
+    "ReviewDecision",
     "Revocation",
+    "SampleReview",
+    "SamplingPlan",
     "UnitVersion",
     "User",
     "UserSession",

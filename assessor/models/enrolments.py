@@ -16,6 +16,7 @@ from assessor.models.standards import UnitVersion
 
 if TYPE_CHECKING:
     from assessor.models.evidence import EvidenceMapping
+    from assessor.models.quality import SampleReview
     from assessor.models.records import CompletionRecord
 
 
@@ -69,6 +70,8 @@ class Enrolment(Base):
     completion_records: so.Mapped[list[CompletionRecord]] = so.relationship(
         back_populates="enrolment", order_by="CompletionRecord.id"
     )
+    # Its quality assurance reviews: in a sample, and under review while one is open.
+    reviews: so.Mapped[list[SampleReview]] = so.relationship(back_populates="enrolment", order_by="SampleReview.id")
 
     __mapper_args__ = {"version_id_col": version}
 

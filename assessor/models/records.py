@@ -31,9 +31,12 @@ class CompletionRecord(Base):
     signed_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
     snapshot: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
     verification_code: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    # The quality assurer who countersigned it, where its unit needs a countersignature before a record is issued.
+    countersigned_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
 
     enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="completion_records")
-    assessor: so.Mapped[User] = so.relationship()
+    assessor: so.Mapped[User] = so.relationship(foreign_keys=[assessor_id])
+    countersigned_by: so.Mapped[User | None] = so.relationship(foreign_keys=[countersigned_by_id])
     revocation: so.Mapped[Revocation | None] = so.relationship(back_populates="record")
 
     __table_args__ = (

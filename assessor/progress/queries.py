@@ -10,12 +10,20 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core.access import visible_enrolments
-from assessor.domain.completion import Obstacle, obstacles
+from assessor.domain.completion import Obstacle, Reason, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit
 from assessor.domain.text import folded
-from assessor.domain.vocabulary import EnrolmentStatus
-from assessor.models import Enrolment, EnrolmentProgress, Evidence, EvidenceMapping, UnitVersion, User
+from assessor.domain.vocabulary import EnrolmentStatus, ReviewState
+from assessor.models import (
+    Enrolment,
+    EnrolmentProgress,
+    Evidence,
+    EvidenceMapping,
+    SampleReview,
+    UnitVersion,
+    User,
+)
 from assessor.standards.queries import parse_stored, unit_of
 
 _JUDGEMENTS = sa.select(
@@ -56,7 +64,17 @@ def sign_off_obstacles(
     session: so.Session, enrolment: Enrolment, progress: Progress | None = None
 ) -> tuple[Obstacle, ...]:
     """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
-    return obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status)
+    found = obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status)
+    reviews = session.scalars(
+        sa.select(SampleReview).where(
+            SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_([s for s in ReviewState if s.is_open])
+        )
+    ).all()
+    if any(r.countersigning for r in reviews):
+        return (*found, Obstacle(Reason.AWAITING_COUNTERSIGNATURE))
+    if reviews:
+        return (*found, Obstacle(Reason.UNDER_REVIEW))
+    return found
 
 
 def tally_columns(tally: Tally) -> dict[str, Any]:

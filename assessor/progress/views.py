@@ -12,7 +12,7 @@ from assessor.cohorts.forms import enrolment_forms
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
 from assessor.core.labels import obstacle
-from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.domain.vocabulary import EnrolmentStatus, Role
 from assessor.progress.queries import (
     SORTS,
     enrolment_summaries,
@@ -21,6 +21,8 @@ from assessor.progress.queries import (
     progress_of,
     sign_off_obstacles,
 )
+from assessor.quality.forms import AnswerForm
+from assessor.quality.queries import reviews_of_enrolment
 from assessor.standards.queries import catalogue, unit_of
 from assessor.todo.queries import to_do
 
@@ -32,6 +34,8 @@ def index() -> Response:
     """Signed-in users go to their enrolments; others to the sign-in page."""
     if not current_user.is_authenticated:
         return redirect(url_for("accounts.sign_in"))
+    if current_user.role == Role.QUALITY_ASSURER:
+        return redirect(url_for("quality.dashboard"))
     return redirect(url_for("progress.enrolments"))
 
 
@@ -82,6 +86,8 @@ def enrolment(enrolment_id: int) -> str:
         progress=progress,
         mappings=mappings,
         obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress)],
+        reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
+        answer_form=AnswerForm(),
     )
 
 

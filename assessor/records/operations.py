@@ -21,10 +21,11 @@ from assessor.domain.completion import supporting_snapshot
 from assessor.domain.dates import signed_on_problem
 from assessor.domain.errors import InvalidInput, NotReady
 from assessor.domain.progress import Progress
-from assessor.domain.vocabulary import EnrolmentStatus
-from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, User
+from assessor.domain.vocabulary import EnrolmentStatus, ReviewState, Stage
+from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, SampleReview, User
 from assessor.progress.operations import reassess
 from assessor.progress.queries import progress_of, sign_off_obstacles
+from assessor.quality.queries import COUNTERSIGN, needs_countersignature
 from assessor.standards.queries import unit_of
 
 
@@ -43,8 +44,9 @@ class Declaration:
 
 def sign_off(
     session: so.Session, actor: User, enrolment: Enrolment, declaration: Declaration, signed_on: datetime.date
-) -> CompletionRecord:
-    """Sign off a ready enrolment: a completion record with a frozen snapshot of the evidence behind it."""
+) -> CompletionRecord | SampleReview:
+    """Sign off a ready enrolment: a completion record with a frozen snapshot of the evidence behind it; or, where its
+    unit needs a quality assurer's countersignature, a request for it (the record is issued when it is given)."""
     require(
         policy.may_assess(actor_of(actor), enrolment_facts(enrolment)),
         "Only an assessor assigned to this enrolment can sign it off.",
@@ -57,6 +59,21 @@ def sign_off(
         raise InvalidInput({"declaration": f"Confirm that the evidence is {', '.join(missing)}."})
     if date_problem := signed_on_problem(signed_on, enrolment.start_date, datetime.date.today()):
         raise InvalidInput({"signed_on": date_problem})
+    if needs_countersignature(session, enrolment.unit_version.unit_id):
+        return _ask_for_countersignature(session, actor, enrolment, signed_on)
+    return issue(session, actor, enrolment, signed_on, progress)
+
+
+def issue(
+    session: so.Session,
+    assessor: User,
+    enrolment: Enrolment,
+    signed_on: datetime.date,
+    progress: Progress,
+    countersigned_by: User | None = None,
+) -> CompletionRecord:
+    """The completion record of an enrolment whose sign-off was checked (and countersigned, where that is needed);
+    the enrolment is completed."""
     unit = unit_of(enrolment.unit_version)
     snapshot = supporting_snapshot(unit, progress)
     snapshot["evidence"] = _evidence_summaries(session, progress)
@@ -67,20 +84,51 @@ def sign_off(
         declared_sufficient=True,
         declared_authentic=True,
         declared_current=True,
-        assessor=actor,
+        assessor=assessor,
         signed_on=signed_on,
         snapshot=snapshot,
         verification_code=secrets.token_urlsafe(18),
+        countersigned_by=countersigned_by,
     )
     session.add(record)
     before = enrolment_state_of(enrolment)
     enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.end_date = signed_on
     flush_or_changed(session, "enrolment")
-    after = completion_state(record.enrolment_id, record.result, record.assessor_id, record.signed_on, record.snapshot)
+    after = completion_state(
+        record.enrolment_id,
+        record.result,
+        record.assessor_id,
+        record.signed_on,
+        record.snapshot,
+        record.countersigned_by_id,
+    )
+    actor = countersigned_by or assessor
     audit.record(session, actor, "completion.sign_off", "completion_record", record.id, None, after)
     audit.record(session, actor, "enrolment.complete", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))
     return record
+
+
+def _ask_for_countersignature(
+    session: so.Session, actor: User, enrolment: Enrolment, signed_on: datetime.date
+) -> SampleReview:
+    """The assessor's sign-off of a unit that needs countersigning: a review for a quality assurer, which locks the
+    evidence until they countersign (and the record is issued) or decline."""
+    review = SampleReview(
+        plan_id=None,
+        enrolment=enrolment,
+        stage=Stage.SUMMATIVE,
+        state=ReviewState.UNDER_REVIEW,
+        reason=COUNTERSIGN,
+        added_by_id=actor.id,
+        requested_by=actor,
+        signed_on=signed_on,
+    )
+    session.add(review)
+    session.flush()
+    after = {"enrolment": enrolment.id, "signed_on": signed_on.isoformat(), "declaration": list(DECLARATION)}
+    audit.record(session, actor, "quality.countersign_asked", "sample_review", review.id, None, after)
+    return review
 
 
 def revoke(session: so.Session, actor: User, record: CompletionRecord, reason: str) -> Revocation:

@@ -17,7 +17,7 @@ from assessor.core.forms import show_problems
 from assessor.core.labels import obstacle
 from assessor.domain.errors import InvalidInput, NotFound, NotReady
 from assessor.domain.vocabulary import Role
-from assessor.models import CompletionRecord, Enrolment
+from assessor.models import CompletionRecord, Enrolment, SampleReview
 from assessor.progress.queries import sign_off_obstacles
 from assessor.records.forms import RevokeForm, SignOffForm
 from assessor.records.operations import revoke, sign_off
@@ -58,6 +58,9 @@ def sign_off_post(enrolment_id: int) -> Any:
         db.keep_nothing()
         show_problems(form, exc.problems)
         return _page(enrolment, form, []), 400
+    if isinstance(record, SampleReview):
+        flash("Signed off. The record is issued when a quality assurer countersigns it.", "success")
+        return redirect(url_for("progress.enrolment", enrolment_id=enrolment.id))
     flash("Signed off. The completion record is below.", "success")
     return redirect(url_for("records.record", record_id=record.id))
 

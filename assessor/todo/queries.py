@@ -21,15 +21,20 @@ from assessor.models import (
     EnrolmentProgress,
     Evidence,
     EvidenceMapping,
+    ReviewDecision,
+    SampleReview,
     User,
     cohort_coordinator,
     enrolment_assessor,
 )
+from assessor.quality.queries import OPEN_STATES, actions_for, to_confirm, to_countersign
 
 SHOWN = 10  # items of each list shown; the count says how many there are
 # What the lists show of each item, loaded with the items.
 BY_WHOM = (so.selectinload(Evidence.recorded_by), so.selectinload(Evidence.trainee))
 WHO_IN_WHAT = (so.selectinload(Enrolment.trainee), so.selectinload(Enrolment.unit_version))
+REVIEWED = (so.selectinload(SampleReview.enrolment).options(*WHO_IN_WHAT),)
+ABOUT_WHOM = (so.selectinload(ReviewDecision.review).selectinload(SampleReview.enrolment).options(*WHO_IN_WHAT),)
 T = TypeVar("T")
 
 
@@ -50,6 +55,9 @@ class ToDo:
     to_sign_off: Waiting[Enrolment] = field(default_factory=Waiting)
     stale: Waiting[Enrolment] = field(default_factory=Waiting)
     accounts_waiting: int = 0
+    actions: Waiting[ReviewDecision] = field(default_factory=Waiting)  # asked of an assessor by a quality assurer
+    to_countersign: Waiting[SampleReview] = field(default_factory=Waiting)
+    to_confirm: Waiting[ReviewDecision] = field(default_factory=Waiting)  # actions an assessor says are done
 
     @property
     def empty(self) -> bool:
@@ -59,6 +67,9 @@ class ToDo:
             or self.to_sign_off.count
             or self.stale.count
             or self.accounts_waiting
+            or self.actions.count
+            or self.to_countersign.count
+            or self.to_confirm.count
         )
 
 
@@ -70,6 +81,12 @@ def to_do(session: so.Session, user: User, today: datetime.date, stale_after_day
         return ToDo(
             to_judge=_waiting(session, _to_judge(user), Evidence.recorded_at, BY_WHOM),
             to_sign_off=_waiting(session, _to_sign_off(user), Enrolment.id, WHO_IN_WHAT),
+            actions=_waiting(session, actions_for(user), ReviewDecision.due_on, ABOUT_WHOM),
+        )
+    if user.role == Role.QUALITY_ASSURER:
+        return ToDo(
+            to_countersign=_waiting(session, to_countersign(), SampleReview.added_at, REVIEWED),
+            to_confirm=_waiting(session, to_confirm(), ReviewDecision.acted_at, ABOUT_WHOM),
         )
     stale_since = today - datetime.timedelta(days=stale_after_days)
     return ToDo(
@@ -121,11 +138,17 @@ def _to_judge(user: User) -> sa.Select[Evidence]:
 
 
 def _to_sign_off(user: User) -> sa.Select[Enrolment]:
-    """The user's enrolments whose every criterion and item is satisfied."""
+    """The user's enrolments whose every criterion and item is satisfied, and that no quality assurer is reviewing
+    (or countersigning)."""
+    reviewed = sa.select(SampleReview.enrolment_id).where(SampleReview.state.in_(OPEN_STATES))
     return (
         sa.select(Enrolment)
         .join(enrolment_assessor, enrolment_assessor.c.enrolment_id == Enrolment.id)
-        .where(enrolment_assessor.c.user_id == user.id, Enrolment.status == EnrolmentStatus.READY_FOR_SIGN_OFF)
+        .where(
+            enrolment_assessor.c.user_id == user.id,
+            Enrolment.status == EnrolmentStatus.READY_FOR_SIGN_OFF,
+            Enrolment.id.not_in(reviewed),
+        )
     )
 
 

@@ -396,3 +396,33 @@ def test_the_retention_migration_goes_down_and_up_again_and_the_trail_stays_appe
         for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
             with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
                 connection.execute(sa.text(statement))
+
+
+def test_the_quality_migration_goes_down_and_up_again_and_completion_records_stay_append_only(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+
+    def refused(connection: sa.Connection) -> None:
+        for statement in ("UPDATE completion_record SET result = 'x'", "DELETE FROM completion_record"):
+            with pytest.raises(sa.exc.DBAPIError, match="append-only"), connection.begin_nested():
+                connection.execute(sa.text(statement))
+
+    with engine.connect() as connection:
+        assert "countersigned_by_id" in reflect(connection)["completion_record"].c
+        refused(connection)
+        with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():  # no such role before 0012
+            connection.execute(sa.text("UPDATE user_account SET role = 'auditor' WHERE id = 1"))
+        savepoint = connection.begin_nested()
+        connection.execute(sa.text("UPDATE user_account SET role = 'quality_assurer' WHERE id = 1"))
+        savepoint.rollback()
+    migrate.downgrade(engine, "0011")
+    with engine.connect() as connection:
+        tables = reflect(connection)
+        assert "sampling_plan" not in tables and "countersigned_by_id" not in tables["completion_record"].c
+        refused(connection)
+        with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
+            connection.execute(sa.text("UPDATE user_account SET role = 'quality_assurer' WHERE id = 1"))
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert {"sampling_plan", "sample_review", "review_decision", "countersign_rule"} <= set(reflect(connection))
+        refused(connection)

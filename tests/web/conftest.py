@@ -12,13 +12,22 @@ from pathlib import Path
 import pytest
 
 from assessor.cohorts.operations import create_cohort, enrol
-from assessor.domain.vocabulary import JobStatus, MailStatus, Verdict
+from assessor.domain.vocabulary import JobStatus, MailStatus, Outcome, PlanBasis, Role, Stage, Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
 from assessor.models import Job, MailMessage, User, UserSession, utcnow
+from assessor.quality.operations import (
+    DecisionInput,
+    PlanInput,
+    add_to_sample,
+    confirm_sample,
+    create_plan,
+    decide,
+)
 from assessor.records.operations import Declaration, sign_off
 from assessor.transfer.exporting import EXPORT, export_folder
-from tests.records.factories import PASSWORD, TODAY, build_world, observation, satisfy_all
+from tests.records.factories import PASSWORD, TODAY, build_world, make_user, observation, satisfy_all
 
+PERIOD = (datetime.date(2026, 1, 1), datetime.date(2027, 12, 31))  # holds TODAY and the clock's today
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -44,6 +53,11 @@ class WebWorld:
     message: int  # an e-mail to `trainee`, in the outbox
     session: int  # a browser where `trainee` is signed in
     other_session: int  # one of `trainee2`'s
+    plan: int  # `qa`'s summative plan, confirmed, sampling trainee's signed-off unit
+    other_plan: int  # `qa`'s interim plan, proposed, sampling trainee2's unit
+    review: int  # trainee's signed-off unit under review, an action asked of `assessor`
+    other_review: int  # trainee2's unit, proposed
+    decision: int  # the action asked of `assessor`
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -99,6 +113,14 @@ def build_web_world(app) -> WebWorld:
             [stored_attachment(upload_dir, "third.pdf", PDF + b"% third\n")],
             today=TODAY,
         )
+        qa = make_user(session, "qa", Role.QUALITY_ASSURER, "Quinn Assurer")
+        plan = create_plan(session, qa, PlanInput("Summative", PlanBasis.ASSESSOR_RATE, Stage.SUMMATIVE, *PERIOD))
+        review = add_to_sample(session, qa, plan, w.nz_enrolment.id)
+        confirm_sample(session, qa, plan)
+        asked = DecisionInput(Outcome.ACT, "1.1", None, "Say what the client asked.", TODAY + datetime.timedelta(7))
+        decision = decide(session, qa, review, asked, TODAY)
+        other_plan = create_plan(session, qa, PlanInput("Interim", PlanBasis.ASSESSOR_RATE, Stage.INTERIM, *PERIOD))
+        other_review = add_to_sample(session, qa, other_plan, other.id)
         return WebWorld(
             w.trainee.id,
             w.trainee2.id,
@@ -118,6 +140,11 @@ def build_web_world(app) -> WebWorld:
             outbox_message(session, w.trainee),
             signed_in_browser(session, w.trainee),
             signed_in_browser(session, w.trainee2),
+            plan.id,
+            other_plan.id,
+            review.id,
+            other_review.id,
+            decision.id,
         )
 
 

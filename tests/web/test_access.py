@@ -20,12 +20,14 @@ from assessor.models import (
     Enrolment,
     Evidence,
     Job,
+    ReviewDecision,
+    SampleReview,
     User,
     UserSession,
 )
 from tests.web.conftest import WebWorld, csrf_token, sign_in
 
-USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin"]
+USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin", "qa"]
 
 # Public pages whose answer to a visitor is to go and sign in.
 SENDS_TO_SIGN_IN = {"index", "accounts.sign_in_post", "accounts.second_step"}
@@ -43,6 +45,23 @@ def _evidence(rule: Callable[[policy.Actor, policy.EvidenceFacts], bool]) -> Que
 
 def _record(rule: Callable[[policy.Actor, policy.EnrolmentFacts], bool]) -> Question:
     return lambda s, actor, i: rule(actor, access.enrolment_facts(s.get_one(CompletionRecord, i).enrolment))
+
+
+def _review(rule: Callable[[policy.Actor, policy.EnrolmentFacts, frozenset[int]], bool]) -> Question:
+    def ask(s: so.Session, actor: policy.Actor, i: int) -> bool:
+        enrolment = s.get_one(SampleReview, i).enrolment
+        return rule(actor, access.enrolment_facts(enrolment), access.assessed_by(s, enrolment.id))
+
+    return ask
+
+
+def _decision(rule: Callable[[policy.Actor, policy.EnrolmentFacts, frozenset[int]], bool]) -> Question:
+    return lambda s, actor, i: _review(rule)(s, actor, s.get_one(ReviewDecision, i).review_id)
+
+
+def _sees_review(s: so.Session, actor: policy.Actor, i: int) -> bool:
+    enrolment = s.get_one(SampleReview, i).enrolment
+    return policy.may_see_quality_reports(actor) and policy.may_see_enrolment(actor, access.enrolment_facts(enrolment))
 
 
 def _cohort(s: so.Session, actor: policy.Actor, i: int) -> bool:
@@ -89,6 +108,20 @@ QUESTIONS: dict[str, Question] = {
     "standards.show_unit": lambda s, actor, i: True,
     "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
     "jobs.again": lambda s, actor, i: policy.may_manage_jobs(actor),
+    "quality.plan": lambda s, actor, i: policy.may_see_quality_reports(actor),
+    "quality.propose": lambda s, actor, i: policy.may_assure_quality(actor),
+    "quality.confirm": lambda s, actor, i: policy.may_assure_quality(actor),
+    "quality.add": lambda s, actor, i: policy.may_assure_quality(actor),
+    "quality.remove": lambda s, actor, i: policy.may_assure_quality(actor),
+    "quality.review": _sees_review,
+    "quality.decide": _review(policy.may_review),
+    "quality.close": _review(policy.may_review),
+    "quality.countersign": _review(policy.may_review),
+    "quality.decline": _review(policy.may_review),
+    "quality.confirm_action": _decision(policy.may_review),
+    "quality.answer": lambda s, actor, i: policy.may_answer_review(
+        actor, access.enrolment_facts(s.get_one(ReviewDecision, i).review.enrolment)
+    ),
     "transfer.download": lambda s, actor, i: (
         policy.may_run_cohorts(actor) and policy.may_take_job_result(actor, s.get_one(Job, i).owner_id)
     ),
@@ -113,6 +146,9 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "session_id": ({"session_id": world.session}, {"session_id": world.other_session}),
         "secret": ({"secret": "not-a-token-anyone-was-given"}, {"secret": "nor-this-one"}),
         "kind": ({"kind": "progress", "cohort": world.cohort}, {"kind": "progress", "cohort": world.other_cohort}),
+        "plan_id": ({"plan_id": world.plan}, {"plan_id": world.other_plan}),
+        "review_id": ({"review_id": world.review}, {"review_id": world.other_review}),
+        "decision_id": ({"decision_id": world.decision}, {"decision_id": world.decision}),
     }
 
 
@@ -129,6 +165,9 @@ def the_object_id(values: dict[str, object]) -> int:
         "job_id",
         "message_id",
         "session_id",
+        "plan_id",
+        "review_id",
+        "decision_id",
     )
     for key in keys:
         if key in values:

@@ -13,6 +13,13 @@ from tests.web.conftest import csrf_token
 
 # The first too large for SQLite's integer and PostgreSQL's bigint, and one far beyond.
 TOO_LARGE = [2**31, 2**63, 10**30]
+# A user of each role that is not an administrator.
+USERS_OF_ROLES = (
+    ("assessor", "assessor"),
+    ("coordinator", "coordinator"),
+    ("trainee", "trainee"),
+    ("quality_assurer", "qa"),
+)
 # Values for the arguments that are not ids.
 OTHER_VALUES = {"unit_id": "cscofm023", "code": "not-a-code"}
 
@@ -32,7 +39,7 @@ def user_for(app, endpoint: str) -> str:
     rule = rule_of(app, endpoint) or frozenset()
     if rule & {PUBLIC, SIGNED_IN, "admin"}:
         return "admin"
-    return next(role for role in ("assessor", "coordinator", "trainee") if role in rule)
+    return next(user for role, user in USERS_OF_ROLES if role in rule)
 
 
 def status_of(send, url: str, **kwargs: object) -> int | str:

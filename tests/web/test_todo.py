@@ -100,8 +100,12 @@ def test_the_daily_email_lists_what_waits_once_a_day_for_those_who_want_it(make_
     with app.app_context():
         send_digests()
         send_digests()  # again the same day: nothing more
-    received = {m["To"]: m for m in mailbox.wait_for(2)}
-    assert set(received) == {"trainee@example.org", "coordinator@example.org"}  # assessor2: nothing waits
+    received = {m["To"]: m for m in mailbox.wait_for(3)}
+    # assessor2: nothing waits; assessor: the action the quality assurer asked of them
+    assert set(received) == {"trainee@example.org", "coordinator@example.org", "assessor@example.org"}
+    action = received["assessor@example.org"].get_body(("plain",)).get_content()
+    assert "1 action asked of you by a quality assurer" in action
+    assert f"https://assessor.example/enrolments/{world.completed_enrolment}" in action
     text = received["trainee@example.org"].get_body(("plain",)).get_content()
     assert "observation" in text and "to acknowledge" in text
     assert f"https://assessor.example/evidence/{world.open_evidence}" in text

@@ -1,0 +1,1 @@
+"""Quality assurance: sampling plans, reviews of what is sampled, countersignatures and reports."""
