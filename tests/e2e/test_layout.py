@@ -19,6 +19,7 @@ PAGES = {
     ],
     "coordinator": ["/cohorts", "/cohorts/1", "/exports", "/import", "/records/1"],
     "trainee": ["/enrolments", "/my/evidence/new"],
+    "qa": ["/quality", "/quality/plans/1", "/quality/reviews/1", "/quality/plans/new"],
 }
 
 

@@ -174,19 +174,22 @@ def test_commands_on_an_uninitialised_database_say_so(make_app, tmp_path):
 def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     result = runner.invoke(args=["demo", "--password", "demo password 1"])
     assert result.exit_code == 0, result.output
-    assert "admin, coordinator, assessor, trainee, trainee2" in result.output
+    assert "admin, coordinator, assessor, qa, trainee, trainee2" in result.output
     roles = dict(db.execute(sa.select(User.username, User.role)).all())
     assert {k: v.value for k, v in roles.items()} == {
         "admin": "admin",
         "coordinator": "coordinator",
         "assessor": "assessor",
+        "qa": "quality_assurer",
         "trainee": "trainee",
         "trainee2": "trainee",
     }
-    from assessor.models import CompletionRecord, Enrolment
+    from assessor.models import CompletionRecord, Enrolment, SampleReview, SamplingPlan
 
     assert db.scalar(sa.select(sa.func.count(Enrolment.id))) == 4
     assert db.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 1
+    assert db.scalar(sa.select(sa.func.count(SamplingPlan.id))) == 1  # its sample proposed, not yet confirmed
+    assert db.scalar(sa.select(sa.func.count(SampleReview.id))) >= 1
     db.rollback()  # end the read so that the command below can write
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "nothing changed" in again.output
