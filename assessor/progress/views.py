@@ -85,7 +85,9 @@ def enrolment(enrolment_id: int) -> str:
         unit=unit_of(enrolment.unit_version),
         progress=progress,
         mappings=mappings,
-        obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress)],
+        obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress)]
+        if enrolment.status.is_open
+        else [],
         reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
         answer_form=AnswerForm(),
     )

@@ -177,3 +177,19 @@ def test_mapping_matrix_shows_each_judgement(client, world):
     page = client.get(f"/enrolments/{world.open_enrolment}/matrix").get_data(as_text=True)
     assert f'href="/evidence/{world.open_evidence}">#{world.open_evidence}' in page
     assert "Satisfied" in page and "KE17.8" in page
+
+
+def test_a_completed_or_withdrawn_unit_says_so_and_lists_nothing_missing(app, signed_in, world):
+    trainee = signed_in("trainee")
+    completed = trainee.get(f"/enrolments/{world.completed_enrolment}").get_data(as_text=True)
+    assert "Completion record:" in completed
+    assert "Still missing" not in completed and "not open for sign-off" not in completed
+    coordinator = signed_in("coordinator")
+    page = f"/enrolments/{world.open_enrolment}"
+    assert "Still missing" in coordinator.get(page).get_data(as_text=True)
+    withdrawn = coordinator.post(
+        f"{page}/withdraw", data={"csrf_token": csrf_token(coordinator, page), "reason": "Left the employer."}
+    )
+    assert withdrawn.status_code == 302
+    shown = trainee.get(page).get_data(as_text=True)
+    assert "Withdrawn from this unit" in shown and "Still missing" not in shown
