@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assessor.domain.vocabulary import RUNS_COHORTS, EnrolmentStatus, Role
+from assessor.domain.vocabulary import RUNS_COHORTS, SEES_QUALITY, EnrolmentStatus, Role
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def may_assure_quality(actor: Actor) -> bool:
 
 def may_see_quality_reports(actor: Actor) -> bool:
     """Quality assurers and administrators read the plans, the dashboard and the validation and moderation reports."""
-    return _staff(actor, Role.QUALITY_ASSURER, Role.ADMIN)
+    return _staff(actor, *SEES_QUALITY)
 
 
 def may_review(actor: Actor, enrolment: EnrolmentFacts, assessed_by: frozenset[int]) -> bool:

@@ -91,6 +91,8 @@ class Requirement:
     units: Mapping[str, int]
     units_to_cover: int  # how many distinct units need at least one sample
     methods: frozenset[Method]
+    learners: Mapping[int, int]  # each assessor's candidates
+    assessed: Mapping[str, int]  # each unit's candidates
 
 
 def requirement(plan: Plan, candidates: Sequence[Candidate], new_assessors: Iterable[int] = ()) -> Requirement:
@@ -107,12 +109,13 @@ def requirement(plan: Plan, candidates: Sequence[Candidate], new_assessors: Iter
         assessors = {
             a: share(n, NEW_ASSESSOR_PERCENT if a in new else plan.assessor_percent) for a, n in learners.items()
         }
-        return Requirement(assessors, dict.fromkeys(per_unit, 0), share(len(per_unit), plan.unit_percent), methods)
+        to_cover = share(len(per_unit), plan.unit_percent)
+        return Requirement(assessors, dict.fromkeys(per_unit, 0), to_cover, methods, learners, per_unit)
     if plan.basis == PlanBasis.VALIDATION:
         units = {u: validation_sample_size(n, plan.confidence, plan.margin) for u, n in per_unit.items()}
     else:
         units = {u: moderation_sample_size(n, plan.per_standard) for u, n in per_unit.items()}
-    return Requirement(dict.fromkeys(learners, 0), units, len(units), methods)
+    return Requirement(dict.fromkeys(learners, 0), units, len(units), methods, learners, per_unit)
 
 
 @dataclass(frozen=True)
@@ -133,35 +136,43 @@ def propose(plan: Plan, candidates: Sequence[Candidate], seed: int, new_assessor
     order = sorted(candidates, key=lambda c: c.enrolment_id)
     random.Random(seed).shuffle(order)
     picked: dict[int, Pick] = {}
-    chosen: list[Candidate] = []
+    by_assessor: dict[int, int] = {}
+    by_unit: dict[str, int] = {}
+    methods: set[Method] = set()
 
     def take(candidate: Candidate, reason: str) -> None:
-        if candidate.enrolment_id not in picked:
-            picked[candidate.enrolment_id] = Pick(candidate.enrolment_id, reason)
-            chosen.append(candidate)
+        if candidate.enrolment_id in picked:
+            return
+        picked[candidate.enrolment_id] = Pick(candidate.enrolment_id, reason)
+        for a in candidate.assessors:
+            by_assessor[a] = by_assessor.get(a, 0) + 1
+        by_unit[candidate.unit] = by_unit.get(candidate.unit, 0) + 1
+        methods.update(candidate.methods)
 
     for assessor in sorted(need.assessors):
         for c in order:
-            if sum(assessor in p.assessors for p in chosen) >= need.assessors[assessor]:
+            if by_assessor.get(assessor, 0) >= need.assessors[assessor]:
                 break
             if assessor in c.assessors:
                 take(c, "assessor")
     for unit in sorted(need.units):
         for c in order:
-            if sum(p.unit == unit for p in chosen) >= need.units[unit]:
+            if by_unit.get(unit, 0) >= need.units[unit]:
                 break
             if c.unit == unit:
                 take(c, "unit")
-    units = sorted({c.unit for c in order}, key=[c.unit for c in order].index)
-    for unit in units:
-        if len({p.unit for p in chosen}) >= need.units_to_cover:
+    first_of_unit: dict[str, Candidate] = {}
+    for c in order:
+        first_of_unit.setdefault(c.unit, c)
+    for unit, candidate in first_of_unit.items():
+        if len(by_unit) >= need.units_to_cover:
             break
-        if all(p.unit != unit for p in chosen):
-            take(next(c for c in order if c.unit == unit), "unit")
+        if unit not in by_unit:
+            take(candidate, "unit")
     for method in sorted(need.methods):
-        if all(method not in p.methods for p in chosen):
+        if method not in methods:
             take(next(c for c in order if method in c.methods), "method")
-    return [picked[c.enrolment_id] for c in chosen]
+    return list(picked.values())
 
 
 @dataclass(frozen=True)

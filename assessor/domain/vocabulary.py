@@ -18,6 +18,8 @@ class Role(StrEnum):
 
 # Those who run cohorts: create them, enrol, import and export.
 RUNS_COHORTS = (Role.ADMIN, Role.COORDINATOR)
+# Those who read sampling plans, reviews and the validation and moderation report.
+SEES_QUALITY = (Role.QUALITY_ASSURER, Role.ADMIN)
 
 
 class EnrolmentStatus(StrEnum):
@@ -134,7 +136,11 @@ class ReviewState(StrEnum):
     @property
     def is_open(self) -> bool:
         """Reviewed now: the enrolment cannot be signed off past it."""
-        return self in (ReviewState.UNDER_REVIEW, ReviewState.ACTIONS_OPEN)
+        return self in OPEN_REVIEWS
+
+
+# The states of a review that is under way: the enrolment cannot be signed off past it.
+OPEN_REVIEWS = frozenset({ReviewState.UNDER_REVIEW, ReviewState.ACTIONS_OPEN})
 
 
 class Outcome(StrEnum):

@@ -161,6 +161,7 @@ def judge(
     if mapping.version != expected_version:
         raise ChangedMeanwhile("judgement")
     _refuse_if_signed_off([mapping])
+    _refuse_if_under_review(mapping.enrolment)
     if problems := limits.too_long({"comment": (comment, limits.COMMENT)}):
         raise InvalidInput(problems)
     before = mapping_state_of(mapping)

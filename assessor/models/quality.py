@@ -53,7 +53,17 @@ class SampleReview(Base):
     """
 
     __tablename__ = "sample_review"
-    __table_args__ = (sa.UniqueConstraint("plan_id", "enrolment_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("plan_id", "enrolment_id"),
+        # One countersignature under way per enrolment: a sign-off sent twice at once makes one request, not two.
+        sa.Index(
+            "uq_sample_review_countersigning",
+            "enrolment_id",
+            unique=True,
+            sqlite_where=sa.text("plan_id IS NULL AND state IN ('under_review', 'actions_open')"),
+            postgresql_where=sa.text("plan_id IS NULL AND state IN ('under_review', 'actions_open')"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     plan_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("sampling_plan.id"), index=True)
@@ -102,6 +112,7 @@ class ReviewDecision(Base):
     decided_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
     action: so.Mapped[ActionState | None] = so.mapped_column(enum_column(ActionState, "action_state"))
     action_note: so.Mapped[str] = so.mapped_column(sa.Text, default="")
+    sent_back_because: so.Mapped[str | None] = so.mapped_column(sa.Text)  # why the last answer was not enough
     acted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     acted_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
     confirmed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))

@@ -14,7 +14,7 @@ from assessor.domain.completion import Obstacle, Reason, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess
 from assessor.domain.standards import Unit
 from assessor.domain.text import folded
-from assessor.domain.vocabulary import EnrolmentStatus, ReviewState
+from assessor.domain.vocabulary import OPEN_REVIEWS, EnrolmentStatus
 from assessor.models import (
     Enrolment,
     EnrolmentProgress,
@@ -66,9 +66,7 @@ def sign_off_obstacles(
     """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
     found = obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status)
     reviews = session.scalars(
-        sa.select(SampleReview).where(
-            SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_([s for s in ReviewState if s.is_open])
-        )
+        sa.select(SampleReview).where(SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_(OPEN_REVIEWS))
     ).all()
     if any(r.countersigning for r in reviews):
         return (*found, Obstacle(Reason.AWAITING_COUNTERSIGNATURE))

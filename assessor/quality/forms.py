@@ -20,6 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from assessor.core.forms import TOO_LONG
+from assessor.core.urls import record_id
 from assessor.domain import limits, sampling
 from assessor.domain.vocabulary import Outcome, PlanBasis, Stage
 from assessor.quality.operations import DecisionInput, PlanInput
@@ -39,6 +40,7 @@ OUTCOMES = [
     SelectChoice(Outcome.DISAGREE.value, "Disagree with the judgement"),
 ]
 WHOLE = "Give a whole number."
+EVIDENCE = "evidence:"  # a decision about a piece of evidence: "evidence:<id>"; otherwise about a criterion or item
 
 
 class PlanForm(FlaskForm):
@@ -96,12 +98,11 @@ class PlanForm(FlaskForm):
         )
 
 
-class AddForm(FlaskForm):
-    enrolment = IntegerField("Enrolment", validators=[InputRequired(WHOLE)])
-
-
 class DecisionForm(FlaskForm):
-    about = SelectField("About", description="A criterion or evidence item, or a piece of evidence.")
+    # Checked by the operation against the unit and the evidence mapped to the enrolment.
+    about = SelectField(
+        "About", description="A criterion or evidence item, or a piece of evidence.", validate_choice=False
+    )
     outcome = SelectField("Decision", choices=OUTCOMES)
     reason = TextAreaField(
         "Reason", validators=[Length(max=limits.REASON, message=TOO_LONG)], description="Needed unless you agree."
@@ -110,14 +111,24 @@ class DecisionForm(FlaskForm):
 
     def data_in(self) -> DecisionInput:
         about = self.about.data or ""
-        evidence = about.removeprefix("evidence:") if about.startswith("evidence:") else ""
+        if not about.startswith(EVIDENCE):
+            target, evidence_id = about, None
+        else:
+            target, evidence_id = "", _record_id_or_none(about.removeprefix(EVIDENCE))
         return DecisionInput(
             Outcome(self.outcome.data),
-            target="" if evidence else about,
-            evidence_id=int(evidence) if evidence.isdigit() else None,
+            target=target,
+            evidence_id=evidence_id,
             reason=self.reason.data or "",
             due_on=self.due_on.data,
         )
+
+
+def _record_id_or_none(value: str) -> int | None:
+    try:
+        return record_id(value)
+    except ValueError:
+        return None
 
 
 class AnswerForm(FlaskForm):

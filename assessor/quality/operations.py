@@ -177,6 +177,10 @@ def remove_from_sample(session: so.Session, actor: User, review: SampleReview, r
     if review.plan is None:
         raise InvalidInput({"review": "A countersignature is given or declined, never taken out."})
     _require_planner(actor)
+    require(
+        actor.id not in assessed_by(session, review.enrolment_id),
+        "You assessed this enrolment: another quality assurer decides whether it stays in the sample.",
+    )
     if review.decisions or review.state == ReviewState.CLOSED:
         raise InvalidInput({"review": "Decisions are recorded on this enrolment: it stays in the sample."})
     reason = reason.strip()
@@ -247,6 +251,7 @@ def _decision_state(d: ReviewDecision) -> dict[str, Any]:
         "due_on": d.due_on.isoformat() if d.due_on else None,
         "action": d.action.value if d.action else None,
         "action_note": d.action_note,
+        "sent_back_because": d.sent_back_because,
     }
 
 
@@ -345,7 +350,7 @@ def confirm_action(session: so.Session, actor: User, decision: ReviewDecision, a
         decision.confirmed_at = utcnow()
     else:
         decision.action = ActionState.OPEN
-        decision.reason = f"{decision.reason}\n\nSent back: {reason}"
+        decision.sent_back_because = reason
     if all(d.action in (None, ActionState.CONFIRMED) for d in review.decisions):
         review.state = ReviewState.UNDER_REVIEW
     flush_or_changed(session, "action")
@@ -383,8 +388,10 @@ def countersign(session: so.Session, actor: User, review: SampleReview) -> Compl
     _require_open(review)
     if not review.countersigning or review.requested_by is None or review.signed_on is None:
         raise InvalidInput({"review": "Nobody asked for a countersignature here."})
-    before = _close(session, actor, review)
     enrolment = review.enrolment
+    if not policy.may_assess(actor_of(review.requested_by), enrolment_facts(enrolment)):
+        raise InvalidInput({"review": "Whoever signed off no longer assesses this enrolment: decline, for another."})
+    before = _close(session, actor, review)
     progress = progress_of(session, enrolment)
     if found := sign_off_obstacles(session, enrolment, progress):
         raise NotReady(found)

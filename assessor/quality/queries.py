@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.domain import sampling
-from assessor.domain.vocabulary import ActionState, EnrolmentStatus, Method, Outcome, ReviewState, Stage
+from assessor.domain.vocabulary import OPEN_REVIEWS, ActionState, EnrolmentStatus, Method, Outcome, ReviewState, Stage
 from assessor.models import (
     CompletionRecord,
     CountersignRule,
@@ -32,7 +32,6 @@ from assessor.models.quality import EVERY_UNIT
 # countersignature the assessor asked for.
 ADDED = "added"
 COUNTERSIGN = "countersign"
-OPEN_STATES = tuple(s for s in ReviewState if s.is_open)
 # Why an enrolment is in a sample, in words.
 REASONS = {
     "assessor": "The assessor's share",
@@ -59,11 +58,16 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC)
 
 
+def _day_end(day: datetime.date) -> datetime.datetime:
+    """The last moment of a day (never the next day's start, which 31 December 9999 does not have)."""
+    return datetime.datetime.combine(day, datetime.time.max, tzinfo=datetime.UTC)
+
+
 def candidates(session: so.Session, plan: SamplingPlan) -> list[sampling.Candidate]:
     """The enrolments the plan may sample: at the interim stage, those (not withdrawn) with judgements made in its
     period; at the summative stage, those signed off in its period and not revoked. Each with whoever judged or signed
     it and the methods of its judged evidence."""
-    start, end = _day_start(plan.period_from), _day_start(plan.period_to + datetime.timedelta(days=1))
+    start, end = _day_start(plan.period_from), _day_end(plan.period_to)
     judged = (
         sa.select(EvidenceMapping.enrolment_id, EvidenceMapping.judged_by_id, Evidence.method, UnitVersion.unit_id)
         .join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
@@ -76,7 +80,7 @@ def candidates(session: so.Session, plan: SamplingPlan) -> list[sampling.Candida
     if plan.stage == Stage.INTERIM:
         judged = judged.where(
             EvidenceMapping.judged_at >= start,
-            EvidenceMapping.judged_at < end,
+            EvidenceMapping.judged_at <= end,
             Enrolment.status != EnrolmentStatus.WITHDRAWN,
         )
     else:
@@ -135,8 +139,6 @@ class PlanState:
     coverage: sampling.Coverage
     people: dict[int, User]
     units: dict[str, str]  # unit id to its title
-    learners: dict[int, int]  # assessor id to how many candidates they assessed
-    assessed: dict[str, int]  # unit id to how many candidates are of it
 
 
 def plan_state(session: so.Session, plan: SamplingPlan) -> PlanState:
@@ -155,13 +157,7 @@ def plan_state(session: so.Session, plan: SamplingPlan) -> PlanState:
             .order_by(UnitVersion.version)
         )
     }
-    learners: dict[int, int] = {}
-    assessed: dict[str, int] = {}
-    for c in found:
-        assessed[c.unit] = assessed.get(c.unit, 0) + 1
-        for a in c.assessors:
-            learners[a] = learners.get(a, 0) + 1
-    return PlanState(found, new, need, cover, people, titles, learners, assessed)
+    return PlanState(found, new, need, cover, people, titles)
 
 
 def plans(session: so.Session) -> list[SamplingPlan]:
@@ -194,7 +190,7 @@ def reviews_of(session: so.Session, plan: SamplingPlan) -> list[SampleReview]:
 
 def to_countersign() -> sa.Select[SampleReview]:
     """Countersignatures asked for and not yet given or declined."""
-    return sa.select(SampleReview).where(SampleReview.plan_id.is_(None), SampleReview.state.in_(OPEN_STATES))
+    return sa.select(SampleReview).where(SampleReview.plan_id.is_(None), SampleReview.state.in_(OPEN_REVIEWS))
 
 
 def to_confirm() -> sa.Select[ReviewDecision]:
@@ -258,7 +254,7 @@ def report_reviews(session: so.Session, wanted: ReportFilter) -> list[SampleRevi
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .where(
             SampleReview.added_at >= _day_start(wanted.period_from),
-            SampleReview.added_at < _day_start(wanted.period_to + datetime.timedelta(days=1)),
+            SampleReview.added_at <= _day_end(wanted.period_to),
         )
         .options(
             so.selectinload(SampleReview.plan),

@@ -4,7 +4,7 @@ per assessor and per unit, as a printable page and as a workbook."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from assessor.core.labels import label
@@ -28,35 +28,42 @@ RESULT = {
 class Tally:
     """Reviews of one assessor or unit, by outcome."""
 
+    name: str
     sampled: int = 0
     agreed: int = 0
     actions: int = 0
     disagreed: int = 0
     open: int = 0
 
+    def counts(self) -> list[int]:
+        return [self.sampled, self.agreed, self.actions, self.disagreed, self.open]
+
 
 @dataclass(frozen=True)
 class Summary:
-    assessors: dict[str, Tally]
-    units: dict[str, Tally]
+    assessors: list[Tally]
+    units: list[Tally]
 
 
 def summary(reviews: Sequence[SampleReview]) -> Summary:
-    """Each assessor's and each unit's reviews, by outcome."""
-    assessors: dict[str, Tally] = {}
+    """Each assessor's and each unit's reviews, by outcome (people by their account, so namesakes stay apart)."""
+    assessors: dict[int, Tally] = {}
     units: dict[str, Tally] = {}
     for review in reviews:
         outcome = outcome_of(review)
-        names = [a.display_name for a in review.enrolment.assessors] or ["(no assessor)"]
-        for tally in [assessors.setdefault(n, Tally()) for n in names] + [
-            units.setdefault(review.enrolment.unit_version.title, Tally())
-        ]:
+        unit = review.enrolment.unit_version
+        tallies = [assessors.setdefault(a.id, Tally(a.display_name)) for a in review.enrolment.assessors]
+        for tally in [*tallies, units.setdefault(unit.unit_id, Tally(unit.title))]:
             tally.sampled += 1
             tally.agreed += outcome in ("agreed", "countersigned")
             tally.actions += outcome == "action"
             tally.disagreed += outcome in ("disagreed", "declined")
             tally.open += review.state.is_open
-    return Summary(dict(sorted(assessors.items())), dict(sorted(units.items())))
+    return Summary(_by_name(assessors.values()), _by_name(units.values()))
+
+
+def _by_name(tallies: Iterable[Tally]) -> list[Tally]:
+    return sorted(tallies, key=lambda t: t.name)
 
 
 def where_from(review: SampleReview) -> str:
@@ -118,12 +125,12 @@ def workbook(reviews: Sequence[SampleReview], wanted: ReportFilter) -> io.BytesI
             Sheet(
                 "By assessor",
                 [Column("Assessor", 28), *tally_columns],
-                ([name, *vars(t).values()] for name, t in tallies.assessors.items()),
+                ([t.name, *t.counts()] for t in tallies.assessors),
             ),
             Sheet(
                 "By unit",
                 [Column("Unit", 40), *tally_columns],
-                ([name, *vars(t).values()] for name, t in tallies.units.items()),
+                ([t.name, *t.counts()] for t in tallies.units),
             ),
             Sheet(
                 "About",

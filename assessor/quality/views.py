@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -16,14 +17,15 @@ from assessor.core import database as db
 from assessor.core.access import Permissions, allow, enrolment_for, me
 from assessor.core.forms import show_problems
 from assessor.core.labels import obstacle
+from assessor.core.urls import record_id
 from assessor.domain.errors import InvalidInput, NotFound, NotReady
-from assessor.domain.vocabulary import Role
+from assessor.domain.vocabulary import SEES_QUALITY, Role
 from assessor.models import Enrolment, Evidence, ReviewDecision, SampleReview, SamplingPlan, User, enrolment_assessor
 from assessor.models.quality import EVERY_UNIT
 from assessor.progress.queries import judged_evidence
 from assessor.quality import operations, queries, reports
 from assessor.quality.forms import (
-    AddForm,
+    EVIDENCE,
     AnswerForm,
     ConfirmActionForm,
     CountersignForm,
@@ -38,10 +40,11 @@ from assessor.todo.queries import to_do
 
 bp = Blueprint("quality", __name__, template_folder="templates")
 QA = Role.QUALITY_ASSURER
+ASSURES = (QA,)
 
 
 @bp.get("/quality")
-@allow(QA, Role.ADMIN)
+@allow(*SEES_QUALITY)
 def dashboard() -> str:
     """Each plan and whether its sample meets it; countersignatures asked for and actions to confirm."""
     session = db.session()
@@ -55,7 +58,7 @@ def dashboard() -> str:
 
 
 @bp.route("/quality/plans/new", methods=["GET", "POST"])
-@allow(QA)
+@allow(*ASSURES)
 def new_plan() -> Any:
     """A new sampling plan."""
     form = PlanForm()
@@ -76,7 +79,7 @@ def new_plan() -> Any:
 
 
 @bp.get("/quality/plans/<int:plan_id>")
-@allow(QA, Role.ADMIN)
+@allow(*SEES_QUALITY)
 def plan(plan_id: int) -> str:
     """A plan: what it needs per assessor and per unit, how far its sample meets it, and its population."""
     session = db.session()
@@ -107,6 +110,7 @@ def plan(plan_id: int) -> str:
 
 
 def _plan_action(plan_id: int, act: Any, done: str) -> Response:
+    """Do `act` to a plan and go back to its page, saying what was done or why not."""
     item = _plan(plan_id)
     try:
         act(db.session(), me(), item)
@@ -119,27 +123,24 @@ def _plan_action(plan_id: int, act: Any, done: str) -> Response:
 
 
 @bp.post("/quality/plans/<int:plan_id>/propose")
-@allow(QA)
+@allow(*ASSURES)
 def propose(plan_id: int) -> Response:
     """Draw the plan's sample with its seed."""
     return _plan_action(plan_id, operations.propose_sample, "The sample is proposed. Adjust it, then confirm it.")
 
 
 @bp.post("/quality/plans/<int:plan_id>/confirm")
-@allow(QA)
+@allow(*ASSURES)
 def confirm(plan_id: int) -> Response:
     """Confirm the sample: its enrolments are under review."""
     return _plan_action(plan_id, operations.confirm_sample, "The sample is confirmed: its enrolments are under review.")
 
 
 @bp.post("/quality/plans/<int:plan_id>/add")
-@allow(QA)
+@allow(*ASSURES)
 def add(plan_id: int) -> Response:
     """Add an enrolment of the plan's population to its sample."""
-    form = AddForm()
-    if not form.validate_on_submit():
-        return _plan_action(plan_id, lambda *_: _refuse(form), "")
-    enrolment_id = form.enrolment.data or 0
+    enrolment_id = request.form.get("enrolment", type=record_id) or 0  # none that is not a record id is a candidate
     return _plan_action(
         plan_id,
         lambda session, actor, item: operations.add_to_sample(session, actor, item, enrolment_id),
@@ -148,23 +149,24 @@ def add(plan_id: int) -> Response:
 
 
 @bp.post("/quality/reviews/<int:review_id>/remove")
-@allow(QA)
+@allow(*ASSURES)
 def remove(review_id: int) -> Response:
-    """Take an enrolment out of a sample."""
+    """Take an enrolment out of a sample, with the reason."""
     review = _review(review_id)
-    plan_id = review.plan_id
-    if plan_id is None:
-        raise NotFound("review")
-    reason = request.form.get("reason", "")
-    return _plan_action(
-        plan_id,
-        lambda session, actor, _: operations.remove_from_sample(session, actor, review, reason),
-        "Taken out of the sample.",
-    )
+    try:
+        operations.remove_from_sample(db.session(), me(), review, request.form.get("reason", ""))
+    except InvalidInput as exc:
+        db.keep_nothing()
+        flash(str(exc), "error")
+    else:
+        flash("Taken out of the sample.", "success")
+    if review.plan_id is None:
+        return redirect(url_for("quality.review", review_id=review_id))
+    return redirect(url_for("quality.plan", plan_id=review.plan_id))
 
 
 @bp.get("/quality/reviews/<int:review_id>")
-@allow(QA, Role.ADMIN)
+@allow(*SEES_QUALITY)
 def review(review_id: int) -> str:
     """A sampled enrolment under review: its judgements and evidence, the decisions on it, and what may be done."""
     return _review_page(_review(review_id))
@@ -180,7 +182,7 @@ def _review_page(item: SampleReview, **forms: Any) -> str:
     evidence = session.scalars(sa.select(Evidence).where(Evidence.id.in_(ids)).order_by(Evidence.id)).all()
     decision_form = forms.get("decision_form") or DecisionForm()
     decision_form.about.choices = [SelectChoice(t, f"{t} {texts.get(t, '')}"[:100]) for t in progress.targets] + [
-        SelectChoice(f"evidence:{e.id}", f"Evidence #{e.id} of {e.observed_on.isoformat()}") for e in evidence
+        SelectChoice(f"{EVIDENCE}{e.id}", f"Evidence #{e.id} of {e.observed_on.isoformat()}") for e in evidence
     ]
     return render_template(
         "quality/review.html",
@@ -191,7 +193,7 @@ def _review_page(item: SampleReview, **forms: Any) -> str:
         judgements=judgements,
         texts=texts,
         evidence=evidence,
-        may_review=Permissions(me()).review(item),
+        may_review=forms.get("may_review", Permissions(me()).review(item)),
         decision_form=decision_form,
         confirm_form=ConfirmActionForm(),
         countersign_form=forms.get("countersign_form") or CountersignForm(),
@@ -200,26 +202,25 @@ def _review_page(item: SampleReview, **forms: Any) -> str:
 
 
 @bp.post("/quality/reviews/<int:review_id>/decide")
-@allow(QA)
+@allow(*ASSURES)
 def decide(review_id: int) -> Any:
     """Record a decision on a judgement or a piece of evidence."""
     item = _reviewable(review_id)
     form = DecisionForm()
-    form.about.choices = [SelectChoice(request.form.get("about", ""), "")]  # the operation checks it against the unit
     if not form.validate_on_submit():
-        return _review_page(item, decision_form=form), 400
+        return _review_page(item, decision_form=form, may_review=True), 400
     try:
         operations.decide(db.session(), me(), item, form.data_in(), datetime.date.today())
     except InvalidInput as exc:
         db.keep_nothing()
         show_problems(form, exc.problems)
-        return _review_page(item, decision_form=form), 400
+        return _review_page(item, decision_form=form, may_review=True), 400
     flash("The decision is recorded.", "success")
     return redirect(url_for("quality.review", review_id=review_id))
 
 
 @bp.post("/quality/reviews/<int:review_id>/close")
-@allow(QA)
+@allow(*ASSURES)
 def close(review_id: int) -> Response:
     """End a review: the enrolment unlocks."""
     item = _reviewable(review_id)
@@ -234,17 +235,17 @@ def close(review_id: int) -> Response:
 
 
 @bp.post("/quality/reviews/<int:review_id>/countersign")
-@allow(QA)
+@allow(*ASSURES)
 def countersign(review_id: int) -> Any:
     """Countersign an assessor's sign-off, the quality assurer's password re-entered: the record is issued."""
     item = _reviewable(review_id)
     form = CountersignForm()
     if not form.validate_on_submit():
-        return _review_page(item, countersign_form=form), 400
+        return _review_page(item, countersign_form=form, may_review=True), 400
     refusal = confirm_password(db.session(), me(), form.password.data, request.remote_addr or "unknown", form.code.data)
     if refusal is not None:  # kept: a wrong password counts toward the throttle
         getattr(form, refusal.field).errors = [refusal.message]
-        return _review_page(item, countersign_form=form), 429 if refusal.throttled else 400
+        return _review_page(item, countersign_form=form, may_review=True), 429 if refusal.throttled else 400
     try:
         record = operations.countersign(db.session(), me(), item)
     except NotReady as exc:
@@ -260,19 +261,19 @@ def countersign(review_id: int) -> Any:
 
 
 @bp.post("/quality/reviews/<int:review_id>/decline")
-@allow(QA)
+@allow(*ASSURES)
 def decline(review_id: int) -> Any:
     """Decline to countersign, with a reason for the assessor."""
     item = _reviewable(review_id)
     form = DeclineForm()
     if not form.validate_on_submit():
-        return _review_page(item, decline_form=form), 400
+        return _review_page(item, decline_form=form, may_review=True), 400
     try:
         operations.decline_countersignature(db.session(), me(), item, form.reason.data or "")
     except InvalidInput as exc:
         db.keep_nothing()
         show_problems(form, exc.problems)
-        return _review_page(item, decline_form=form), 400
+        return _review_page(item, decline_form=form, may_review=True), 400
     flash("Declined. The assessor sees why on the enrolment.", "success")
     return redirect(url_for("quality.review", review_id=review_id))
 
@@ -299,7 +300,7 @@ def answer(decision_id: int) -> Response:
 
 
 @bp.post("/quality/decisions/<int:decision_id>/confirm")
-@allow(QA)
+@allow(*ASSURES)
 def confirm_action(decision_id: int) -> Response:
     """Confirm what the assessor did, or send it back."""
     decision = _decision(decision_id)
@@ -344,7 +345,7 @@ def countersigning() -> Any:
 
 
 @bp.get("/quality/report")
-@allow(QA, Role.ADMIN)
+@allow(*SEES_QUALITY)
 def report() -> Any:
     """The validation and moderation report: each review in a period, its decisions, actions and outcome; printable,
     or as a spreadsheet."""
@@ -387,19 +388,13 @@ def _report_filter() -> tuple[ReportForm, queries.ReportFilter | None]:
     if form.period_to.data < form.period_from.data:
         form.period_to.errors = ["The period ends before it starts."]
         return form, None
-    assessor = form.assessor.data or ""
-    return form, queries.ReportFilter(
-        form.period_from.data, form.period_to.data, form.unit.data or "", int(assessor) if assessor.isdigit() else None
-    )
+    assessor = request.args.get("assessor", type=record_id)
+    return form, queries.ReportFilter(form.period_from.data, form.period_to.data, form.unit.data or "", assessor)
 
 
 def _unit_choices() -> list[SelectChoice]:
     """Every unit in the catalogue, by title."""
     return [SelectChoice(u.id, u.title) for u in sorted(catalogue().latest(), key=lambda u: u.title)]
-
-
-def _refuse(form: Any) -> None:
-    raise InvalidInput({k: " ".join(v) for k, v in form.errors.items()})
 
 
 def _plan(plan_id: int) -> SamplingPlan:
@@ -411,7 +406,8 @@ def _plan(plan_id: int) -> SamplingPlan:
 
 def _review(review_id: int) -> SampleReview:
     """A review of an enrolment the user may see (quality assurers see every sampled enrolment)."""
-    item = db.session().get(SampleReview, review_id)
+    decided = so.selectinload(SampleReview.decisions).selectinload(ReviewDecision.decided_by)
+    item = db.session().get(SampleReview, review_id, options=[decided])
     if item is None:
         raise NotFound("review")
     enrolment_for(db.session(), me(), item.enrolment_id)

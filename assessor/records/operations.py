@@ -19,7 +19,7 @@ from assessor.domain import limits, policy
 from assessor.domain.audit_states import DECLARATION, completion_state
 from assessor.domain.completion import supporting_snapshot
 from assessor.domain.dates import signed_on_problem
-from assessor.domain.errors import InvalidInput, NotReady
+from assessor.domain.errors import ChangedMeanwhile, InvalidInput, NotReady
 from assessor.domain.progress import Progress
 from assessor.domain.vocabulary import EnrolmentStatus, ReviewState, Stage
 from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, SampleReview, User
@@ -125,7 +125,10 @@ def _ask_for_countersignature(
         signed_on=signed_on,
     )
     session.add(review)
-    session.flush()
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:  # another sign-off of the same enrolment asked for it a moment ago
+        raise ChangedMeanwhile("enrolment") from None
     after = {"enrolment": enrolment.id, "signed_on": signed_on.isoformat(), "declaration": list(DECLARATION)}
     audit.record(session, actor, "quality.countersign_asked", "sample_review", review.id, None, after)
     return review

@@ -27,7 +27,7 @@ from assessor.models import (
     cohort_coordinator,
     enrolment_assessor,
 )
-from assessor.quality.queries import OPEN_STATES, actions_for, to_confirm, to_countersign
+from assessor.quality.queries import OPEN_REVIEWS, actions_for, to_confirm, to_countersign
 
 SHOWN = 10  # items of each list shown; the count says how many there are
 # What the lists show of each item, loaded with the items.
@@ -140,7 +140,7 @@ def _to_judge(user: User) -> sa.Select[Evidence]:
 def _to_sign_off(user: User) -> sa.Select[Enrolment]:
     """The user's enrolments whose every criterion and item is satisfied, and that no quality assurer is reviewing
     (or countersigning)."""
-    reviewed = sa.select(SampleReview.enrolment_id).where(SampleReview.state.in_(OPEN_STATES))
+    reviewed = sa.select(SampleReview.enrolment_id).where(SampleReview.state.in_(OPEN_REVIEWS))
     return (
         sa.select(Enrolment)
         .join(enrolment_assessor, enrolment_assessor.c.enrolment_id == Enrolment.id)

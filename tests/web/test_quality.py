@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from assessor.core.audit_verify import verify
-from assessor.domain.vocabulary import ActionState, Outcome, ReviewState, Role
+from assessor.domain.vocabulary import ActionState, Outcome, ReviewState, Role, Stage
 from assessor.models import (
     AuditEvent,
     CompletionRecord,
@@ -91,7 +91,9 @@ def make_plan(client, **fields: object) -> int:
 
 def sample_of(app, plan_id: int) -> list[SampleReview]:
     with app.extensions["database"].sessions() as session:
-        return list(session.scalars(sa.select(SampleReview).where(SampleReview.plan_id == plan_id)))
+        return list(
+            session.scalars(sa.select(SampleReview).where(SampleReview.plan_id == plan_id).order_by(SampleReview.id))
+        )
 
 
 def actions(app) -> list[str]:
@@ -253,6 +255,13 @@ def test_sampled_evidence_is_locked_until_the_assessor_is_asked_to_act_and_the_l
 
     back = post(qa, f"/quality/decisions/{decision.id}/confirm", page, verdict="back", reason="Also ask about housing.")
     assert back.status_code == 302
+    with app.extensions["database"].sessions() as session:
+        sent_back = session.get_one(ReviewDecision, decision.id)
+        assert (sent_back.reason, sent_back.sent_back_because) == (
+            "Ask about income support.",
+            "Also ask about housing.",
+        )
+    assert "Sent back: Also ask about housing." in assessor.get(enrolment).get_data(as_text=True)
     assert "1 action asked of you" in assessor.get("/enrolments").get_data(as_text=True)
     post(assessor, f"/quality/decisions/{decision.id}/answer", enrolment, note="Asked about housing too.")
     assert post(qa, f"/quality/decisions/{decision.id}/confirm", page, verdict="confirm").status_code == 302
@@ -286,6 +295,8 @@ def test_a_quality_assurer_is_refused_on_their_own_assessments(app, qa_world):
     refused = own.post(f"{page}/decide", data={"csrf_token": token, "about": "1.1", "outcome": "agree"})
     assert refused.status_code == 404
     assert count(app, ReviewDecision) == 0
+    taken = own.post(f"/quality/reviews/{review.id}/remove", data={"csrf_token": token, "reason": "Not needed"})
+    assert taken.status_code == 403 and len(sample_of(app, review.plan_id)) == 11  # nor take it out of the sample
     assert post(qa, f"{page}/decide", page, about="1.1", outcome="agree").status_code == 302  # another may
 
 
@@ -379,3 +390,71 @@ def test_the_organisation_names_the_role(make_app, qa_world):
     app = make_app(QUALITY_ASSURER_TITLE="Internal verifier")
     admin = client_of(app, "admin")
     assert "Internal verifier" in admin.get("/admin/users").get_data(as_text=True)
+
+
+def test_wrong_and_extreme_input_on_the_quality_pages_answers_with_a_message_never_a_500(app, qa_world):
+    qa = client_of(app, "qa")
+    plan_id = make_plan(qa, period_from="9999-01-01", period_to="9999-12-31")  # the last day there is
+    assert qa.get("/quality").status_code == 200
+    assert qa.get(f"/quality/plans/{plan_id}").status_code == 200
+    page = f"/quality/plans/{plan_id}"
+    assert post(qa, f"{page}/propose", page).status_code == 302
+    assert post(qa, f"{page}/add", page, enrolment=str(2**63)).status_code == 302
+    assert post(qa, f"{page}/add", page, enrolment="²").status_code == 302
+    assert "was not assessed at this stage" in qa.get(page).get_data(as_text=True)
+    for assessor in ("²", str(10**20), "x"):
+        report = qa.get("/quality/report", query_string={**YEAR, "assessor": assessor})
+        assert report.status_code == 200, assessor
+    ends = qa.get("/quality/report", query_string={"period_from": "2026-01-01", "period_to": "9999-12-31"})
+    assert ends.status_code == 200
+    _, review = reviewed(app, qa)
+    page = f"/quality/reviews/{review.id}"
+    for about in ("evidence:²", f"evidence:{10**20}", "evidence:", ""):
+        response = post(qa, f"{page}/decide", page, about=about, outcome="agree")
+        assert response.status_code == 400, about
+        assert "Choose one criterion or evidence item" in response.get_data(as_text=True)
+    assert count(app, ReviewDecision) == 0
+
+
+def test_only_one_countersignature_is_under_way_for_an_enrolment_at_a_time(app, qa_world):
+    with app.extensions["database"].sessions.begin() as session:
+        assessor = session.scalars(sa.select(User).where(User.username == "assessor")).one()
+
+        def asked(state: ReviewState) -> SampleReview:
+            return SampleReview(
+                enrolment_id=qa_world.nz_enrolment.id,
+                stage=Stage.SUMMATIVE,
+                state=state,
+                reason="countersign",
+                added_by_id=assessor.id,
+                requested_by_id=assessor.id,
+                signed_on=datetime.date.today(),
+            )
+
+        session.add_all([asked(ReviewState.CLOSED), asked(ReviewState.CLOSED), asked(ReviewState.UNDER_REVIEW)])
+        session.flush()  # ended requests may be many
+        with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+            session.add(asked(ReviewState.ACTIONS_OPEN))
+            session.flush()
+
+
+def test_a_countersignature_is_refused_when_whoever_signed_off_no_longer_assesses_the_enrolment(app, qa_world):
+    admin = client_of(app, "admin")
+    post(admin, "/quality/countersigning", "/quality/countersigning", every_unit="all")
+    satisfied(app, qa_world.nz_enrolment.id)
+    assessor = client_of(app, "assessor")
+    sign_off = f"/enrolments/{qa_world.nz_enrolment.id}/sign-off"
+    data = {"valid": "y", "sufficient": "y", "authentic": "y", "current": "y"}
+    post(assessor, sign_off, sign_off, signed_on=datetime.date.today().isoformat(), password=PASSWORD, **data)
+    enrolment = f"/enrolments/{qa_world.nz_enrolment.id}"
+    with app.extensions["database"].sessions() as session:
+        ids = {u.username: u.id for u in session.scalars(sa.select(User))}
+        review = session.scalars(sa.select(SampleReview)).one()
+    coordinator = client_of(app, "coordinator")
+    assigned = post(coordinator, f"{enrolment}/assessors", enrolment, assessors=[ids["assessor2"]])
+    assert assigned.status_code == 302
+    qa = client_of(app, "qa")
+    page = f"/quality/reviews/{review.id}"
+    assert post(qa, f"{page}/countersign", page, password=PASSWORD).status_code == 302
+    assert "no longer assesses this enrolment" in qa.get(page).get_data(as_text=True)
+    assert count(app, CompletionRecord) == 0

@@ -104,6 +104,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_sample_review_plan_id", "sample_review", ["plan_id"], unique=False)
     op.create_index("ix_sample_review_enrolment_id", "sample_review", ["enrolment_id"], unique=False)
+    under_way = sa.text("plan_id IS NULL AND state IN ('under_review', 'actions_open')")
+    op.create_index(
+        "uq_sample_review_countersigning",
+        "sample_review",
+        ["enrolment_id"],
+        unique=True,
+        sqlite_where=under_way,
+        postgresql_where=under_way,
+    )
     op.create_table(
         "review_decision",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,6 +126,7 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("action", _enum("action_state", "open", "done", "confirmed"), nullable=True),
         sa.Column("action_note", sa.Text(), nullable=False),
+        sa.Column("sent_back_because", sa.Text(), nullable=True),
         sa.Column("acted_by_id", sa.Integer(), nullable=True),
         sa.Column("acted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
@@ -154,6 +164,7 @@ def downgrade() -> None:
     op.drop_table("countersign_rule")
     op.drop_index("ix_review_decision_review_id", table_name="review_decision")
     op.drop_table("review_decision")
+    op.drop_index("uq_sample_review_countersigning", table_name="sample_review")
     op.drop_index("ix_sample_review_enrolment_id", table_name="sample_review")
     op.drop_index("ix_sample_review_plan_id", table_name="sample_review")
     op.drop_table("sample_review")
