@@ -12,6 +12,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
     TextAreaField,
+    widgets,
 )
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -21,7 +22,7 @@ from assessor.core.forms import TOO_LONG
 from assessor.core.labels import choices
 from assessor.domain import limits, policy
 from assessor.domain.vocabulary import Role
-from assessor.models import Enrolment, UnitVersion, User
+from assessor.models import Cohort, Enrolment, UnitVersion, User
 
 
 class CohortForm(FlaskForm):
@@ -44,17 +45,34 @@ class PersonForm(FlaskForm):
         return self
 
 
+def _ticks(label: str) -> SelectMultipleField:
+    """A choice of several, shown as checkboxes (no Ctrl-click)."""
+    return SelectMultipleField(
+        label, coerce=int, widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput()
+    )
+
+
 class EnrolForm(FlaskForm):
     trainee = SelectField("Trainee", coerce=int)
     unit_version = SelectField("Unit", coerce=int)
-    assessors = SelectMultipleField("Assessors", coerce=int)
+    assessors = _ticks("Assessors")
     start_date = DateField("Start date", validators=[InputRequired()])
 
-    def with_choices(self) -> EnrolForm:
-        """Offer the trainees the user may enrol, every unit version and every active assessor."""
+    def with_choices(self, cohort: Cohort) -> EnrolForm:
+        """Offer the trainees the user may enrol (the cohort's own first), every unit version and every active
+        assessor."""
         session = db.session()
-        trainees = session.scalars(enrollable_trainees(me()).order_by(User.display_name))
-        self.trainee.choices = [SelectChoice(t.id, f"{t.display_name} ({t.username})") for t in trainees]
+        trainees = session.scalars(enrollable_trainees(me()).order_by(User.display_name)).all()
+        members = set(session.scalars(sa.select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)))
+        groups = {
+            f"In {cohort.name}": [t for t in trainees if t.id in members],
+            "Other trainees": [t for t in trainees if t.id not in members],
+        }
+        self.trainee.choices = {
+            group: [SelectChoice(t.id, f"{t.display_name} ({t.username})") for t in people]
+            for group, people in groups.items()
+            if people
+        }
         versions = session.scalars(sa.select(UnitVersion).order_by(UnitVersion.title, UnitVersion.version))
         self.unit_version.choices = [
             SelectChoice(v.id, f"{v.code + ' ' if v.code else ''}{v.title} (version {v.version})") for v in versions
@@ -64,7 +82,7 @@ class EnrolForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assessors = SelectMultipleField("Assessors", coerce=int)
+    assessors = _ticks("Assessors")
 
 
 class WithdrawForm(FlaskForm):

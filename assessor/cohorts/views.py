@@ -82,7 +82,7 @@ def dashboard(cohort_id: int) -> str:
 def enrol_form(cohort_id: int) -> str:
     """The form to enrol a trainee of this cohort in a unit version."""
     cohort = cohort_for(db.session(), me(), cohort_id)
-    form = EnrolForm(start_date=datetime.date.today()).with_choices()
+    form = EnrolForm(start_date=datetime.date.today()).with_choices(cohort)
     return render_template("cohorts/enrol.html", cohort=cohort, form=form)
 
 
@@ -92,7 +92,7 @@ def enrol_post(cohort_id: int) -> Any:
     """Enrol the trainee; refused with the reason for a deleted unit, a duplicate or another coordinator's trainee."""
     session = db.session()
     cohort = cohort_for(session, me(), cohort_id)
-    form = EnrolForm().with_choices()
+    form = EnrolForm().with_choices(cohort)
     if form.validate_on_submit():
         trainee = session.get(User, form.trainee.data)
         version = session.get(UnitVersion, form.unit_version.data)

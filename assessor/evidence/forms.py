@@ -14,6 +14,7 @@ from assessor.core.labels import choices, label
 from assessor.domain import limits
 from assessor.domain.standards import Unit
 from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Verdict
+from assessor.evidence.attachments import ALLOWED_TYPES
 from assessor.evidence.operations import EvidenceInput, MappingInput
 from assessor.models import Enrolment, Evidence
 from assessor.standards.queries import unit_of
@@ -40,7 +41,7 @@ class EvidenceForm(FlaskForm):
             Length(max=limits.NARRATIVE, message=TOO_LONG),
         ],
     )
-    attachments = MultipleFileField("Attachments")
+    attachments = MultipleFileField("Attachments", render_kw={"accept": ALLOWED_TYPES})
     version = HiddenField()
 
     def for_trainee(self) -> EvidenceForm:

@@ -174,3 +174,29 @@ def test_a_large_cohorts_heat_map_comes_in_pages_under_counts_of_the_whole_cohor
     for page in pages.values():  # the counts are the whole cohort's on every page
         assert re.search(r"<dt>Active</dt><dd>6</dd>", page)
     assert 'rel="next"' in pages[1] and 'rel="prev"' not in pages[1] and 'rel="prev"' in pages[2]
+
+
+def test_the_enrol_form_offers_the_cohorts_trainees_first_and_assessors_as_ticks(app, signed_in, world):
+    client = signed_in("coordinator")
+    client.post(
+        "/people/new",
+        data={
+            "csrf_token": csrf_token(client, "/people/new"),
+            "username": "kim",
+            "display_name": "Kim",
+            "role": "trainee",
+        },
+    )
+    page = client.get(f"/cohorts/{world.cohort}/enrol").get_data(as_text=True)
+    ours, others = page.index('<optgroup label="In Intake A">'), page.index('<optgroup label="Other trainees">')
+    assert ours < page.index(">Trainee (trainee)<") < others < page.index(">Kim (kim)<")
+    assert len(re.findall(r'<input[^>]*name="assessors" type="checkbox"', page)) == 2
+    assert "<legend>Assessors</legend>" in page and "Ctrl" not in page
+    manage = client.get(f"/enrolments/{world.open_enrolment}").get_data(as_text=True)
+    ticked = re.findall(r'<input([^>]*)name="assessors" type="checkbox"([^>]*)>', manage)
+    assert sorted("checked" in "".join(t) for t in ticked) == [False, True]  # the enrolment's one assessor
+
+
+def test_heat_map_columns_are_named_by_component_title(signed_in, world):
+    page = signed_in("coordinator").get(f"/cohorts/{world.cohort}").get_data(as_text=True)
+    assert re.search(r'<th scope="col" class="component-head"><span class="muted">Element 1</span> \w+', page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,9 @@ def test_a_request_over_the_total_limit_is_refused(app, upload):
     assert response.status_code == 413
     assert "Nothing was saved" in response.get_data(as_text=True)
     assert unchanged
+
+
+def test_the_evidence_form_hints_the_allowed_types_and_offers_the_camera_for_a_photo(signed_in, world):
+    page = signed_in("assessor").get(f"/trainees/{world.trainee_id}/evidence/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*accept="\.pdf, \.png, \.jpg[^"]*"[^>]*name="attachments"', page)
+    assert re.search(r'<input type="file" id="photo" name="attachments" accept="image/\*" capture="environment"', page)
