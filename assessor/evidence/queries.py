@@ -1,4 +1,4 @@
-"""Reads behind the evidence pages: the enrolments a checklist offers, and a piece of evidence's history."""
+"""Reads behind the evidence pages: the enrolments a checklist offers, and a piece of evidence's history in words."""
 
 from __future__ import annotations
 
@@ -9,16 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from assessor.domain.vocabulary import OPEN, Role
-from assessor.models import AuditEvent, Enrolment, Evidence, User, enrolment_assessor
-
-
-@dataclass(frozen=True)
-class Change:
-    """One audited change to evidence: who, when, what, and each field before and after."""
-
-    event: AuditEvent
-    fields: list[tuple[str, Any, Any]]
+from assessor.core.access import visible_enrolments
+from assessor.core.labels import label
+from assessor.domain.vocabulary import OPEN, Role, Verdict
+from assessor.models import AuditEvent, Enrolment, Evidence, UnitVersion, User, enrolment_assessor
 
 
 def checklist_enrolments(session: so.Session, user: User, trainee: User) -> list[Enrolment]:
@@ -30,17 +24,89 @@ def checklist_enrolments(session: so.Session, user: User, trainee: User) -> list
     return list(session.scalars(query.order_by(Enrolment.id)))
 
 
-def history_of(session: so.Session, evidence: Evidence) -> list[Change]:
-    """Every audited change to the evidence, oldest first, field by field."""
+@dataclass(frozen=True)
+class Entry:
+    """One change to evidence as a sentence: when, and what was done, by whom."""
+
+    occurred_at: str
+    sentence: str
+
+
+def history_of(session: so.Session, evidence: Evidence, viewer: User) -> list[Entry]:
+    """Every audited change to the evidence, oldest first, in words; its mappings only into enrolments the viewer
+    sees (a trainee sees their own, an assessor those they assess)."""
     events = session.scalars(
         sa.select(AuditEvent)
         .where(AuditEvent.entity_type == "evidence", AuditEvent.entity_id == str(evidence.id))
         .order_by(AuditEvent.seq)
-    )
-    return [Change(e, _fields(e)) for e in events]
+    ).all()
+    names = {
+        u.id: u.display_name
+        for u in session.scalars(sa.select(User).where(User.id.in_({e.actor_id for e in events if e.actor_id})))
+    }
+    visible = {
+        e.id: e.unit_version
+        for e in session.scalars(
+            visible_enrolments(viewer)
+            .where(Enrolment.trainee_id == evidence.trainee_id)
+            .options(so.selectinload(Enrolment.unit_version))
+        )
+    }
+    entries = []
+    for event in events:
+        who = names.get(event.actor_id or 0, event.actor)
+        sentence = describe(event.action, who, json.loads(event.before), json.loads(event.after), visible)
+        if sentence:
+            entries.append(Entry(event.occurred_at[:16].replace("T", " "), sentence))
+    return entries
 
 
-def _fields(event: AuditEvent) -> list[tuple[str, Any, Any]]:
-    before, after = json.loads(event.before), json.loads(event.after)
-    keys = sorted(set(before) | set(after))
-    return [(key, before.get(key), after.get(key)) for key in keys if before.get(key) != after.get(key)]
+FIELDS = {
+    "method": "the method",
+    "context": "the context",
+    "observed_on": "the date observed",
+    "location": "the location",
+    "narrative": "the account of what was observed",
+    "attachments": "the attachments",
+}
+
+
+def describe(
+    action: str, who: str, before: dict[str, Any], after: dict[str, Any], units: dict[int, UnitVersion]
+) -> str | None:
+    """One audited change in words (None for a mapping into an enrolment not in `units`, those the viewer sees)."""
+    mapping = after or before
+    if action.startswith("mapping."):
+        unit = units.get(mapping.get("enrolment", 0))
+        if unit is None:
+            return None
+        target = f"{mapping['target']} of {unit.code or unit.title}"
+        verdict = label(Verdict(after["verdict"])) if after.get("verdict") else None
+        comment = f": {after['comment']}" if after.get("comment") else ""
+        if action == "mapping.add":
+            return f"{who} mapped it to {target}" + (f", judged {verdict}{comment}" if verdict else "") + "."
+        if action == "mapping.judge":
+            return (
+                f"{who} judged {target} {verdict}{comment}."
+                if verdict
+                else f"{who} withdrew the judgement of {target}."
+            )
+        return f"{who} took it off {target}."
+    match action:
+        case "evidence.record":
+            return f"{who} recorded it."
+        case "evidence.edit":
+            changed = [words for key, words in FIELDS.items() if before.get(key) != after.get(key)]
+            return f"{who} changed {_listed(changed)}." if changed else None
+        case "attachment.add":
+            return f"{who} attached {after.get('original_name', 'a file')}."
+        case "evidence.acknowledge":
+            return f"{who} acknowledged it as an accurate account."
+        case "evidence.erase":
+            because = after.get("state", {}).get("erased", {}).get("because")
+            return f"{who} erased the account and attachments" + (f": {because}." if because else ".")
+    return f"{who}: {action}."
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

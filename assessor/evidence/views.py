@@ -116,7 +116,7 @@ def evidence(evidence_id: int) -> str:
         "evidence/evidence.html",
         evidence=item,
         mappings=visible_mappings(me(), item),
-        history=history_of(session, item),
+        history=history_of(session, item, me()),
         acknowledged=any(a.evidence_version == item.version for a in item.acknowledgements),
     )
 

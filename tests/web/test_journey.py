@@ -193,3 +193,28 @@ def test_a_completed_or_withdrawn_unit_says_so_and_lists_nothing_missing(app, si
     assert withdrawn.status_code == 302
     shown = trainee.get(page).get_data(as_text=True)
     assert "Withdrawn from this unit" in shown and "Still missing" not in shown
+
+
+def test_evidence_history_is_told_in_words_to_the_trainee_and_the_assessor(app, signed_in, world):
+    assessor = signed_in("assessor")
+    url = f"/evidence/{world.open_evidence}"
+    edit = f"{url}/edit"
+    page = assessor.get(edit).get_data(as_text=True)
+    data = {name: value for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page)}
+    data |= {
+        "csrf_token": csrf_token(assessor, edit),
+        "method": "direct_observation",
+        "context": "workplace",
+        "narrative": "Interviewed a client about housing and income support.",
+        f"v-{world.open_enrolment}-1.1": "not_yet",
+        f"c-{world.open_enrolment}-1.1": "Missed asking about income support",
+    }
+    assert assessor.post(edit, data=data).status_code == 302
+    for viewer in (assessor, signed_in("trainee")):
+        history = viewer.get(url).get_data(as_text=True).split('id="history"')[1]
+        assert "Assessor recorded it." in history
+        assert "Assessor attached notes.pdf." in history and "Assessor attached more.pdf." in history
+        assert "Assessor mapped it to 1.1 of CSCOFM023, judged Satisfied." in history
+        assert "Assessor changed the account of what was observed." in history
+        assert "Assessor judged 1.1 of CSCOFM023 Not yet satisfied: Missed asking about income support." in history
+        assert "mapping.add" not in history and "stored_name" not in history and "sha256" not in history
