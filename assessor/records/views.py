@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from assessor.accounts.operations import confirm_password
@@ -21,6 +21,7 @@ from assessor.models import CompletionRecord, Enrolment, SampleReview
 from assessor.progress.queries import sign_off_obstacles
 from assessor.records.forms import RevokeForm, SignOffForm
 from assessor.records.operations import revoke, sign_off
+from assessor.records.printing import NoPdf, record_context, record_pdf
 from assessor.standards.queries import unit_of
 
 bp = Blueprint("records", __name__, template_folder="templates")
@@ -77,7 +78,24 @@ def record(record_id: int) -> str:
         snapshot=item.snapshot,
         evidence={e["id"]: e for e in item.snapshot.get("evidence", [])},
         form=RevokeForm() if can_revoke else None,
+        **record_context(item, unit_of(item.enrolment.unit_version)),
     )
+
+
+@bp.get("/records/<int:record_id>/pdf")
+@allow(SIGNED_IN)
+def record_pdf_download(record_id: int) -> Response:
+    """The completion record as a PDF, for whoever may see it."""
+    item = record_for(db.session(), me(), record_id)
+    try:
+        pdf = record_pdf(item, unit_of(item.enrolment.unit_version))
+    except NoPdf:
+        flash("This server cannot make PDFs (it lacks the Pango library): print the page instead.", "error")
+        return redirect(url_for("records.record", record_id=item.id))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="completion-record-{item.id}.pdf"'
+    return response
 
 
 @bp.post("/records/<int:record_id>/revoke", endpoint="revoke")

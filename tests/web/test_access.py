@@ -84,6 +84,7 @@ QUESTIONS: dict[str, Question] = {
         actor, access.evidence_facts(s, s.get_one(Attachment, i).evidence)
     ),
     "records.record": _record(policy.may_see_enrolment),
+    "records.record_pdf_download": _record(policy.may_see_enrolment),
     "records.revoke": _record(policy.may_manage_enrolment),
     "cohorts.dashboard": _cohort,
     "cohorts.enrol": _cohort,
