@@ -22,9 +22,9 @@ ACCOUNTS = [
     ("admin", "Alex Morgan", Role.ADMIN),
     ("coordinator", "Jo Williams", Role.COORDINATOR),
     ("assessor", "Sam Patel", Role.ASSESSOR),
-    ("qa", "Rewi Tane", Role.QUALITY_ASSURER),
     ("trainee", "Aroha Ngata", Role.TRAINEE),
     ("trainee2", "Tūī Parata", Role.TRAINEE),
+    ("qa", "Rewi Tane", Role.QUALITY_ASSURER),
 ]
 
 # CSCOFM023 was deleted on 2021-01-24: only enrolments that began before then may continue.

@@ -13,7 +13,7 @@ from assessor.core.forms import TOO_LONG
 from assessor.core.labels import choices, label
 from assessor.domain import limits
 from assessor.domain.standards import Unit
-from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Verdict
+from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Status, Verdict
 from assessor.evidence.attachments import ALLOWED_TYPES
 from assessor.evidence.operations import EvidenceInput, MappingInput
 from assessor.models import Enrolment, Evidence
@@ -72,6 +72,12 @@ class ChecklistTarget:
     error: str = ""
     seen: int = 0  # the version of its mapping when the form was read, 0 for none
     meanwhile: str = ""  # what someone else saved for it since, when that stopped the save
+    status: Status = Status.NOT_STARTED  # where it stands in the enrolment before this evidence
+
+    @property
+    def met(self) -> bool:
+        """Satisfied already and not part of this evidence: the form may leave it out of sight."""
+        return self.status == Status.SATISFIED and not self.choice and not self.error
 
 
 @dataclass
@@ -84,9 +90,13 @@ class ChecklistSection:
 
 
 def checklist(
-    enrolments: list[Enrolment], evidence: Evidence | None, preselect: tuple[int | None, str] | None
+    enrolments: list[Enrolment],
+    evidence: Evidence | None,
+    preselect: tuple[int | None, str] | None,
+    statuses: dict[tuple[int, str], Status] | None = None,
 ) -> list[ChecklistSection]:
-    """The checklist of the given enrolments, with the evidence's current choices (or one target preselected)."""
+    """The checklist of the given enrolments, with each target's status, the evidence's current choices (or one
+    target preselected)."""
     current = {(m.enrolment_id, m.target): m for m in (evidence.mappings if evidence else [])}
     sections = []
     for enrolment in enrolments:
@@ -101,7 +111,13 @@ def checklist(
             if preselect == (enrolment_id, key):
                 choice = Verdict.SATISFIED.value
             return ChecklistTarget(
-                key, text, heading, choice, mapping.comment if mapping else "", seen=mapping.version if mapping else 0
+                key,
+                text,
+                heading,
+                choice,
+                mapping.comment if mapping else "",
+                seen=mapping.version if mapping else 0,
+                status=(statuses or {}).get((enrolment_id, key), Status.NOT_STARTED),
             )
 
         for component in unit.components:

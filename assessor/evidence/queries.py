@@ -11,8 +11,9 @@ import sqlalchemy.orm as so
 
 from assessor.core.access import visible_enrolments
 from assessor.core.labels import label
-from assessor.domain.vocabulary import OPEN, Role, Verdict
+from assessor.domain.vocabulary import OPEN, Role, Status, Verdict
 from assessor.models import AuditEvent, Enrolment, Evidence, UnitVersion, User, enrolment_assessor
+from assessor.progress.queries import progress_of
 
 
 def checklist_enrolments(session: so.Session, user: User, trainee: User) -> list[Enrolment]:
@@ -30,6 +31,15 @@ class Entry:
 
     occurred_at: str
     sentence: str
+
+
+def target_statuses(session: so.Session, enrolments: list[Enrolment]) -> dict[tuple[int, str], Status]:
+    """Where each criterion and item of each enrolment stands, for the checklist."""
+    return {
+        (enrolment.id, key): target.status
+        for enrolment in enrolments
+        for key, target in progress_of(session, enrolment).targets.items()
+    }
 
 
 def history_of(session: so.Session, evidence: Evidence, viewer: User) -> list[Entry]:

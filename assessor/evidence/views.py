@@ -48,7 +48,7 @@ from assessor.evidence.operations import (
     edit_evidence,
     record_evidence,
 )
-from assessor.evidence.queries import checklist_enrolments, history_of
+from assessor.evidence.queries import checklist_enrolments, history_of, target_statuses
 from assessor.models import Evidence, User
 
 bp = Blueprint("evidence", __name__, template_folder="templates")
@@ -57,6 +57,15 @@ MEANWHILE = (
     "Someone else saved this evidence while you were working on it. What they saved is shown beside yours, which is "
     "still in the form: nothing was saved. Save again to keep yours, or change it first."
 )
+def _checklist(
+    trainee: User, evidence: Evidence | None, preselect: tuple[int | None, str] | None = None
+) -> list[ChecklistSection]:
+    """The checklist of the trainee's enrolments the user may map into, with where each target stands."""
+    session = db.session()
+    enrolments = checklist_enrolments(session, me(), trainee)
+    return checklist(enrolments, evidence, preselect, target_statuses(session, enrolments))
+
+
 Save = Callable[[EvidenceForm, list[ChecklistSection], list[AttachmentInput]], Evidence]
 
 
@@ -68,7 +77,7 @@ def new_evidence(trainee_id: int) -> str:
     trainee = trainee_to_assess(session, me(), trainee_id)
     form = EvidenceForm(observed_on=datetime.date.today(), context=Context.WORKPLACE.value)
     preselect = request.args.get("enrolment", type=record_id), request.args.get("target", "")
-    sections = checklist(checklist_enrolments(session, me(), trainee), None, preselect)
+    sections = _checklist(trainee, None, preselect)
     return _page(form, trainee, sections, CHOICES, None)
 
 
@@ -91,7 +100,7 @@ def submit_evidence() -> str:
     """The trainee's own evidence: a work product or reflection, waiting for an assessor to review and judge it."""
     today = datetime.date.today()
     form = EvidenceForm(observed_on=today, method=Method.WORK_PRODUCT.value, context=Context.WORKPLACE.value)
-    sections = checklist(checklist_enrolments(db.session(), me(), me()), None, None)
+    sections = _checklist(me(), None)
     return _page(form.for_trainee(), me(), sections, TRAINEE_CHOICES, None)
 
 
@@ -127,7 +136,7 @@ def edit_evidence_form(evidence_id: int) -> str:
     """The evidence form, filled in, with the version it was read at."""
     item = _editable(evidence_id)
     form = EvidenceForm(obj=item, method=item.method.value, context=item.context.value, version=item.version)
-    sections = checklist(checklist_enrolments(db.session(), me(), item.trainee), item, None)
+    sections = _checklist(item.trainee, item)
     return _page(form, item.trainee, sections, CHOICES, item)
 
 
@@ -213,6 +222,7 @@ def _page(
         MAPPED=MAPPED,
         evidence=evidence,
         details_meanwhile=details_meanwhile,
+        met=sum(t.met for s in sections for _, group in s.groups for t in group),
     )
 
 
@@ -221,7 +231,7 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     by_trainee = me().role == Role.TRAINEE
     form = EvidenceForm().for_trainee() if by_trainee else EvidenceForm()
     choices = TRAINEE_CHOICES if by_trainee else CHOICES
-    sections = checklist(checklist_enrolments(db.session(), me(), trainee), evidence, None)
+    sections = _checklist(trainee, evidence)
     read_checklist(sections, choices)
 
     def again(status: int = 400) -> tuple[str, int]:

@@ -59,6 +59,7 @@ def enrolments() -> str:
     return render_template(
         "progress/enrolments.html",
         todo=waiting,
+        personal=me().role == Role.TRAINEE,  # a trainee's own units: cards, without the staff's filters
         recordable={s.enrolment.id for s in page.summaries if s.enrolment.status.is_open and may.assess(s.enrolment)},
         page=page,
         summaries=page.summaries,

@@ -218,3 +218,26 @@ def test_evidence_history_is_told_in_words_to_the_trainee_and_the_assessor(app, 
         assert "Assessor changed the account of what was observed." in history
         assert "Assessor judged 1.1 of CSCOFM023 Not yet satisfied: Missed asking about income support." in history
         assert "mapping.add" not in history and "stored_name" not in history and "sha256" not in history
+
+
+def test_the_evidence_form_shows_where_each_target_stands_and_keeps_the_satisfied_out_of_sight(signed_in, world):
+    assessor = signed_in("assessor")
+    page = assessor.get(f"/trainees/{world.trainee_id}/evidence/new").get_data(as_text=True)
+    # CSCOFM023 1.1 is satisfied by the world's observation; every other target is still to show.
+    target = re.search(
+        r'<fieldset class="checklist-target( met)?">\s*<legend><span class="ref">1.1</span>(.*?)</legend>', page, re.S
+    )
+    assert target and target.group(1) == " met" and 'class="status status-satisfied"' in target.group(2)
+    assert page.count('class="checklist-target met"') == 1
+    assert '<label for="show-met" class="show-met-label">Show the 1 already satisfied</label>' in page
+    assert page.count('class="status status-not_started"') > 10
+    assert '<script src="/static/evidence-form.js" defer></script>' in page
+    edit = assessor.get(f"/evidence/{world.open_evidence}/edit").get_data(as_text=True)
+    assert 'class="checklist-target met"' not in edit  # what this evidence maps stays in sight
+
+
+def test_a_trainees_home_shows_their_units_as_cards_without_staff_filters(signed_in, world):
+    page = signed_in("trainee").get("/enrolments").get_data(as_text=True)
+    assert 'aria-label="Filter enrolments"' not in page
+    assert page.count('<li class="card">') == 2 and '<ul class="unit-cards">' in page
+    assert 'aria-label="Filter enrolments"' in signed_in("assessor").get("/enrolments").get_data(as_text=True)
