@@ -57,6 +57,8 @@ MEANWHILE = (
     "Someone else saved this evidence while you were working on it. What they saved is shown beside yours, which is "
     "still in the form: nothing was saved. Save again to keep yours, or change it first."
 )
+
+
 def _checklist(
     trainee: User, evidence: Evidence | None, preselect: tuple[int | None, str] | None = None
 ) -> list[ChecklistSection]:
