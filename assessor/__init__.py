@@ -50,6 +50,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DIGEST_HOUR=6,  # UTC: the daily to-do e-mails go out in the first hour of the worker's chores after this
         QUALITY_ASSURER_TITLE="Quality assurer",  # or "Internal verifier", "Validator", "Moderator"
         ORGANISATION_NAME="",  # on completion records and reports
+        HELD_ATTACHMENT_HOURS=24,  # files of a refused evidence form wait this long for the form to be sent again
         SAMPLES_PER_PAGE=200,
     )
     if test_config is None:

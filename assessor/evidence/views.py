@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from assessor.evidence.forms import (
     show_meanwhile,
     show_target_problems,
 )
+from assessor.evidence.held import hold, unhold
 from assessor.evidence.operations import (
     AttachmentInput,
     MappingInput,
@@ -212,6 +212,7 @@ def _page(
     choices: dict[str, str],
     evidence: Evidence | None,
     details_meanwhile: bool = False,
+    held: list[AttachmentInput] | None = None,
 ) -> str:
     return render_template(
         "evidence/form.html",
@@ -225,28 +226,31 @@ def _page(
         evidence=evidence,
         details_meanwhile=details_meanwhile,
         met=sum(t.met for s in sections for _, group in s.groups for t in group),
+        held=held or [],
+        held_token=hold(held or [], me().id),
     )
 
 
 def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> Any:
-    """Validate the evidence form, store its attachments and save; on refusal keep nothing and show the form again."""
+    """Store the form's attachments, validate it and save; on refusal keep nothing but the attachments, which the form
+    shown again holds for the next try (the files of a refused upload excepted: they are never stored)."""
     by_trainee = me().role == Role.TRAINEE
     form = EvidenceForm().for_trainee() if by_trainee else EvidenceForm()
     choices = TRAINEE_CHOICES if by_trainee else CHOICES
     sections = _checklist(trainee, evidence)
     read_checklist(sections, choices)
+    held = [] if request.form.get("drop_held") else unhold(request.form.get("held", ""), me().id)
+    new = _store_attachments(form, len(held))
+    attachments = held + (new or [])
 
     def again(status: int = 400) -> tuple[str, int]:
         db.keep_nothing()
-        return _page(form, trainee, sections, choices, evidence), status
+        return _page(form, trainee, sections, choices, evidence, held=attachments), status
 
-    if not form.validate_on_submit():
-        return again()
-    stored = _store_attachments(form)
-    if stored is None:
+    if new is None or not form.validate_on_submit():
         return again()
     try:
-        saved = save(form, sections, stored)
+        saved = save(form, sections, attachments)
     except InvalidInput as exc:
         show_problems(form, show_target_problems(sections, exc.problems))
         return again()
@@ -257,7 +261,8 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
         show_meanwhile(sections, evidence, exc.targets)
         form.version.data = str(evidence.version)
         form.form_errors.append(MEANWHILE)
-        return _page(form, trainee, sections, choices, evidence, details_meanwhile=exc.what == "evidence"), 409
+        page = _page(form, trainee, sections, choices, evidence, exc.what == "evidence", held=attachments)
+        return page, 409
     except OperationError as exc:
         form.form_errors.append(str(exc))
         return again(409)
@@ -265,11 +270,12 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     return redirect(url_for("evidence.evidence", evidence_id=saved.id))
 
 
-def _store_attachments(form: EvidenceForm) -> list[AttachmentInput] | None:
-    """Check and store each uploaded file, removed again if the request keeps nothing; on any refusal say why."""
+def _store_attachments(form: EvidenceForm, already: int) -> list[AttachmentInput] | None:
+    """Check and store each uploaded file (beside `already` held from the last try); on any refusal remove what this
+    request stored and say why."""
     files = [f for f in (form.attachments.data or []) if f and f.filename]
     limit = current_app.config["ATTACHMENTS_PER_EVIDENCE"]
-    if len(files) > limit:
+    if len(files) + already > limit:
         form.attachments.errors = [f"Attach at most {limit} files at a time."]
         return None
     upload_dir = Path(current_app.config["UPLOAD_DIR"])
@@ -278,8 +284,9 @@ def _store_attachments(form: EvidenceForm) -> list[AttachmentInput] | None:
         try:
             item = store_upload(upload.stream, upload.filename, upload_dir, current_app.config["ATTACHMENT_MAX_BYTES"])
         except UploadRefused as exc:
+            for earlier in stored:
+                stored_path(upload_dir, earlier.stored_name).unlink(missing_ok=True)
             form.attachments.errors = [exc.message, "Nothing was saved: choose the files again."]
             return None
-        db.on_rollback(functools.partial(stored_path(upload_dir, item.stored_name).unlink, missing_ok=True))
         stored.append(item)
     return stored

@@ -4,6 +4,8 @@ page in words with its own status."""
 from __future__ import annotations
 
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from assessor.core import database as db
 from assessor.core.access import PUBLIC, allow
 from assessor.core.audit import record
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput, Locked, NotAllowed, NotFound, OperationError
-from assessor.models import AuditEvent
+from assessor.evidence.held import forget_held_attachments
+from assessor.models import Attachment, AuditEvent
 from tests.web.conftest import PDF, WebWorld, csrf_token
 
 
@@ -77,23 +80,30 @@ def test_every_refused_operation_is_a_page_in_words_with_its_status(make_app, er
     assert words in response.get_data(as_text=True)
 
 
-def test_an_attachment_stored_for_evidence_that_is_refused_is_removed(app, signed_in, world: WebWorld):
+def test_an_attachment_of_refused_evidence_is_held_for_the_next_try_and_removed_when_nobody_comes_back(
+    app, signed_in, world: WebWorld
+):
     client = signed_in("assessor")
     upload_dir = Path(app.config["UPLOAD_DIR"])
     before = set(upload_dir.iterdir())
-    token = csrf_token(client, f"/trainees/{world.trainee_id}/evidence/new")
-    refused = client.post(
-        f"/trainees/{world.trainee_id}/evidence/new",
-        data={
-            "csrf_token": token,
-            "observed_on": "2999-01-01",  # passes the form, refused by the operation after the file is stored
-            "method": "direct_observation",
-            "context": "workplace",
-            "narrative": "Observed the trainee.",
-            "attachments": [(io.BytesIO(PDF), "notes.pdf")],
-        },
-        content_type="multipart/form-data",
-    )
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "observed_on": "2999-01-01",  # passes the form, refused by the operation after the file is stored
+        "method": "direct_observation",
+        "context": "workplace",
+        "narrative": "Observed the trainee.",
+        "attachments": [(io.BytesIO(PDF), "notes.pdf")],
+    }
+    refused = client.post(url, data=data, content_type="multipart/form-data")
     assert refused.status_code == 400
-    assert "cannot be in the future" in refused.get_data(as_text=True)
-    assert set(upload_dir.iterdir()) == before
+    page = refused.get_data(as_text=True)
+    assert "cannot be in the future" in page and "Kept from your last try" in page
+    (held,) = set(upload_dir.iterdir()) - before
+    with app.extensions["database"].sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 3  # the world's, none new
+
+    os.utime(held, (time.time() - 25 * 3600,) * 2)  # a day and an hour later, nobody came back for it
+    with app.app_context():
+        forget_held_attachments()
+    assert set(upload_dir.iterdir()) == before  # the world's own attachments, recorded, are left alone

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from assessor.models import Attachment, AuditEvent, Evidence
+from assessor.evidence.held import unhold
+from assessor.models import Attachment, AuditEvent, Evidence, User
 from tests.records.factories import TODAY
 from tests.web.conftest import PDF, csrf_token, sign_in
 
@@ -94,3 +95,44 @@ def test_the_evidence_form_hints_the_allowed_types_and_offers_the_camera_for_a_p
     page = signed_in("assessor").get(f"/trainees/{world.trainee_id}/evidence/new").get_data(as_text=True)
     assert re.search(r'<input[^>]*accept="\.pdf, \.png, \.jpg[^"]*"[^>]*name="attachments"', page)
     assert re.search(r'<input type="file" id="photo" name="attachments" accept="image/\*" capture="environment"', page)
+
+
+def test_a_refused_form_keeps_its_attachment_for_the_next_try_and_only_for_its_author(app, signed_in, world):
+    client = signed_in("assessor")
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "observed_on": TODAY.isoformat(),
+        "method": "direct_observation",
+        "context": "workplace",
+        "narrative": "",  # forgotten: refused by the form
+        "attachments": [(io.BytesIO(PDF), "whiteboard.pdf")],
+    }
+    refused = client.post(url, data=data, content_type="multipart/form-data")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Kept from your last try, attached when you save: <strong>whiteboard.pdf</strong>" in page
+    token = re.search(r'name="held" value="([^"]+)"', page).group(1)
+
+    def send(client, **extra):
+        form = {**data, "narrative": "Observed the review meeting.", "held": token, "attachments": [], **extra}
+        form["csrf_token"] = csrf_token(client, url)
+        return client.post(url, data=form, content_type="multipart/form-data")
+
+    forged = send(client, held=token[:-4] + "AAAA")
+    assert forged.status_code == 302  # saved, without a file it cannot vouch for
+    assert "whiteboard.pdf" not in client.get(forged.headers["Location"]).get_data(as_text=True)
+    with app.test_request_context():
+        assert unhold(token, world.trainee_id) == []  # someone else's token names nothing for them
+        assert [a.original_name for a in unhold(token, assessor_id(app))] == ["whiteboard.pdf"]
+    kept = send(client)
+    assert kept.status_code == 302
+    assert "whiteboard.pdf" in client.get(kept.headers["Location"]).get_data(as_text=True)
+    dropped = send(client, drop_held="1")
+    assert dropped.status_code == 302
+    assert "whiteboard.pdf" not in client.get(dropped.headers["Location"]).get_data(as_text=True)
+
+
+def assessor_id(app) -> int:
+    with app.extensions["database"].sessions() as session:
+        return session.scalars(sa.select(User.id).where(User.username == "assessor")).one()
