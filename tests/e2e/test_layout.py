@@ -71,3 +71,26 @@ def test_sign_in_and_record_evidence_with_the_keyboard_alone(page, visit):
     page.keyboard.press("Enter")
     expect(page.get_by_text("recorded.")).to_be_visible()
     visit.check()
+
+
+def test_on_a_phone_the_menu_folds_behind_one_button_and_criteria_read_across_the_screen(page, visit):
+    page.set_viewport_size({"width": 375, "height": 740})
+    sign_in(page, visit, "trainee")
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_role("link", name="Unit standards")).to_be_hidden()
+    header = page.locator(".site-header").bounding_box()
+    assert header is not None and header["height"] <= 740 / 10, header
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("link", name="Unit standards")).to_be_visible()
+    visit.check()
+    page.get_by_role("link", name=re.compile(r"^Build and maintain")).click()
+    text = page.locator("#target-1\\.1 .target-text").bounding_box()
+    assert text is not None and text["width"] >= 300, text  # not squeezed between number and status
+    evidence = page.locator("#target-1\\.1 .mapped-evidence").bounding_box()
+    assert evidence is not None and evidence["y"] > text["y"] and evidence["width"] >= 300, evidence
+    visit.check()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    expect(page.get_by_role("link", name="Unit standards")).to_be_visible()
