@@ -74,14 +74,7 @@ def confirm(session: so.Session, record: CompletionRecord) -> Confirmation:
     sign_offs = [e for e in about_record if e.action == ar.SIGN_OFF]
     if len(sign_offs) != 1 or not vouched(sign_off := sign_offs[0]):
         return UNCONFIRMED
-    state = completion_state(
-        record.enrolment_id,
-        record.result,
-        record.assessor_id,
-        record.signed_on,
-        record.snapshot,
-        record.countersigned_by_id,
-    )
+    state = completion_state_of(record)
     state["declaration"] = [name for name in DECLARATION if getattr(record, f"declared_{name}")]
     if sign_off.after != canonical(state):
         return UNCONFIRMED
@@ -175,3 +168,15 @@ def _json(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def completion_state_of(record: CompletionRecord) -> dict[str, Any]:
+    """The state the audit trail keeps of a completion record, as its row now says."""
+    return completion_state(
+        record.enrolment_id,
+        record.result,
+        record.assessor_id,
+        record.signed_on,
+        record.snapshot,
+        record.countersigned_by_id,
+    )

@@ -183,15 +183,21 @@ def remove_from_sample(session: so.Session, actor: User, review: SampleReview, r
     )
     if review.decisions or review.state == ReviewState.CLOSED:
         raise InvalidInput({"review": "Decisions are recorded on this enrolment: it stays in the sample."})
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput({"reason": "Say why it is taken out of the sample."})
-    if problems := limits.too_long({"reason": (reason, limits.REASON)}):
-        raise InvalidInput(problems)
+    reason = _reason(reason, "Say why it is taken out of the sample.")
     before = {"plan": review.plan_id, "enrolment": review.enrolment_id, "state": review.state.value}
     audit.record(session, actor, "quality.sample_remove", "sample_review", review.id, before, {"reason": reason})
     _forget(session, review)
     session.flush()
+
+
+def _reason(reason: str, when_missing: str) -> str:
+    """A reason as given, trimmed; refused when missing (unless `when_missing` is empty) or too long."""
+    reason = reason.strip()
+    if not reason and when_missing:
+        raise InvalidInput({"reason": when_missing})
+    if problems := limits.too_long({"reason": (reason, limits.REASON)}):
+        raise InvalidInput(problems)
+    return reason
 
 
 def _forget(session: so.Session, review: SampleReview) -> None:
@@ -338,11 +344,7 @@ def confirm_action(session: so.Session, actor: User, decision: ReviewDecision, a
     _require_reviewer(session, actor, review)
     if decision.action != ActionState.DONE:
         raise InvalidInput({"action": "The assessor has not yet said what they did."})
-    reason = reason.strip()
-    if not accepted and not reason:
-        raise InvalidInput({"reason": "Say what is still to be done."})
-    if problems := limits.too_long({"reason": (reason, limits.REASON)}):
-        raise InvalidInput(problems)
+    reason = _reason(reason, "" if accepted else "Say what is still to be done.")
     before = _decision_state(decision)
     if accepted:
         decision.action = ActionState.CONFIRMED
@@ -409,11 +411,7 @@ def decline_countersignature(session: so.Session, actor: User, review: SampleRev
     _require_open(review)
     if not review.countersigning:
         raise InvalidInput({"review": "Nobody asked for a countersignature here."})
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput({"reason": "Say why, for the assessor."})
-    if problems := limits.too_long({"reason": (reason, limits.REASON)}):
-        raise InvalidInput(problems)
+    reason = _reason(reason, "Say why, for the assessor.")
     before = _close(session, actor, review)
     review.declined_because = reason
     flush_or_changed(session, "review")

@@ -14,9 +14,10 @@ from assessor.cohorts.operations import state_of as enrolment_state_of
 from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import enrolment_facts, require
+from assessor.core.audit_confirm import completion_state_of
 from assessor.core.database import flush_or_changed
 from assessor.domain import limits, policy
-from assessor.domain.audit_states import DECLARATION, completion_state
+from assessor.domain.audit_states import DECLARATION
 from assessor.domain.completion import supporting_snapshot
 from assessor.domain.dates import signed_on_problem
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput, NotReady
@@ -95,14 +96,7 @@ def issue(
     enrolment.status = EnrolmentStatus.COMPLETED
     enrolment.end_date = signed_on
     flush_or_changed(session, "enrolment")
-    after = completion_state(
-        record.enrolment_id,
-        record.result,
-        record.assessor_id,
-        record.signed_on,
-        record.snapshot,
-        record.countersigned_by_id,
-    )
+    after = completion_state_of(record)
     actor = countersigned_by or assessor
     audit.record(session, actor, "completion.sign_off", "completion_record", record.id, None, after)
     audit.record(session, actor, "enrolment.complete", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))

@@ -16,6 +16,17 @@ from tests.mailbox import link_in
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
+def signed_in_elsewhere(browser, server, username: str):
+    """Another person at the same time, in a browser context of their own: (context, page), signed in."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/sign-in")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("demo password 1")
+    page.get_by_role("button", name="Sign in").click()
+    return context, page
+
+
 def choose(page, section_title: str, key: str, verdict: str) -> None:
     """Pick a choice for one criterion of one unit in the evidence checklist, opening its group as a person would."""
     section = page.get_by_role("region", name=section_title)
@@ -75,12 +86,7 @@ def test_trainee_sees_progress_move_acknowledges_and_submits(page, visit, server
     before = int(bar.get_attribute("value"))
 
     # The assessor records an observation meanwhile, in another browser context.
-    other = browser.new_context()
-    assessor = other.new_page()
-    assessor.goto(f"{server.url}/sign-in")
-    assessor.get_by_label("Username").fill("assessor")
-    assessor.get_by_label("Password").fill("demo password 1")
-    assessor.get_by_role("button", name="Sign in").click()
+    other, assessor = signed_in_elsewhere(browser, server, "assessor")
     assessor.get_by_role("link", name="Record evidence for Aroha Ngata").first.click()
     assessor.get_by_label("What was observed").fill("Aroha de-escalated an upset client calmly.")
     choose(assessor, nz, "1.5", "Satisfied")
@@ -255,12 +261,7 @@ def test_quality_assurer_confirms_a_sample_asks_for_an_action_and_the_loop_close
     visit.check()
     review = page.url
 
-    other = browser.new_context()
-    assessor = other.new_page()
-    assessor.goto(f"{server.url}/sign-in")
-    assessor.get_by_label("Username").fill("assessor")
-    assessor.get_by_label("Password").fill("demo password 1")
-    assessor.get_by_role("button", name="Sign in").click()
+    other, assessor = signed_in_elsewhere(browser, server, "assessor")
     assessor.get_by_role("link", name=re.compile(rf"^{re.escape(trainee)}: ")).first.click()
     assessor.get_by_label("What you did").fill("Added the client's words to the interview notes.")
     assessor.get_by_role("button", name="Send to the quality assurer").click()

@@ -300,22 +300,26 @@ def test_a_quality_assurer_is_refused_on_their_own_assessments(app, qa_world):
     assert post(qa, f"{page}/decide", page, about="1.1", outcome="agree").status_code == 302  # another may
 
 
-def test_countersigning_issues_the_record_only_when_a_quality_assurer_countersigns(app, qa_world):
-    admin = client_of(app, "admin")
+def signed_off_for_countersigning(app, qa_world, **rule: object):
+    """Countersigning set by an administrator (every unit unless `rule` says otherwise), the trainee's NZQA unit
+    satisfied, and the assessor's sign-off sent: the assessor's client, the sign-off address and what was sent."""
+    rule = rule or {"every_unit": "all"}
     assert (
-        post(
-            admin, "/quality/countersigning", "/quality/countersigning", every_unit="some", units=["us_case_mgmt"]
-        ).status_code
-        == 302
+        post(client_of(app, "admin"), "/quality/countersigning", "/quality/countersigning", **rule).status_code == 302
     )
-    assert count(app, CountersignRule) == 1
     satisfied(app, qa_world.nz_enrolment.id)
     assessor = client_of(app, "assessor")
     sign_off = f"/enrolments/{qa_world.nz_enrolment.id}/sign-off"
-    data = {"valid": "y", "sufficient": "y", "authentic": "y", "current": "y"}
-    data |= {"signed_on": datetime.date.today().isoformat(), "password": PASSWORD}
+    data = {"valid": "y", "sufficient": "y", "authentic": "y", "current": "y", "password": PASSWORD}
+    data["signed_on"] = datetime.date.today().isoformat()
     signed = post(assessor, sign_off, sign_off, **data)
     assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/enrolments/{qa_world.nz_enrolment.id}")
+    return assessor, sign_off, data
+
+
+def test_countersigning_issues_the_record_only_when_a_quality_assurer_countersigns(app, qa_world):
+    assessor, sign_off, data = signed_off_for_countersigning(app, qa_world, every_unit="some", units=["us_case_mgmt"])
+    assert count(app, CountersignRule) == 1
     assert count(app, CompletionRecord) == 0
     page = assessor.get(f"/enrolments/{qa_world.nz_enrolment.id}").get_data(as_text=True)
     assert "waits for a quality assurer&#39;s countersignature" in page
@@ -342,13 +346,7 @@ def test_countersigning_issues_the_record_only_when_a_quality_assurer_countersig
 
 
 def test_a_declined_countersignature_issues_nothing_and_the_assessor_sees_why(app, qa_world):
-    admin = client_of(app, "admin")
-    post(admin, "/quality/countersigning", "/quality/countersigning", every_unit="all")
-    satisfied(app, qa_world.nz_enrolment.id)
-    assessor = client_of(app, "assessor")
-    sign_off = f"/enrolments/{qa_world.nz_enrolment.id}/sign-off"
-    data = {"valid": "y", "sufficient": "y", "authentic": "y", "current": "y"}
-    post(assessor, sign_off, sign_off, signed_on=datetime.date.today().isoformat(), password=PASSWORD, **data)
+    assessor, sign_off, _ = signed_off_for_countersigning(app, qa_world)
     with app.extensions["database"].sessions() as session:
         review = session.scalars(sa.select(SampleReview)).one()
     qa = client_of(app, "qa")
@@ -439,13 +437,7 @@ def test_only_one_countersignature_is_under_way_for_an_enrolment_at_a_time(app, 
 
 
 def test_a_countersignature_is_refused_when_whoever_signed_off_no_longer_assesses_the_enrolment(app, qa_world):
-    admin = client_of(app, "admin")
-    post(admin, "/quality/countersigning", "/quality/countersigning", every_unit="all")
-    satisfied(app, qa_world.nz_enrolment.id)
-    assessor = client_of(app, "assessor")
-    sign_off = f"/enrolments/{qa_world.nz_enrolment.id}/sign-off"
-    data = {"valid": "y", "sufficient": "y", "authentic": "y", "current": "y"}
-    post(assessor, sign_off, sign_off, signed_on=datetime.date.today().isoformat(), password=PASSWORD, **data)
+    signed_off_for_countersigning(app, qa_world)
     enrolment = f"/enrolments/{qa_world.nz_enrolment.id}"
     with app.extensions["database"].sessions() as session:
         ids = {u.username: u.id for u in session.scalars(sa.select(User))}
