@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, sign_in
@@ -18,10 +19,13 @@ PAGES = {
         "/trainees/4/evidence/new",
         "/evidence/1",
         "/standards/cscofm023/v1",
+        "/evidence/1/edit",
+        "/account",
     ],
-    "coordinator": ["/cohorts", "/cohorts/1", "/exports", "/import", "/records/1"],
-    "trainee": ["/enrolments", "/my/evidence/new"],
-    "qa": ["/quality", "/quality/plans/1", "/quality/reviews/1", "/quality/plans/new"],
+    "coordinator": ["/cohorts", "/cohorts/1", "/cohorts/1/enrol", "/people/new", "/exports", "/import", "/records/1"],
+    "trainee": ["/enrolments", "/enrolments/1", "/my/evidence/new", "/verify"],
+    "qa": ["/quality", "/quality/plans/1", "/quality/reviews/1", "/quality/plans/new", "/quality/report"],
+    "admin": ["/admin/users", "/jobs", "/quality/countersigning", "/accounts/invitations", "/admin/outbox"],
 }
 
 
@@ -94,3 +98,21 @@ def test_on_a_phone_the_menu_folds_behind_one_button_and_criteria_read_across_th
     page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.get_by_role("button", name="Menu")).to_be_hidden()
     expect(page.get_by_role("link", name="Unit standards")).to_be_visible()
+
+
+WCAG_22_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+@pytest.mark.parametrize("user", sorted(PAGES))
+def test_main_pages_pass_axe_with_the_wcag_2_2_aa_rules_at_every_width(page, visit, user):
+    sign_in(page, visit, user)
+    axe = Axe()
+    found = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in PAGES[user]:
+            visit(path)
+            for violation in axe.run(page, options=WCAG_22_AA).response["violations"]:
+                targets = [node["target"] for node in violation["nodes"]][:3]
+                found.append(f"{path} at {width}px: {violation['id']} ({len(violation['nodes'])}) {targets}")
+    assert found == []
