@@ -338,9 +338,7 @@ def test_an_observation_on_a_tablet_takes_at_most_ten_interactions_and_two_page_
     assert act.interactions <= 10 and act.loads == 2
     screenshot(page, "observation-recorded-768")
 
-
-def test_the_checklist_finds_a_criterion_by_number_or_words_with_the_keyboard(page, visit):
-    sign_in(page, visit, "assessor")
+    # The next observation: the checklist narrows to a criterion found by words or by number.
     visit("/trainees/4/evidence/new")
     page.get_by_label("Find a criterion or item").fill("protocols")
     visible = page.locator("fieldset.checklist-target:visible legend")
