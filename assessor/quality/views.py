@@ -39,8 +39,6 @@ from assessor.standards.queries import catalogue, unit_of
 from assessor.todo.queries import to_do
 
 bp = Blueprint("quality", __name__, template_folder="templates")
-QA = Role.QUALITY_ASSURER
-ASSURES = (QA,)
 
 
 @bp.get("/quality")
@@ -58,7 +56,7 @@ def dashboard() -> str:
 
 
 @bp.route("/quality/plans/new", methods=["GET", "POST"])
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def new_plan() -> Any:
     """A new sampling plan."""
     form = PlanForm()
@@ -123,21 +121,21 @@ def _plan_action(plan_id: int, act: Any, done: str) -> Response:
 
 
 @bp.post("/quality/plans/<int:plan_id>/propose")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def propose(plan_id: int) -> Response:
     """Draw the plan's sample with its seed."""
     return _plan_action(plan_id, operations.propose_sample, "The sample is proposed. Adjust it, then confirm it.")
 
 
 @bp.post("/quality/plans/<int:plan_id>/confirm")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def confirm(plan_id: int) -> Response:
     """Confirm the sample: its enrolments are under review."""
     return _plan_action(plan_id, operations.confirm_sample, "The sample is confirmed: its enrolments are under review.")
 
 
 @bp.post("/quality/plans/<int:plan_id>/add")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def add(plan_id: int) -> Response:
     """Add an enrolment of the plan's population to its sample."""
     enrolment_id = request.form.get("enrolment", type=record_id) or 0  # none that is not a record id is a candidate
@@ -149,7 +147,7 @@ def add(plan_id: int) -> Response:
 
 
 @bp.post("/quality/reviews/<int:review_id>/remove")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def remove(review_id: int) -> Response:
     """Take an enrolment out of a sample, with the reason."""
     review = _review(review_id)
@@ -202,7 +200,7 @@ def _review_page(item: SampleReview, **forms: Any) -> str:
 
 
 @bp.post("/quality/reviews/<int:review_id>/decide")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def decide(review_id: int) -> Any:
     """Record a decision on a judgement or a piece of evidence."""
     item = _reviewable(review_id)
@@ -220,7 +218,7 @@ def decide(review_id: int) -> Any:
 
 
 @bp.post("/quality/reviews/<int:review_id>/close")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def close(review_id: int) -> Response:
     """End a review: the enrolment unlocks."""
     item = _reviewable(review_id)
@@ -235,7 +233,7 @@ def close(review_id: int) -> Response:
 
 
 @bp.post("/quality/reviews/<int:review_id>/countersign")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def countersign(review_id: int) -> Any:
     """Countersign an assessor's sign-off, the quality assurer's password re-entered: the record is issued."""
     item = _reviewable(review_id)
@@ -261,7 +259,7 @@ def countersign(review_id: int) -> Any:
 
 
 @bp.post("/quality/reviews/<int:review_id>/decline")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def decline(review_id: int) -> Any:
     """Decline to countersign, with a reason for the assessor."""
     item = _reviewable(review_id)
@@ -300,7 +298,7 @@ def answer(decision_id: int) -> Response:
 
 
 @bp.post("/quality/decisions/<int:decision_id>/confirm")
-@allow(*ASSURES)
+@allow(Role.QUALITY_ASSURER)
 def confirm_action(decision_id: int) -> Response:
     """Confirm what the assessor did, or send it back."""
     decision = _decision(decision_id)

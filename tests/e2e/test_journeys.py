@@ -334,8 +334,7 @@ def test_an_observation_on_a_tablet_takes_at_most_ten_interactions_and_two_page_
     expect(page.get_by_text("recorded.")).to_be_visible()
     visit.check()
     expect(page.get_by_role("link", name="whiteboard.jpg")).to_be_visible()
-    assert (act.interactions, act.loads) <= (10, 2), (act.interactions, act.loads)
-    assert act.interactions <= 10 and act.loads == 2
+    assert act.interactions <= 10 and act.loads == 2, (act.interactions, act.loads)
     screenshot(page, "observation-recorded-768")
 
     # The next observation: the checklist narrows to a criterion found by words or by number.
