@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.jobs.views import bp as jobs_pages
     from assessor.mail import sending
     from assessor.mail.views import bp as mail
+    from assessor.observations.views import bp as observations
     from assessor.progress.views import bp as progress
     from assessor.progress.views import index
     from assessor.quality.views import bp as quality
@@ -106,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         progress,
         standards,
         evidence,
+        observations,
         records,
         cohorts,
         transfer,

@@ -24,6 +24,7 @@ from assessor.models import (
     Enrolment,
     Evidence,
     EvidenceMapping,
+    GroupObservation,
     Job,
     SampleReview,
     User,
@@ -187,6 +188,16 @@ class Permissions:
     def edit_evidence(self, evidence: Evidence) -> bool:
         return self._ask(policy.may_edit_evidence, evidence_facts(_session_of(evidence), evidence))
 
+    def observe_groups(self) -> bool:
+        return self._ask(policy.may_observe_groups)
+
+    def see_group(self, evidence: Evidence) -> bool:
+        """Whether the group observation this evidence is a part of may be shown (never to a trainee)."""
+        group = evidence.group
+        session = _session_of(evidence)
+        parts = tuple(evidence_facts(session, part) for part in group.parts) if group else ()
+        return self._ask(policy.may_see_group_observation, parts)
+
     def acknowledge(self, evidence: Evidence) -> bool:
         return self._ask(policy.may_acknowledge, evidence_facts(_session_of(evidence), evidence))
 
@@ -256,6 +267,17 @@ def evidence_for(session: so.Session, user: User, evidence_id: int) -> Evidence:
     if evidence is None or not policy.may_see_evidence(actor(user), evidence_facts(session, evidence)):
         raise NotFound("evidence")
     return evidence
+
+
+def group_for(session: so.Session, user: User, group_id: int) -> tuple[GroupObservation, list[Evidence]]:
+    """A group observation and the parts of it the user may see; NotFound to a trainee and to who sees no part."""
+    group = session.get(GroupObservation, group_id)
+    if group is None:
+        raise NotFound("group observation")
+    facts = [(part, evidence_facts(session, part)) for part in group.parts]
+    if not policy.may_see_group_observation(actor(user), tuple(f for _, f in facts)):
+        raise NotFound("group observation")
+    return group, [part for part, f in facts if policy.may_see_evidence(actor(user), f)]
 
 
 def attachment_for(session: so.Session, user: User, attachment_id: int) -> Attachment:

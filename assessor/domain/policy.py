@@ -126,6 +126,17 @@ def may_see_evidence(actor: Actor, evidence: EvidenceFacts) -> bool:
     return _staff(actor, Role.ADMIN) or any(may_see_enrolment(actor, e) for e in evidence.reach)
 
 
+def may_observe_groups(actor: Actor) -> bool:
+    """An assessor records group observations (of the trainees they assess, each part checked as evidence)."""
+    return _staff(actor, Role.ASSESSOR)
+
+
+def may_see_group_observation(actor: Actor, parts: tuple[EvidenceFacts, ...]) -> bool:
+    """Staff who see at least one trainee's part see the group observation, with those parts only; a trainee sees
+    their own part as evidence, never the group."""
+    return actor.role != Role.TRAINEE and any(may_see_evidence(actor, part) for part in parts)
+
+
 def may_record_evidence(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
     """An assessor assigned to one of the trainee's open enrolments records evidence about them."""
     return any(may_assess(actor, e) and e.status.is_open for e in trainee_enrolments)

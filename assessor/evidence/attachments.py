@@ -4,10 +4,12 @@ names."""
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import os
 import re
 import secrets
+import shutil
 import tempfile
 import unicodedata
 import zipfile
@@ -195,6 +197,23 @@ def store_upload(stream: BinaryIO, filename: str, upload_dir: Path, max_bytes: i
     return AttachmentInput(
         original_name=name, size=size, content_type=kind.content_type, sha256=sha256, stored_name=stored_name
     )
+
+
+def copy_stored(upload_dir: Path, item: AttachmentInput) -> AttachmentInput:
+    """Another copy of a stored file under a new random name: the same file attached to another trainee's evidence,
+    so that erasing one never takes the other."""
+    handle, temp = tempfile.mkstemp(dir=upload_dir, prefix=".upload-", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as out, stored_path(upload_dir, item.stored_name).open("rb") as source:
+            shutil.copyfileobj(source, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        stored_name = secrets.token_hex(16)
+        os.replace(temp, upload_dir / stored_name)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return dataclasses.replace(item, stored_name=stored_name)
 
 
 def stored_path(upload_dir: Path, stored_name: str) -> Path:

@@ -18,7 +18,16 @@ from assessor.domain.audit_states import evidence_state, mapping_state
 from assessor.domain.dates import observed_on_problem
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput, Locked, NotAllowed
 from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Verdict
-from assessor.models import Acknowledgement, Attachment, Enrolment, Evidence, EvidenceMapping, User, utcnow
+from assessor.models import (
+    Acknowledgement,
+    Attachment,
+    Enrolment,
+    Evidence,
+    EvidenceMapping,
+    GroupObservation,
+    User,
+    utcnow,
+)
 from assessor.progress.operations import reassess
 from assessor.standards.queries import targets_of
 
@@ -63,8 +72,10 @@ def record_evidence(
     mappings: Sequence[MappingInput] = (),
     attachments: Sequence[AttachmentInput] = (),
     today: datetime.date | None = None,
+    group: GroupObservation | None = None,
 ) -> Evidence:
-    """Record evidence about a trainee, map it to criteria and items of their enrolments and judge each."""
+    """Record evidence about a trainee, map it to criteria and items of their enrolments and judge each; as their part
+    of a group observation where one is given."""
     by_trainee = actor.id == trainee.id
     who = actor_of(actor)
     if by_trainee:
@@ -86,6 +97,7 @@ def record_evidence(
         observed_on=data.observed_on,
         location=data.location.strip(),
         narrative=data.narrative.strip(),
+        group=group,
     )
     session.add(evidence)
     session.flush()

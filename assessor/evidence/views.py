@@ -240,7 +240,7 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     sections = _checklist(trainee, evidence)
     read_checklist(sections, choices)
     held = [] if request.form.get("drop_held") else unhold(request.form.get("held", ""), me().id)
-    new = _store_attachments(form, len(held))
+    new = store_attachments(form, len(held))
     attachments = held + (new or [])
 
     def again(status: int = 400) -> tuple[str, int]:
@@ -270,7 +270,7 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     return redirect(url_for("evidence.evidence", evidence_id=saved.id))
 
 
-def _store_attachments(form: EvidenceForm, already: int) -> list[AttachmentInput] | None:
+def store_attachments(form: EvidenceForm, already: int) -> list[AttachmentInput] | None:
     """Check and store each uploaded file (beside `already` held from the last try); on any refusal remove what this
     request stored and say why."""
     files = [f for f in (form.attachments.data or []) if f and f.filename]

@@ -4,7 +4,7 @@ from assessor.models.accounts import AccountToken, LoginFailure, RecoveryCode, U
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
-from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping
+from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping, GroupObservation
 from assessor.models.jobs import Job
 from assessor.models.mail import MailMessage
 from assessor.models.quality import CountersignRule, ReviewDecision, SampleReview, SamplingPlan
@@ -24,6 +24,7 @@ __all__ = [
     "EnrolmentProgress",
     "Evidence",
     "EvidenceMapping",
+    "GroupObservation",
     "Job",
     "LegalHold",
     "LoginFailure",

@@ -11,7 +11,31 @@ from assessor.core.database import Base
 from assessor.domain.vocabulary import Context, Method, TargetKind, Verdict
 from assessor.models.accounts import User
 from assessor.models.columns import Timestamp, enum_column, utcnow
-from assessor.models.enrolments import Enrolment
+from assessor.models.enrolments import Cohort, Enrolment
+from assessor.models.standards import UnitVersion
+
+
+class GroupObservation(Base):
+    """One activity observed for several trainees at once (a workshop, a team exercise, a case conference).
+
+    Each trainee's part is a piece of evidence of their own, with the shared account and a copy of each attachment,
+    and their own judgements and comments: a trainee sees only their part."""
+
+    __tablename__ = "group_observation"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    activity: so.Mapped[str] = so.mapped_column(sa.String(200))
+    unit_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit_version.id"))
+    cohort_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("cohort.id"))
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # The random token of the form it came from: the same form sent twice records it once.
+    submission: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+
+    unit_version: so.Mapped[UnitVersion] = so.relationship()
+    cohort: so.Mapped[Cohort | None] = so.relationship()
+    recorded_by: so.Mapped[User] = so.relationship()
+    parts: so.Mapped[list[Evidence]] = so.relationship(back_populates="group", order_by="Evidence.id")
 
 
 class Evidence(Base):
@@ -33,7 +57,10 @@ class Evidence(Base):
     # Set when the narrative and attachments were erased (retention, or a privacy request), with why.
     erased_on: so.Mapped[datetime.date | None]
     erased_because: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # Set when this is one trainee's part of a group observation.
+    group_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("group_observation.id"), index=True)
 
+    group: so.Mapped[GroupObservation | None] = so.relationship(back_populates="parts")
     trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])
     recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])
     attachments: so.Mapped[list[Attachment]] = so.relationship(back_populates="evidence", order_by="Attachment.id")

@@ -346,3 +346,26 @@ def test_an_observation_on_a_tablet_takes_at_most_ten_interactions_and_two_page_
     page.get_by_label("Find a criterion or item").fill("1.4")
     expect(page.get_by_role("group", name=re.compile(r"^1\.4 ")).first).to_be_visible()
     visit.check()
+
+
+def test_a_group_observation_on_a_tablet_rates_the_ticked_trainees_at_once(page, visit):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    sign_in(page, visit, "assessor")
+    page.get_by_role("link", name="Record a group observation").click()
+    page.get_by_role("link", name=re.compile("CSCOFM023")).click()
+    page.get_by_label("Activity").fill("Case conference role play")
+    page.get_by_label("What was observed").fill("The two trainees ran a case conference for a client leaving custody.")
+    for name in ("Aroha Ngata", "Tūī Parata"):
+        page.get_by_role("checkbox", name=name).check()
+    for key in ("1.1", "1.2"):
+        page.get_by_role("checkbox", name=re.compile(rf"^{re.escape(key)} ")).check()
+    page.get_by_label("1.2 for Tūī Parata, now Not started").select_option("not_yet")
+    page.get_by_label("Comment to Tūī Parata").fill("Agree the plan's steps with the client before the conference.")
+    screenshot(page, "group-observation-form-768")
+    page.get_by_role("button", name="Record the group observation").click()
+    expect(page.get_by_text("recorded for 2 trainees")).to_be_visible()
+    visit.check()
+    parts = page.get_by_role("table")
+    expect(parts.get_by_role("row", name=re.compile("Aroha Ngata"))).to_contain_text("1.2 Satisfied")
+    expect(parts.get_by_role("row", name=re.compile("Tūī Parata"))).to_contain_text("1.2 Not yet satisfied")
+    screenshot(page, "group-observation-768")

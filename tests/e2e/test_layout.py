@@ -21,6 +21,8 @@ PAGES = {
         "/standards/cscofm023/v1",
         "/evidence/1/edit",
         "/account",
+        "/observations/group",
+        "/observations/group/new?unit=1&cohort=1",
     ],
     "coordinator": ["/cohorts", "/cohorts/1", "/cohorts/1/enrol", "/people/new", "/exports", "/import", "/records/1"],
     "trainee": ["/enrolments", "/enrolments/1", "/my/evidence/new", "/verify"],

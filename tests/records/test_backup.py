@@ -35,7 +35,7 @@ from assessor.retention.operations import Erasure, erase_if_due
 from tests.conftest import POSTGRES_URL, assert_tallies_current
 from tests.records.factories import TODAY, observation
 from tests.server import app_on
-from tests.web.conftest import PDF, WebWorld, build_web_world, sign_in, stored_attachment
+from tests.web.conftest import PDF, WebWorld, build_web_world, sign_in, stored_attachment, with_group_observations
 from tests.web.test_access import expected, requests
 
 POSTGRES = bool(POSTGRES_URL) and sa.make_url(POSTGRES_URL or "").get_backend_name() == "postgresql"
@@ -156,7 +156,7 @@ def rewrite(archive: Path, target: Path, change: Callable[[str, bytes], bytes]) 
 
 
 def test_a_restored_backup_verifies_holds_every_attachment_and_serves_every_page(original, empty_instance, tmp_path):
-    world = build(original)
+    world = with_group_observations(original, build(original))
     archive = tmp_path / "backup.tar.gz"
     result = invoke(original, "backup", str(archive))
     assert result.exit_code == 0, result.output

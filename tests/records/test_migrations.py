@@ -426,3 +426,20 @@ def test_the_quality_migration_goes_down_and_up_again_and_completion_records_sta
     with engine.connect() as connection:
         assert {"sampling_plan", "sample_review", "review_decision", "countersign_rule"} <= set(reflect(connection))
         refused(connection)
+
+
+def test_the_group_observation_migration_goes_down_and_up_again_keeping_evidence(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    before = stored(engine, {"evidence": ["id", "narrative"]})
+    with engine.connect() as connection:
+        assert "group_id" in reflect(connection)["evidence"].c
+    migrate.downgrade(engine, "0012")
+    with engine.connect() as connection:
+        tables = reflect(connection)
+        assert "group_observation" not in tables and "group_id" not in tables["evidence"].c
+    assert stored(engine, {"evidence": ["id", "narrative"]}) == before
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert "group_observation" in reflect(connection)
+    assert stored(engine, {"evidence": ["id", "narrative"]}) == before

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from assessor.cohorts.operations import create_cohort, enrol
 from assessor.domain.vocabulary import JobStatus, MailStatus, Outcome, PlanBasis, Role, Stage, Verdict
 from assessor.evidence.operations import AttachmentInput, MappingInput, record_evidence
-from assessor.models import Job, MailMessage, User, UserSession, utcnow
+from assessor.models import Enrolment, Job, MailMessage, User, UserSession, utcnow
+from assessor.observations.operations import Part, record_group_observation
 from assessor.quality.operations import (
     DecisionInput,
     PlanInput,
@@ -58,6 +60,8 @@ class WebWorld:
     review: int  # trainee's signed-off unit under review, an action asked of `assessor`
     other_review: int  # trainee2's unit, proposed
     decision: int  # the action asked of `assessor`
+    group: int = 0  # a group observation with trainee's part (made by the tests that need one)
+    other_group: int = 0  # one with trainee2's part only
 
 
 def stored_attachment(upload_dir: Path, name: str = "notes.pdf", data: bytes = PDF) -> AttachmentInput:
@@ -146,6 +150,22 @@ def build_web_world(app) -> WebWorld:
             other_review.id,
             decision.id,
         )
+
+
+def with_group_observations(app, world: WebWorld) -> WebWorld:
+    """The world with a group observation of trainee's and one of trainee2's, for the tests that walk every route."""
+    with app.extensions["database"].sessions.begin() as session:
+        assessor = session.scalar(sa.select(User).where(User.username == "assessor"))
+        ids = []
+        for n, enrolment_id in enumerate((world.open_enrolment, world.other_enrolment)):
+            enrolment = session.get_one(Enrolment, enrolment_id)
+            part = Part(enrolment, {"1.2": Verdict.SATISFIED})
+            group = record_group_observation(
+                session, assessor, enrolment.unit_version, "Role play", observation(), [part], str(n) * 32
+            )
+            ids.append(group.id)
+    world.group, world.other_group = ids
+    return world
 
 
 def signed_in_browser(session, user: User) -> int:

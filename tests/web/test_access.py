@@ -19,13 +19,14 @@ from assessor.models import (
     CompletionRecord,
     Enrolment,
     Evidence,
+    GroupObservation,
     Job,
     ReviewDecision,
     SampleReview,
     User,
     UserSession,
 )
-from tests.web.conftest import WebWorld, csrf_token, sign_in
+from tests.web.conftest import WebWorld, build_web_world, csrf_token, sign_in, with_group_observations
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin", "qa"]
 
@@ -123,10 +124,18 @@ QUESTIONS: dict[str, Question] = {
     "quality.answer": lambda s, actor, i: policy.may_answer_review(
         actor, access.enrolment_facts(s.get_one(ReviewDecision, i).review.enrolment)
     ),
+    "observations.group": lambda s, actor, i: policy.may_see_group_observation(
+        actor, tuple(access.evidence_facts(s, part) for part in s.get_one(GroupObservation, i).parts)
+    ),
     "transfer.download": lambda s, actor, i: (
         policy.may_run_cohorts(actor) and policy.may_take_job_result(actor, s.get_one(Job, i).owner_id)
     ),
 }
+
+
+@pytest.fixture
+def world(app) -> WebWorld:
+    return with_group_observations(app, build_web_world(app))
 
 
 def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, object]]]:
@@ -150,6 +159,7 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "plan_id": ({"plan_id": world.plan}, {"plan_id": world.other_plan}),
         "review_id": ({"review_id": world.review}, {"review_id": world.other_review}),
         "decision_id": ({"decision_id": world.decision}, {"decision_id": world.decision}),
+        "group_id": ({"group_id": world.group}, {"group_id": world.other_group}),
     }
 
 
@@ -169,6 +179,7 @@ def the_object_id(values: dict[str, object]) -> int:
         "plan_id",
         "review_id",
         "decision_id",
+        "group_id",
     )
     for key in keys:
         if key in values:

@@ -1,0 +1,1 @@
+"""Group observations: one activity observed for several trainees, each judged on their own."""
