@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from assessor.cli.database import load_units, require_schema
-from assessor.domain.standards import EvidenceItem, StandardsError, Unit, load_unit, schema
+from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, load_unit, schema
 from assessor.standards.queries import catalogue
 
 standards = AppGroup("standards", help="Validate, list and show unit standards.")
@@ -65,15 +65,23 @@ def print_schema() -> None:
 
 
 def unit_tree(unit: Unit) -> Iterator[str]:
-    """The unit as indented lines of text."""
+    """The unit as indented lines of text: everything its page shows, with the occasions each target really needs."""
     yield f"{unit.display_code} {unit.title} ({unit.key})"
-    facts = [unit.framework, f"status {unit.usage.status}" + (f" since {unit.usage.since}" if unit.usage.since else "")]
+    usage = f"status {unit.usage.status}" + (f" since {unit.usage.since}" if unit.usage.since else "")
+    if not unit.usage.is_current:
+        usage += f", replaced by {unit.usage.replaced_by}" if unit.usage.replaced_by else ", no replacement"
+    facts = [unit.framework, f"version {unit.version}", usage]
     if unit.level is not None:
         facts.append(f"level {unit.level}")
     if unit.credits is not None:
         facts.append(f"{unit.credits} credits")
     facts.append(f"results {unit.results.achieved} / {unit.results.not_achieved}")
     yield "  " + "; ".join(facts)
+    for name, value in (("Classification", unit.classification), ("Competency field", unit.competency_field)):
+        if value:
+            yield f"  {name}: {value}"
+    if unit.purpose:
+        yield from _section(unit.purpose_label, unit.purpose)
     for statement in unit.range:
         yield f"  Range: {statement}"
     for component in unit.components:
@@ -81,22 +89,57 @@ def unit_tree(unit: Unit) -> Iterator[str]:
         for statement in component.range:
             yield f"    Range: {statement}"
         for criterion in component.criteria:
-            yield f"    {criterion.number} {criterion.text}"
+            yield f"    {criterion.number} {criterion.text}{_occasions(unit, criterion)}"
             for statement in criterion.range:
                 yield f"        Range: {statement}"
     for group in unit.evidence_requirements:
         yield f"  {group.title} ({group.id})"
+        if group.text:
+            yield from _paragraphs(group.text, "    ")
         for item in group.items:
-            yield from _item_tree(item, "    ")
-    if unit.rules.accepted_contexts:
-        yield f"  Accepted contexts: {', '.join(unit.rules.accepted_contexts)}"
-    yield f"  Occasions per criterion: {unit.rules.occasions}"
+            yield from _item_tree(unit, item, "    ")
+    if unit.assessment_conditions:
+        yield from _section("Assessment conditions", unit.assessment_conditions)
+    contexts = ", ".join(unit.rules.accepted_contexts) if unit.rules.accepted_contexts else "any context"
+    yield f"  Evidence accepted from: {contexts}" + (f" ({unit.rules.basis})" if unit.rules.basis else "")
+    yield f"  Occasions needed: {unit.rules.occasions} for each criterion and evidence item, unless stated"
+    if unit.guidance:
+        yield "  Guidance information"
+    for note in unit.guidance:
+        yield f"    {note.number}" + (f" {note.title}" if note.title else "")
+        if note.text:
+            yield from _paragraphs(note.text, "      ")
+        for entry in note.items:
+            yield f"      - {entry}"
+        if note.closing:
+            yield f"      {note.closing}"
+        for definition in note.definitions:
+            yield f"      {definition.term}: {definition.text}"
+    if unit.foundation_skills:
+        yield from _section("Foundation skills", unit.foundation_skills)
+    yield f"  Source text SHA-256: {unit.source_sha256}"
 
 
-def _item_tree(item: EvidenceItem, indent: str) -> Iterator[str]:
-    yield f"{indent}{item.id} {item.text}"
+def _section(title: str, text: str) -> Iterator[str]:
+    yield f"  {title}"
+    yield from _paragraphs(text, "    ")
+
+
+def _paragraphs(text: str, indent: str) -> Iterator[str]:
+    for paragraph in text.split("\n\n"):
+        yield f"{indent}{paragraph}"
+
+
+def _occasions(unit: Unit, target: Criterion | EvidenceItem) -> str:
+    """How many occasions a criterion or item needs, where it is more than one."""
+    needed = unit.occasions_for(target)
+    return f" [{needed} occasions]" if needed > 1 else ""
+
+
+def _item_tree(unit: Unit, item: EvidenceItem, indent: str) -> Iterator[str]:
+    yield f"{indent}{item.id} {item.text}" + ("" if item.items else _occasions(unit, item))
     for child in item.items:
-        yield from _item_tree(child, indent + "  ")
+        yield from _item_tree(unit, child, indent + "  ")
 
 
 @standards.command("load")

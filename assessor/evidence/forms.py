@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from flask import request
@@ -12,13 +13,14 @@ from wtforms.validators import InputRequired, Length
 from assessor.core.forms import TOO_LONG
 from assessor.core.labels import choices, label
 from assessor.domain import limits
-from assessor.domain.standards import Unit
+from assessor.domain.standards import EvidenceItem, Unit
 from assessor.domain.vocabulary import TRAINEE_METHODS, Context, Method, Status, Verdict
 from assessor.evidence.attachments import ALLOWED_TYPES
 from assessor.evidence.operations import EvidenceInput, MappingInput
 from assessor.models import Enrolment, Evidence
 from assessor.standards.queries import unit_of
 
+Headings = tuple[str, ...]  # the texts of the headings an evidence item sits under, outermost first
 MAPPED = "mapped"  # mapped without a judgement
 CHOICES = {
     "": "Not mapped",
@@ -124,14 +126,19 @@ def checklist(
             title = f"{unit.component_label} {component.number}: {component.title}"
             section.groups.append((title, [target(c.number, c.text) for c in component.criteria]))
         for group in unit.evidence_requirements:
-            leaves = []
-            for top in group.items:
-                for item in top.walk():
-                    if not item.items:
-                        leaves.append(target(item.id, item.text, top.text if item is not top else None))
+            leaves = [target(item.id, item.text, " › ".join(path) or None) for item, path in _leaves(group.items)]
             section.groups.append((group.title, leaves))
         sections.append(section)
     return sections
+
+
+def _leaves(items: Iterable[EvidenceItem], path: tuple[str, ...] = ()) -> Iterator[tuple[EvidenceItem, Headings]]:
+    """Each item evidence is mapped to, at any depth, with the texts of the headings it sits under."""
+    for item in items:
+        if item.items:
+            yield from _leaves(item.items, (*path, item.text))
+        else:
+            yield item, path
 
 
 def read_checklist(sections: list[ChecklistSection], allowed: dict[str, str]) -> None:

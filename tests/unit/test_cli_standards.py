@@ -166,3 +166,26 @@ _DatesAsText.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def test_show_prints_everything_the_unit_page_shows(cli):
+    nz = cli.invoke(main, ["standards", "show", "us_case_mgmt"]).output.splitlines()
+    assert "  Purpose" in nz and "  Guidance information" in nz
+    assert "      - Human Rights Act 1993;" in nz and "      and all subsequent amendments and replacements." in nz
+    assert "  Evidence accepted from: workplace, simulated_workplace (Guidance Information 4)" in nz
+    csc = cli.invoke(main, ["standards", "show", "cscofm023"]).output.splitlines()
+    assert "  status deleted" not in csc and any(
+        "status deleted since 2021-01-24, no replacement" in line for line in csc
+    )
+    assert "  Application" in csc and "  Assessment conditions" in csc and "  Foundation skills" in csc
+    assert "    Assessors must satisfy the NVR/AQTF mandatory competency requirements for assessors." in csc
+    assert any(line.startswith("    Evidence required to demonstrate competence") for line in csc)
+
+
+def test_show_gives_the_occasions_each_target_needs(cli, tmp_path, monkeypatch):
+    (tmp_path / "unit.yaml").write_text((DATA / "valid_unit.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("ASSESSOR_STANDARDS_DIR", str(tmp_path))
+    lines = cli.invoke(main, ["standards", "show", "example_safe_lifting"]).output.splitlines()
+    needing_two = [line.strip() for line in lines if line.endswith("[2 occasions]")]
+    assert needing_two == ["2.1 Lift with a straight back and bent knees. [2 occasions]"], lines
+    assert "  Occasions needed: 1 for each criterion and evidence item, unless stated" in lines

@@ -146,6 +146,16 @@ def test_nested_evidence_identifier_must_extend_its_parent():
     ]
 
 
+def test_occasions_on_a_heading_is_refused_with_its_line():
+    text = VALID.replace(
+        '        text: "hazards, including:"\n', '        text: "hazards, including:"\n        occasions: 3\n'
+    )
+    assert problems_of(text) == [
+        f"unit.yaml:{line_of(text, '        occasions: 3')}: evidence_requirements[0].items[1].occasions: occasions belongs "
+        "on the items evidence is mapped to, not on a heading with nested items: give each nested item its occasions"
+    ]
+
+
 def test_criterion_numbered_outside_its_component():
     text = VALID.replace('number: "2.1"', 'number: "3.1"')
     line = line_of(text, '      - number: "3.1"')

@@ -518,6 +518,13 @@ class _Checker:
                             f'nested item "{item_id}" must start with "{parent}."',
                         )
                     seen_ids.add(item_id)
+                if item.get("items") and "occasions" in item:
+                    self.problem(
+                        self.line(f"{ipath}.occasions"),
+                        f"{ipath}.occasions",
+                        "occasions belongs on the items evidence is mapped to, not on a heading with nested items: "
+                        "give each nested item its occasions",
+                    )
                 walk(item.get("items"), f"{ipath}.items", item_id if isinstance(item_id, str) else None)
 
         for gi, group in enumerate(_dicts(doc.get("evidence_requirements"))):
