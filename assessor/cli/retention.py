@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from assessor.cli.database import require_schema
+from assessor.cli.users import admin_account
 from assessor.core.audit import NotSealed, TrailBroken
 from assessor.core.database import database
 from assessor.domain.errors import InvalidInput, NotAllowed
@@ -115,7 +116,7 @@ def erase_command(trainee: str, request: str, by: str) -> None:
     today = datetime.date.today()
     with database().read_sessions() as session:
         found = plan(session, the_rules, today, _trainee(session, trainee).id, legal=True)
-        _admin(session, by)
+        admin_account(session, by)
     for decision in found.kept + found.held:
         holds = "; ".join(f"hold {h.id}: {h.reason}" for h in decision.holds)
         until = f"until {decision.due_on}: {decision.why(legal=True)}" if decision.due_on else decision.why()
@@ -123,7 +124,8 @@ def erase_command(trainee: str, request: str, by: str) -> None:
     due = [d.holding.evidence_id for d in found.due]
 
     def erase(session: sa.orm.Session, evidence: Evidence) -> Erasure | Decision:
-        return erase_if_due(session, _admin(session, by), evidence, the_rules, today, legal=True, request=request)
+        admin = admin_account(session, by)
+        return erase_if_due(session, admin, evidence, the_rules, today, legal=True, request=request)
 
     erased = _erase_each(due, erase)
     click.echo(
@@ -177,7 +179,7 @@ def hold_command(trainee: str | None, cohort: str | None, reason: str, by: str) 
         with database().sessions.begin() as session:
             subject = _trainee(session, trainee) if trainee else None
             group = _cohort(session, cohort) if cohort else None
-            hold = place_hold(session, _admin(session, by), reason, trainee=subject, cohort=group)
+            hold = place_hold(session, admin_account(session, by), reason, trainee=subject, cohort=group)
             said = f"hold {hold.id} placed on " + (f"trainee {trainee}" if trainee else f"cohort {cohort}")
     except (InvalidInput, NotAllowed) as exc:
         raise click.ClickException(str(exc)) from None
@@ -196,7 +198,7 @@ def release_command(hold_id: int, reason: str, by: str) -> None:
             hold = session.get(LegalHold, hold_id)
             if hold is None:
                 raise click.ClickException(f"there is no hold {hold_id}")
-            release_hold(session, _admin(session, by), hold, reason)
+            release_hold(session, admin_account(session, by), hold, reason)
     except (InvalidInput, NotAllowed) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"hold {hold_id} released")
@@ -231,10 +233,3 @@ def _cohort(session: sa.orm.Session, name: str) -> Cohort:
     if cohort is None:
         raise click.ClickException(f"there is no cohort named {name}")
     return cohort
-
-
-def _admin(session: sa.orm.Session, username: str) -> User:
-    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
-    if user is None or user.role is not Role.ADMIN or not user.active:
-        raise click.ClickException(f"{username} is not an active administrator's username")
-    return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 from collections.abc import Iterator
@@ -10,8 +11,12 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from assessor.cli.database import load_units, require_schema
-from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, load_unit, schema
-from assessor.standards.queries import catalogue
+from assessor.cli.users import admin_account
+from assessor.core.database import database
+from assessor.domain.errors import InvalidInput
+from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, Usage, load_unit, schema
+from assessor.standards.operations import set_status
+from assessor.standards.queries import catalogue, loaded_version
 
 standards = AppGroup("standards", help="Validate, list and show unit standards.")
 
@@ -140,6 +145,31 @@ def _item_tree(unit: Unit, item: EvidenceItem, indent: str) -> Iterator[str]:
     yield f"{indent}{item.id} {item.text}" + ("" if item.items else _occasions(unit, item))
     for child in item.items:
         yield from _item_tree(unit, child, indent + "  ")
+
+
+@standards.command("status")
+@click.argument("unit_id")
+@click.argument("version", type=int)
+@click.argument("status", type=click.Choice(schema.USAGE_STATUSES))
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="The date it was superseded or deleted.")
+@click.option("--replaced-by", help="The code of the unit that replaces it.")
+@click.option("--as", "username", required=True, help="The administrator the change is recorded under.")
+@with_appcontext
+def change_status(
+    unit_id: str, version: int, status: str, since: datetime.datetime | None, replaced_by: str | None, username: str
+) -> None:
+    """Change a loaded unit version's status, leaving its text and hash as they were; audited."""
+    require_schema()
+    with database().sessions.begin() as session:
+        loaded = loaded_version(session, unit_id, version)
+        if loaded is None:
+            raise click.ClickException(f"no unit version {unit_id}@{version} is loaded")
+        try:
+            wanted = Usage(status, since.date() if since else None, replaced_by)
+            set_status(session, admin_account(session, username), loaded, wanted)
+        except InvalidInput as exc:
+            raise click.ClickException(" ".join(exc.problems.values())) from exc
+    click.echo(f"{unit_id}@{version} is now {status}.")
 
 
 @standards.command("load")

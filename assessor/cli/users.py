@@ -90,6 +90,14 @@ def _new_password(password_file: TextIO | None) -> str:
     raise click.UsageError("not on a terminal: give the password with --password-file")
 
 
+def admin_account(session: sa.orm.Session, username: str) -> User:
+    """The active administrator account a command is recorded under."""
+    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None or user.role is not Role.ADMIN or not user.active:
+        raise click.ClickException(f"{username} is not an active administrator's username")
+    return user
+
+
 def staff_account(session: sa.orm.Session, username: str) -> User:
     """The active coordinator or administrator account a bulk command is recorded under."""
     user = session.scalar(sa.select(User).where(User.username == username.lower()))

@@ -20,7 +20,7 @@ from assessor.domain.progress import assess
 from assessor.domain.vocabulary import EnrolmentStatus, Role
 from assessor.models import Cohort, Enrolment, EnrolmentProgress, UnitVersion, User
 from assessor.progress.queries import tally_columns
-from assessor.standards.queries import unit_of
+from assessor.standards.queries import unit_of, usage_of
 
 
 def create_cohort(session: so.Session, actor: User, name: str, coordinators: Iterable[User] = ()) -> Cohort:
@@ -66,15 +66,15 @@ def enrol(
         problems["assessors"] = "Every assessor must be an active assessor account."
     if date_problem := start_date_problem(start_date, datetime.date.today()):
         problems["start_date"] = date_problem
-    unit = unit_of(unit_version)
-    if not unit.usage.accepts_enrolment_starting(start_date):
+    unit, usage = unit_of(unit_version), usage_of(session, unit_version)
+    if not usage.accepts_enrolment_starting(start_date):
         problems["unit"] = (
-            f"{unit.display_code} was {unit.usage.status} on {unit.usage.since}: enrolments that started before then "
+            f"{unit.display_code} was {usage.status} on {usage.since}: enrolments that started before then "
             "continue, new ones are refused."
         )
-    elif not unit.usage.is_current and not policy.may_carry_over_enrolment(who):
+    elif not usage.is_current and not policy.may_carry_over_enrolment(who):
         problems["unit"] = (
-            f"{unit.display_code} was {unit.usage.status} on {unit.usage.since}: only an administrator records an "
+            f"{unit.display_code} was {usage.status} on {usage.since}: only an administrator records an "
             "enrolment that began before then."
         )
     duplicate = session.scalar(

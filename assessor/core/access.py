@@ -207,6 +207,9 @@ class Permissions:
     def take_job_result(self, job: Job) -> bool:
         return self._ask(policy.may_take_job_result, job.owner_id)
 
+    def load_standards(self) -> bool:
+        return self._ask(policy.may_load_standards)
+
     def manage_jobs(self) -> bool:
         return self._ask(policy.may_manage_jobs)
 

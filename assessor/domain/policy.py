@@ -201,6 +201,11 @@ def may_govern_retention(actor: Actor | None) -> bool:
     return actor is None or _staff(actor, Role.ADMIN)
 
 
+def may_load_standards(actor: Actor) -> bool:
+    """Administrators load unit versions and change a unit's status."""
+    return _staff(actor, Role.ADMIN)
+
+
 def may_see_job(actor: Actor, owner_id: int | None) -> bool:
     """Who asked for a job follows it and takes its result; administrators see every job, to mend failures."""
     return _staff(actor, Role.ADMIN) or (actor.active and owner_id == actor.id)

@@ -10,7 +10,7 @@ from assessor.models.mail import MailMessage
 from assessor.models.quality import CountersignRule, ReviewDecision, SampleReview, SamplingPlan
 from assessor.models.records import CompletionRecord, Revocation
 from assessor.models.retention import LegalHold
-from assessor.models.standards import UnitVersion
+from assessor.models.standards import UnitStatus, UnitVersion
 
 __all__ = [
     "AccountToken",
@@ -34,6 +34,7 @@ __all__ = [
     "Revocation",
     "SampleReview",
     "SamplingPlan",
+    "UnitStatus",
     "UnitVersion",
     "User",
     "UserSession",

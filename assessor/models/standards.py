@@ -30,3 +30,19 @@ class UnitVersion(Base):
     @property
     def key(self) -> str:
         return f"{self.unit_id}@{self.version}"
+
+
+class UnitStatus(Base):
+    """A change to a unit version's status after its text was loaded: superseded by another unit since a date,
+    deleted, or current again. Appended, never changed: the latest row is the version's status, the rows its
+    history; a version without rows has the status its text was loaded with."""
+
+    __tablename__ = "unit_status"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    unit_version_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("unit_version.id"), index=True)
+    status: so.Mapped[str] = so.mapped_column(sa.String(16))
+    since: so.Mapped[datetime.date | None]
+    replaced_by: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    changed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    changed_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)

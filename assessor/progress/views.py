@@ -23,7 +23,7 @@ from assessor.progress.queries import (
 )
 from assessor.quality.forms import AnswerForm
 from assessor.quality.queries import reviews_of_enrolment
-from assessor.standards.queries import catalogue, unit_of
+from assessor.standards.queries import latest_units, unit_of
 from assessor.todo.queries import to_do
 
 bp = Blueprint("progress", __name__, template_folder="templates")
@@ -67,7 +67,7 @@ def enrolments() -> str:
         sort=sort,
         sorts=SORTS,
         statuses=list(EnrolmentStatus),
-        units=catalogue().latest(),
+        units=[unit for _, unit in latest_units(db.session())],
     )
 
 

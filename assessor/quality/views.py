@@ -35,7 +35,7 @@ from assessor.quality.forms import (
     PlanForm,
     ReportForm,
 )
-from assessor.standards.queries import catalogue, unit_of
+from assessor.standards.queries import latest_units, unit_of
 from assessor.todo.queries import to_do
 
 bp = Blueprint("quality", __name__, template_folder="templates")
@@ -391,8 +391,8 @@ def _report_filter() -> tuple[ReportForm, queries.ReportFilter | None]:
 
 
 def _unit_choices() -> list[SelectChoice]:
-    """Every unit in the catalogue, by title."""
-    return [SelectChoice(u.id, u.title) for u in sorted(catalogue().latest(), key=lambda u: u.title)]
+    """Every loaded unit, by title."""
+    return [SelectChoice(u.id, u.title) for _, u in latest_units(db.session())]
 
 
 def _plan(plan_id: int) -> SamplingPlan:

@@ -6,9 +6,13 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core import audit
-from assessor.domain.errors import StandardChanged
-from assessor.domain.standards import Catalogue
-from assessor.models import UnitVersion, User
+from assessor.core.access import actor as actor_of
+from assessor.core.access import require
+from assessor.domain import limits, policy
+from assessor.domain.errors import InvalidInput, StandardChanged
+from assessor.domain.standards import Catalogue, Usage, schema
+from assessor.models import UnitStatus, UnitVersion, User
+from assessor.standards.queries import usage_of
 
 
 def register_units(session: so.Session, catalogue: Catalogue, actor: User | None = None) -> list[UnitVersion]:
@@ -43,3 +47,42 @@ def register_units(session: so.Session, catalogue: Catalogue, actor: User | None
         audit.record(session, actor, "unit_version.load", "unit_version", version.id, None, after)
         added.append(version)
     return added
+
+
+def set_status(session: so.Session, actor: User, unit_version: UnitVersion, wanted: Usage) -> UnitStatus:
+    """Change a unit version's status (superseded by another unit since a date, deleted, current again) without
+    touching its frozen text or hash: appended to its history and audited. A superseded or deleted version takes no
+    new enrolments, only those begun before the date (an administrator's carry-over)."""
+    require(policy.may_load_standards(actor_of(actor)), "Only an administrator changes a unit's status.")
+    problems = {}
+    if wanted.status not in schema.USAGE_STATUSES:
+        problems["status"] = f"Choose one of: {', '.join(schema.USAGE_STATUSES)}."
+    elif wanted.status == "current":
+        wanted = Usage("current")  # a current unit has no date and no replacement
+    elif wanted.since is None:
+        problems["since"] = f"Give the date it was {wanted.status}."
+    problems.update(limits.too_long({"replaced_by": (wanted.replaced_by or "", limits.NAME)}))
+    before = usage_of(session, unit_version)
+    if not problems and before == wanted:
+        problems["status"] = "That is its status already."
+    if problems:
+        raise InvalidInput(problems)
+    change = UnitStatus(
+        unit_version_id=unit_version.id,
+        status=wanted.status,
+        since=wanted.since,
+        replaced_by=wanted.replaced_by or None,
+        changed_by_id=actor.id,
+    )
+    session.add(change)
+    session.flush()
+    audit.record(session, actor, "unit_version.status", "unit_version", unit_version.id, _state(before), _state(wanted))
+    return change
+
+
+def _state(usage: Usage) -> dict[str, object]:
+    return {
+        "status": usage.status,
+        "since": usage.since.isoformat() if usage.since else None,
+        "replaced_by": usage.replaced_by,
+    }

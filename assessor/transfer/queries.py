@@ -12,10 +12,10 @@ import sqlalchemy.orm as so
 from assessor.core.access import actor as actor_of
 from assessor.core.access import enrollable_trainees, visible_cohorts
 from assessor.domain import policy
-from assessor.domain.standards import Unit
+from assessor.domain.standards import Usage
 from assessor.domain.vocabulary import Role
 from assessor.models import Cohort, Enrolment, Job, UnitVersion, User
-from assessor.standards.queries import unit_of
+from assessor.standards.queries import usages
 from assessor.transfer import imports
 
 
@@ -52,15 +52,16 @@ def known_data(session: so.Session, actor: User) -> imports.Known:
     for version in session.scalars(sa.select(UnitVersion).order_by(UnitVersion.version)):
         units.setdefault(version.unit_id, []).append(version)
     carry_over = policy.may_carry_over_enrolment(actor_of(actor))
+    status = usages(session, (v for versions in units.values() for v in versions))
     known_units = []
     for unit_id, versions in units.items():
-        parsed = {v.version: unit_of(v) for v in versions}
+        by_number = {v.version: status[v.id] for v in versions}
 
-        def accepts(version: int, start: datetime.date, parsed: dict[int, Unit] = parsed) -> bool:
-            usage = parsed[version].usage
+        def accepts(version: int, start: datetime.date, by_number: dict[int, Usage] = by_number) -> bool:
+            usage = by_number[version]
             return usage.accepts_enrolment_starting(start) and (usage.is_current or carry_over)
 
-        known_units.append(imports.KnownUnit(unit_id, versions[-1].code, tuple(parsed), accepts))
+        known_units.append(imports.KnownUnit(unit_id, versions[-1].code, tuple(by_number), accepts))
     enrolments = frozenset(
         (row.username, row.unit_id, row.version)
         for row in session.execute(

@@ -15,7 +15,7 @@ from assessor.core.urls import record_id
 from assessor.domain.errors import Erased, InvalidInput, NotFound
 from assessor.domain.vocabulary import RUNS_COHORTS, JobStatus
 from assessor.models import Cohort, User
-from assessor.standards.queries import catalogue
+from assessor.standards.queries import latest_units
 from assessor.transfer import reports
 from assessor.transfer.exporting import EXPORT, ExportRequest, ask_for_export, file_of, record_download
 from assessor.transfer.importing import ask_to_apply, ask_to_check
@@ -130,7 +130,7 @@ def _exports_page(problems: dict[str, str] | None = None) -> str:
         "transfer/exports.html",
         kinds=reports.KINDS,
         cohorts=session.scalars(visible_cohorts(me()).order_by(Cohort.name)).all(),
-        units=catalogue().latest(),
+        units=[unit for _, unit in latest_units(db.session())],
         selected=request.values.get("cohort", type=record_id),
         recent=recent_exports(session, me()),
         problems=problems or {},

@@ -108,6 +108,7 @@ QUESTIONS: dict[str, Question] = {
     "mail.message": lambda s, actor, i: policy.may_manage_accounts(actor),
     "records.verify": lambda s, actor, i: True,
     "standards.show_unit": lambda s, actor, i: True,
+    "standards.change_status": lambda s, actor, i: policy.may_load_standards(actor),
     "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
     "jobs.again": lambda s, actor, i: policy.may_manage_jobs(actor),
     "quality.plan": lambda s, actor, i: policy.may_see_quality_reports(actor),
