@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -50,23 +52,38 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
 
 
-@pytest.fixture
-def server(tmp_path, mailbox) -> Iterator[Server]:
-    """A fresh demo database served by gunicorn for one test, with a worker that sends e-mail to `mailbox`."""
-    database_url = f"sqlite:///{tmp_path / 'assessor.sqlite'}"
-    env = {
+def _settings(folder: Path) -> dict[str, str]:
+    return {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": f"sqlite:///{folder / 'assessor.sqlite'}",
         "ASSESSOR_SECRET_KEY": "e2e",
         "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,  # the server's too
-        "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(tmp_path / "instance" / "audit-checkpoints"),
+        "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(folder / "instance" / "audit-checkpoints"),
     }
+
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory) -> Path:
+    """The demo's database, queue and audit checkpoints, made once per test process (six seconds each time)."""
+    folder = tmp_path_factory.mktemp("demo")
     command = str(Path(sys.executable).with_name("assessor"))
-    subprocess.run([command, "demo", "--password", PASSWORD], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [command, "demo", "--password", PASSWORD], env=_settings(folder), cwd=ROOT, check=True, capture_output=True
+    )
+    with sqlite3.connect(folder / "assessor.sqlite") as connection:  # everything in the file, nothing in its WAL
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return folder
+
+
+@pytest.fixture
+def server(tmp_path, mailbox, demo_database) -> Iterator[Server]:
+    """A fresh copy of the demo served by gunicorn for one test, with a worker that sends e-mail to `mailbox`."""
+    shutil.copytree(demo_database, tmp_path, dirs_exist_ok=True)
+    env = _settings(tmp_path)
     mail = mail_settings(mailbox.port)
     with (
-        running(database_url, tmp_path / "instance", workers=2, **mail) as served,
-        working(database_url, tmp_path / "instance", **mail),
+        running(env["DATABASE_URL"], tmp_path / "instance", workers=2, **mail) as served,
+        working(env["DATABASE_URL"], tmp_path / "instance", **mail),
     ):
         yield served
 

@@ -22,7 +22,7 @@ PAGES = {
         "/evidence/1/edit",
         "/account",
         "/observations/group",
-        "/observations/group/new?unit=1&cohort=1",
+        "/observations/group/new?unit=2&cohort=1",
     ],
     "coordinator": ["/cohorts", "/cohorts/1", "/cohorts/1/enrol", "/people/new", "/exports", "/import", "/records/1"],
     "trainee": ["/enrolments", "/enrolments/1", "/my/evidence/new", "/verify"],
