@@ -82,13 +82,24 @@ def unit_tree(unit: Unit) -> Iterator[str]:
         facts.append(f"{unit.credits} credits")
     facts.append(f"results {unit.results.achieved} / {unit.results.not_achieved}")
     yield "  " + "; ".join(facts)
-    for name, value in (("Classification", unit.classification), ("Competency field", unit.competency_field)):
+    named = {
+        "Publisher's version": unit.publisher_version,
+        "Classification": unit.classification,
+        "Competency field": unit.competency_field,
+        "Sector": unit.sector,
+        "Standard-setting body": unit.standard_setting_body,
+        "Planned review": unit.review_date.isoformat() if unit.review_date else None,
+    }
+    for name, value in named.items():
         if value:
             yield f"  {name}: {value}"
+    for prerequisite in unit.prerequisites:
+        yield f"  Prerequisite: {prerequisite.unit}" + (f" {prerequisite.title}" if prerequisite.title else "")
     if unit.purpose:
         yield from _section(unit.purpose_label, unit.purpose)
     for statement in unit.range:
         yield f"  Range: {statement}"
+    yield f"  {unit.component_label}s and {unit.criteria_label.lower()}"
     for component in unit.components:
         yield f"  {unit.component_label} {component.number}: {component.title}"
         for statement in component.range:
@@ -109,7 +120,7 @@ def unit_tree(unit: Unit) -> Iterator[str]:
     yield f"  Evidence accepted from: {contexts}" + (f" ({unit.rules.basis})" if unit.rules.basis else "")
     yield f"  Occasions needed: {unit.rules.occasions} for each criterion and evidence item, unless stated"
     if unit.guidance:
-        yield "  Guidance information"
+        yield f"  {unit.guidance_label}"
     for note in unit.guidance:
         yield f"    {note.number}" + (f" {note.title}" if note.title else "")
         if note.text:

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     NOT_ACTIVE = "not_active"
     UNDER_REVIEW = "under_review"  # a quality assurer is reviewing it
     AWAITING_COUNTERSIGNATURE = "awaiting_countersignature"  # signed off, for a quality assurer to countersign
+    PREREQUISITE_NOT_HELD = "prerequisite_not_held"  # the trainee holds no record of a unit this one requires
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,16 @@ import sqlalchemy.orm as so
 from assessor.core.access import visible_enrolments
 from assessor.domain.completion import Obstacle, Reason, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess
-from assessor.domain.standards import Unit
+from assessor.domain.standards import Prerequisite, Unit
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import OPEN_REVIEWS, EnrolmentStatus
 from assessor.models import (
+    CompletionRecord,
     Enrolment,
     EnrolmentProgress,
     Evidence,
     EvidenceMapping,
+    Revocation,
     SampleReview,
     UnitVersion,
     User,
@@ -60,11 +62,30 @@ def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress
     return assess(unit_of(enrolment.unit_version), [_judgement(r) for r in rows]), by_target
 
 
+def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict[Prerequisite, bool]:
+    """For each prerequisite of the unit, whether the trainee holds a completion record of it (any version, not
+    revoked)."""
+    if not unit.prerequisites:
+        return {}
+    held = session.execute(
+        sa.select(UnitVersion.unit_id, UnitVersion.code)
+        .join(Enrolment, Enrolment.unit_version_id == UnitVersion.id)
+        .join(CompletionRecord, CompletionRecord.enrolment_id == Enrolment.id)
+        .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
+        .where(Enrolment.trainee_id == trainee_id, Revocation.id.is_(None))
+    ).all()
+    return {p: any(p.names(unit_id, code) for unit_id, code in held) for p in unit.prerequisites}
+
+
 def sign_off_obstacles(
     session: so.Session, enrolment: Enrolment, progress: Progress | None = None
 ) -> tuple[Obstacle, ...]:
     """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
-    found = obstacles(unit_of(enrolment.unit_version), progress or progress_of(session, enrolment), enrolment.status)
+    unit = unit_of(enrolment.unit_version)
+    found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status)
+    if enrolment.status.is_open:
+        held = prerequisites_held(session, enrolment.trainee_id, unit)
+        found += tuple(Obstacle(Reason.PREREQUISITE_NOT_HELD, p.unit) for p in unit.prerequisites if not held[p])
     reviews = session.scalars(
         sa.select(SampleReview).where(SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_(OPEN_REVIEWS))
     ).all()

@@ -18,6 +18,7 @@ from assessor.progress.queries import (
     enrolment_summaries,
     judged_evidence,
     matrix_of,
+    prerequisites_held,
     progress_of,
     sign_off_obstacles,
 )
@@ -91,6 +92,7 @@ def enrolment(enrolment_id: int) -> str:
         else [],
         reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
         answer_form=AnswerForm(),
+        prerequisites=prerequisites_held(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
     )
 
 

@@ -336,3 +336,69 @@ def test_validate_command_reports_deep_nesting_and_goes_on(tmp_path, kind):
         f"{flow}:{len(VALID.splitlines()) + 1}: file is nested more than {MAX_DEPTH} levels deep",
     ]
     assert result.stdout == f"{valid}: ok: example_safe_lifting@1, 2 elements, 3 criteria, 3 evidence items\n"
+
+
+PUBLISHED = (DATA / "publisher_fields.yaml").read_text(encoding="utf-8")
+
+
+def test_the_fields_publishers_print_load():
+    unit = parse_unit(PUBLISHED, "unit.yaml")
+    assert (unit.publisher_version, unit.sector, unit.standard_setting_body) == (
+        "Release 2",
+        "Community services",
+        "Example Skills Council",
+    )
+    assert unit.review_date is not None and unit.review_date.isoformat() == "2028-06-30"
+    assert (unit.criteria_label, unit.guidance_label, unit.purpose_label) == (
+        "Performance criteria",
+        "Explanatory notes",
+        "Application",
+    )
+    assert [(p.unit, p.title) for p in unit.prerequisites] == [("EXCLR001", "Interview clients")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        (
+            "review_date: 2028-06-30",
+            "review_date: next year",
+            "review_date: next year",
+            "review_date: expected a date written YYYY-MM-DD, got text 'next year'",
+        ),
+        (
+            "  guidance: Explanatory notes",
+            "  notes: Explanatory notes",
+            "  notes: Explanatory notes",
+            "section_names.notes: unknown key in section names",
+        ),
+        (
+            "  - unit: EXCLR001",
+            "  - unit: EXCLR002",
+            "  - unit: EXCLR002",
+            'prerequisites[0].unit: a unit cannot be its own prerequisite ("EXCLR002")',
+        ),
+        (
+            "  - unit: EXCLR001\n    title: Interview clients",
+            "  - title: Interview clients",
+            "  - title: Interview clients",
+            "prerequisites[0].unit: missing required field in prerequisite",
+        ),
+        (
+            "    title: Interview clients\n",
+            "    title: Interview clients\n  - unit: exclr001\n",
+            "  - unit: exclr001",
+            'prerequisites[1].unit: prerequisite "exclr001" is listed twice',
+        ),
+        (
+            "publisher_version: Release 2",
+            "publisher_version: 2",
+            "publisher_version: 2",
+            "publisher_version: expected text, got a whole number '2'",
+        ),
+    ],
+)
+def test_each_new_field_wrong_is_refused_with_its_line(old, new, line, message):
+    assert old in PUBLISHED
+    text = PUBLISHED.replace(old, new)
+    assert problems_of(text) == [f"unit.yaml:{line_of(text, line)}: {message}"]

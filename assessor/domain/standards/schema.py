@@ -154,6 +154,11 @@ EVIDENCE_GROUP = Mapping(
     },
     frozenset({"id", "kind", "title", "items"}),
 )
+SECTION_NAMES = Mapping(
+    "section names",
+    {"purpose": Text(), "criteria": Text(), "guidance": Text()},
+)
+PREREQUISITE = Mapping("prerequisite", {"unit": Text(), "title": Text()}, frozenset({"unit"}))
 RESULTS = Mapping("results", {"achieved": Text(), "not_achieved": Text()}, frozenset({"achieved", "not_achieved"}))
 USAGE = Mapping(
     "usage",
@@ -171,12 +176,18 @@ UNIT = Mapping(
         "version": Integer(1),
         "framework": Choice(FRAMEWORKS),
         "code": Text(),
+        "publisher_version": Text(),
         "title": Text(),
         "level": Integer(1),
         "credits": Integer(0),
         "purpose": Text(),
         "classification": Text(),
         "competency_field": Text(),
+        "sector": Text(),
+        "review_date": Date(),
+        "standard_setting_body": Text(),
+        "section_names": SECTION_NAMES,
+        "prerequisites": ListOf(PREREQUISITE, 1),
         "results": RESULTS,
         "usage": USAGE,
         "component_label": Choice(COMPONENT_LABELS),

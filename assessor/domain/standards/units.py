@@ -134,6 +134,27 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class SectionNames:
+    """What the publisher calls the unit's sections, where it is not the framework's usual name."""
+
+    purpose: str | None = None
+    criteria: str | None = None
+    guidance: str | None = None
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """A unit the trainee must hold before this one is signed off: its publisher's code or catalogue id."""
+
+    unit: str
+    title: str | None = None
+
+    def names(self, unit_id: str, code: str | None) -> bool:
+        """Whether this prerequisite is that unit (by catalogue id or publisher's code, ignoring case)."""
+        return self.unit.casefold() in {unit_id.casefold(), (code or "").casefold()}
+
+
+@dataclass(frozen=True)
 class Unit:
     """One version of a unit standard, exactly as published."""
 
@@ -146,11 +167,17 @@ class Unit:
     component_label: str
     components: tuple[Component, ...]
     code: str | None = None
+    publisher_version: str | None = None
     level: int | None = None
     credits: int | None = None
     purpose: str | None = None
     classification: str | None = None
     competency_field: str | None = None
+    sector: str | None = None
+    review_date: datetime.date | None = None
+    standard_setting_body: str | None = None
+    section_names: SectionNames = SectionNames()
+    prerequisites: tuple[Prerequisite, ...] = ()
     range: tuple[str, ...] = ()
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
@@ -178,7 +205,18 @@ class Unit:
     @property
     def purpose_label(self) -> str:
         """What the publisher calls the purpose text."""
-        return "Purpose" if self.framework == "NZQA" else "Application"
+        return self.section_names.purpose or ("Purpose" if self.framework == "NZQA" else "Application")
+
+    @property
+    def criteria_label(self) -> str:
+        """What the publisher calls the criteria ("Performance criteria", or "Evidence requirements" in NZQA's older
+        layout)."""
+        return self.section_names.criteria or "Performance criteria"
+
+    @property
+    def guidance_label(self) -> str:
+        """What the publisher calls its guidance ("Guidance information", "Explanatory notes")."""
+        return self.section_names.guidance or "Guidance information"
 
     def criteria(self) -> tuple[Criterion, ...]:
         """Every criterion of every component, in order."""
@@ -535,6 +573,16 @@ class _Checker:
                     self.problem(self.line(f"{gpath}.id"), f"{gpath}.id", f'duplicate evidence identifier "{group_id}"')
                 seen_ids.add(group_id)
             walk(group.get("items"), f"{gpath}.items", None)
+        named: set[str] = set()
+        for pi, prerequisite in enumerate(_dicts(doc.get("prerequisites"))):
+            ppath, wanted = f"prerequisites[{pi}].unit", prerequisite.get("unit")
+            if not isinstance(wanted, str):
+                continue
+            if wanted.casefold() in {str(doc.get(k, "")).casefold() for k in ("id", "code")}:
+                self.problem(self.line(ppath), ppath, f'a unit cannot be its own prerequisite ("{wanted}")')
+            elif wanted.casefold() in named:
+                self.problem(self.line(ppath), ppath, f'prerequisite "{wanted}" is listed twice')
+            named.add(wanted.casefold())
         usage = doc.get("usage")
         status = usage.get("status") if isinstance(usage, dict) else None
         if isinstance(usage, dict) and status in ("superseded", "deleted") and "since" not in usage:
@@ -606,12 +654,18 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
         version=raw["version"],
         framework=raw["framework"],
         code=raw.get("code"),
+        publisher_version=raw.get("publisher_version"),
         title=raw["title"],
         level=raw.get("level"),
         credits=raw.get("credits"),
         purpose=raw.get("purpose"),
         classification=raw.get("classification"),
         competency_field=raw.get("competency_field"),
+        sector=raw.get("sector"),
+        review_date=raw.get("review_date"),
+        standard_setting_body=raw.get("standard_setting_body"),
+        section_names=SectionNames(**(raw.get("section_names") or {})),
+        prerequisites=tuple(Prerequisite(p["unit"], p.get("title")) for p in raw.get("prerequisites") or ()),
         results=Results(**raw["results"]),
         usage=Usage(**raw["usage"]),
         component_label=raw["component_label"],
