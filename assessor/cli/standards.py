@@ -131,8 +131,12 @@ def unit_tree(unit: Unit) -> Iterator[str]:
             yield f"      {note.closing}"
         for definition in note.definitions:
             yield f"      {definition.term}: {definition.text}"
-    if unit.foundation_skills:
-        yield from _section("Foundation skills", unit.foundation_skills)
+    if unit.foundation_skills or unit.foundation_skills_table:
+        yield "  Foundation skills"
+        if unit.foundation_skills:
+            yield from _paragraphs(unit.foundation_skills, "    ")
+        for row in unit.foundation_skills_table:
+            yield f"    {row.skill}: {row.description}"
     yield f"  Source text SHA-256: {unit.source_sha256}"
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from assessor.domain.completion import Obstacle, Reason
+from assessor.domain.standards import blocks
 from assessor.domain.vocabulary import (
     ActionState,
     Context,
@@ -149,6 +150,7 @@ def when(moment: datetime.datetime) -> str:
 def init_app(app: Flask) -> None:
     """Let templates word codes: `{{ status|label }}`, and name the user's home list."""
     app.add_template_filter(label)
+    app.add_template_filter(blocks)
     app.add_template_filter(label_of)
     app.add_template_filter(when)
     # Templates compare codes with the vocabulary's own members, never with strings of their own.

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from assessor.cli.standards import standards
-from assessor.domain.standards import StandardsError, load_unit, parse_unit
+from assessor.domain.standards import StandardsError, blocks, load_unit, normalise, parse_unit
 from assessor.domain.standards.units import MAX_DEPTH, MAX_FILE_BYTES
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -391,6 +391,12 @@ def test_the_fields_publishers_print_load():
             'prerequisites[1].unit: prerequisite "exclr001" is listed twice',
         ),
         (
+            "  - skill: Reading\n    description: Interprets case notes to identify changes in the client's situation.",
+            "  - skill: Reading",
+            "  - skill: Reading",
+            "foundation_skills_table[0].description: missing required field in foundation skill",
+        ),
+        (
             "publisher_version: Release 2",
             "publisher_version: 2",
             "publisher_version: 2",
@@ -402,3 +408,10 @@ def test_each_new_field_wrong_is_refused_with_its_line(old, new, line, message):
     assert old in PUBLISHED
     text = PUBLISHED.replace(old, new)
     assert problems_of(text) == [f"unit.yaml:{line_of(text, line)}: {message}"]
+
+
+def test_lists_in_a_text_keep_their_lines_set_apart_from_the_paragraph_that_leads_into_them():
+    assert normalise("Bring:\n-  a   pen\n- paper\nand   nothing else.\n\nSecond  paragraph") == (
+        "Bring:\n\n- a pen\n- paper\n\nand nothing else.\n\nSecond paragraph"
+    )
+    assert blocks("Bring:\n\n- a pen\n- paper") == [("paragraph", ["Bring:"]), ("list", ["a pen", "paper"])]

@@ -97,3 +97,17 @@ def satisfied(session, enrolment: Enrolment) -> User:
     mappings = [MappingInput(enrolment.id, key, Verdict.SATISFIED) for key in targets_of(enrolment.unit_version)]
     record_evidence(session, assessor, enrolment.trainee, observation(), mappings, today=TODAY)
     return assessor
+
+
+def test_conditions_and_foundation_skills_keep_their_paragraphs_lists_and_table(client, review_unit):
+    page = client.get("/standards/example_client_review/v1").get_data(as_text=True)
+    conditions = page[page.index('id="conditions"') : page.index('id="rules"')]
+    assert "<p>Assessors must have access to:</p><ul><li>the organisation&#39;s case review policy</li>" in conditions
+    foundation = page[page.index('id="foundation"') :]
+    assert '<th scope="row">Oral communication</th>' in foundation
+    assert (
+        "<p>Asks open questions to:</p><ul><li>confirm the client&#39;s goals</li><li>check what has changed</li>"
+        in (foundation)
+    )
+    lines = list(unit_tree(load_unit(DATA / "publisher_fields.yaml")))
+    assert "    Reading: Interprets case notes to identify changes in the client's situation." in lines

@@ -158,6 +158,9 @@ SECTION_NAMES = Mapping(
     "section names",
     {"purpose": Text(), "criteria": Text(), "guidance": Text()},
 )
+FOUNDATION_SKILL = Mapping(
+    "foundation skill", {"skill": Text(), "description": Text()}, frozenset({"skill", "description"})
+)
 PREREQUISITE = Mapping("prerequisite", {"unit": Text(), "title": Text()}, frozenset({"unit"}))
 RESULTS = Mapping("results", {"achieved": Text(), "not_achieved": Text()}, frozenset({"achieved", "not_achieved"}))
 USAGE = Mapping(
@@ -196,6 +199,7 @@ UNIT = Mapping(
         "guidance": ListOf(GUIDANCE_NOTE),
         "assessment_conditions": Text(),
         "foundation_skills": Text(),
+        "foundation_skills_table": ListOf(FOUNDATION_SKILL, 1),
         "evidence_requirements": ListOf(EVIDENCE_GROUP),
         "rules": RULES,
     },

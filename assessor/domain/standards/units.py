@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -134,6 +135,14 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class FoundationSkill:
+    """One row of the Foundation Skills table, as training.gov.au prints it."""
+
+    skill: str
+    description: str
+
+
+@dataclass(frozen=True)
 class SectionNames:
     """What the publisher calls the unit's sections, where it is not the framework's usual name."""
 
@@ -182,6 +191,7 @@ class Unit:
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
     foundation_skills: str | None = None
+    foundation_skills_table: tuple[FoundationSkill, ...] = ()
     evidence_requirements: tuple[EvidenceGroup, ...] = ()
     rules: Rules = Rules()
     source_sha256: str = ""
@@ -258,9 +268,32 @@ class StandardsError(Exception):
 
 
 def normalise(text: str) -> str:
-    """Collapse white space inside paragraphs; keep blank lines between paragraphs."""
-    paragraphs = (" ".join(p.split()) for p in re.split(r"\n[ \t]*\n", text.strip()))
-    return "\n\n".join(p for p in paragraphs if p)
+    """Collapse white space inside paragraphs and keep blank lines between them; keep each line of a list (lines that
+    start with "- "), set apart from the text around it as a block of its own."""
+    blocks = []
+    for block in re.split(r"\n[ \t]*\n", text.strip()):
+        lines = [line.strip() for line in block.splitlines() if line.strip()]
+        for is_list, run in itertools.groupby(lines, key=lambda line: line.startswith(LIST_MARK)):
+            if is_list:
+                blocks.append("\n".join(LIST_MARK + " ".join(line[len(LIST_MARK) :].split()) for line in run))
+            else:
+                blocks.append(" ".join(" ".join(run).split()))
+    return "\n\n".join(blocks)
+
+
+LIST_MARK = "- "
+
+
+def blocks(text: str) -> list[tuple[str, list[str]]]:
+    """A normalised text as its paragraphs and lists, in order: ("paragraph", [text]) or ("list", [item, ...])."""
+    found = []
+    for block in text.split("\n\n"):
+        lines = block.split("\n")
+        if all(line.startswith(LIST_MARK) for line in lines):
+            found.append(("list", [line[len(LIST_MARK) :] for line in lines]))
+        else:
+            found.append(("paragraph", [block]))
+    return found
 
 
 def load_unit(path: str | Path) -> Unit:
@@ -695,6 +728,7 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
         ),
         assessment_conditions=raw.get("assessment_conditions"),
         foundation_skills=raw.get("foundation_skills"),
+        foundation_skills_table=tuple(FoundationSkill(**row) for row in raw.get("foundation_skills_table") or ()),
         evidence_requirements=tuple(
             EvidenceGroup(g["id"], g["kind"], g["title"], tuple(_item(i) for i in g["items"]), g.get("text"))
             for g in raw.get("evidence_requirements") or ()
