@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
@@ -10,9 +12,9 @@ from assessor.core.access import actor as actor_of
 from assessor.core.access import require
 from assessor.domain import limits, policy
 from assessor.domain.errors import InvalidInput, StandardChanged
-from assessor.domain.standards import Catalogue, Usage, schema
+from assessor.domain.standards import Catalogue, Unit, Usage, parse_unit, schema
 from assessor.models import UnitStatus, UnitVersion, User
-from assessor.standards.queries import usage_of
+from assessor.standards.queries import usage_of, versions_of
 
 
 def register_units(session: so.Session, catalogue: Catalogue, actor: User | None = None) -> list[UnitVersion]:
@@ -46,6 +48,41 @@ def register_units(session: so.Session, catalogue: Catalogue, actor: User | None
         after = {"unit": unit.key, "sha256": unit.source_sha256}
         audit.record(session, actor, "unit_version.load", "unit_version", version.id, None, after)
         added.append(version)
+    return added
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What loading a unit file would do: add a new unit, add a version beside the loaded ones, nothing (that text is
+    loaded already), or be refused (a loaded version's text would change)."""
+
+    unit: Unit
+    loaded: list[UnitVersion]  # the unit's versions already loaded, oldest first
+
+    @property
+    def already(self) -> bool:
+        return any(v.version == self.unit.version and v.source_sha256 == self.unit.source_sha256 for v in self.loaded)
+
+    @property
+    def changed(self) -> bool:
+        return any(v.version == self.unit.version and v.source_sha256 != self.unit.source_sha256 for v in self.loaded)
+
+
+def preview_unit(session: so.Session, actor: User, text: bytes, name: str) -> Preview:
+    """Check an uploaded unit file with the same loader as the standards folder (StandardsError lists every problem
+    with its line) and say what loading it would do; nothing is written."""
+    require(policy.may_load_standards(actor_of(actor)), "Only an administrator loads unit standards.")
+    unit = parse_unit(text, name)
+    return Preview(unit, versions_of(session, unit.id))
+
+
+def load_uploaded(session: so.Session, actor: User, text: bytes, name: str) -> UnitVersion:
+    """Load an uploaded unit file as a new version, audited; the same text loaded again returns the loaded version, and
+    a changed text under a loaded version is refused."""
+    found = preview_unit(session, actor, text, name)
+    if found.already:
+        return next(v for v in found.loaded if v.version == found.unit.version)
+    (added,) = register_units(session, Catalogue((found.unit,)), actor)
     return added
 
 
