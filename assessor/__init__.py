@@ -36,6 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         HEAT_MAP_ROWS_PER_PAGE=200,
         IMPORT_MAX_BYTES=5 * MB,
         FORM_MAX_BYTES=MB,
+        # A group observation's matrix sends a field per trainee and criterion: 100 trainees of a large unit.
+        MAX_FORM_PARTS=20_000,
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
         AUDIT_KEY=None,  # hex; else a key kept in the instance folder (audit_key), made on first run

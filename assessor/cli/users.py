@@ -92,15 +92,16 @@ def _new_password(password_file: TextIO | None) -> str:
 
 def admin_account(session: sa.orm.Session, username: str) -> User:
     """The active administrator account a command is recorded under."""
-    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
-    if user is None or user.role is not Role.ADMIN or not user.active:
-        raise click.ClickException(f"{username} is not an active administrator's username")
-    return user
+    return _active(session, username, {Role.ADMIN}, "an active administrator's username")
 
 
 def staff_account(session: sa.orm.Session, username: str) -> User:
     """The active coordinator or administrator account a bulk command is recorded under."""
-    user = session.scalar(sa.select(User).where(User.username == username.lower()))
-    if user is None or user.role not in RUNS_COHORTS or not user.active:
-        raise click.ClickException(f"{username} is not an active coordinator or admin account")
+    return _active(session, username, set(RUNS_COHORTS), "an active coordinator or admin account")
+
+
+def _active(session: sa.orm.Session, username: str, roles: set[Role], wanted: str) -> User:
+    user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
+    if user is None or user.role not in roles or not user.active:
+        raise click.ClickException(f"{username} is not {wanted}")
     return user

@@ -193,10 +193,9 @@ class Permissions:
 
     def see_group(self, evidence: Evidence) -> bool:
         """Whether the group observation this evidence is a part of may be shown (never to a trainee)."""
-        group = evidence.group
-        session = _session_of(evidence)
-        parts = tuple(evidence_facts(session, part) for part in group.parts) if group else ()
-        return self._ask(policy.may_see_group_observation, parts)
+        group, session = evidence.group, _session_of(evidence)
+        parts = (evidence_facts(session, part) for part in group.parts) if group else iter(())
+        return self._ask(policy.may_see_group_observation, parts)  # the facts are read only as far as needed
 
     def acknowledge(self, evidence: Evidence) -> bool:
         return self._ask(policy.may_acknowledge, evidence_facts(_session_of(evidence), evidence))

@@ -6,6 +6,7 @@ from the database and turns the same rules into SQL for lists. Each rule is writ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from assessor.domain.vocabulary import RUNS_COHORTS, SEES_QUALITY, EnrolmentStatus, Role
@@ -131,7 +132,7 @@ def may_observe_groups(actor: Actor) -> bool:
     return _staff(actor, Role.ASSESSOR)
 
 
-def may_see_group_observation(actor: Actor, parts: tuple[EvidenceFacts, ...]) -> bool:
+def may_see_group_observation(actor: Actor, parts: Iterable[EvidenceFacts]) -> bool:
     """Staff who see at least one trainee's part see the group observation, with those parts only; a trainee sees
     their own part as evidence, never the group."""
     return actor.role != Role.TRAINEE and any(may_see_evidence(actor, part) for part in parts)

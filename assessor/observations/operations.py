@@ -53,7 +53,9 @@ def record_group_observation(
     Each part gets its own copy of every attachment (`copy` makes one from a stored file), so that erasing one
     trainee's evidence never takes another's."""
     earlier = session.scalar(sa.select(GroupObservation).where(GroupObservation.submission == submission))
-    if earlier is not None and earlier.recorded_by_id == actor.id:
+    if earlier is not None:
+        if earlier.recorded_by_id != actor.id:
+            raise InvalidInput({"submission": "This form is out of date: open it again."})
         return earlier
     parts = [part for part in parts if part.judgements or part.comment.strip()]
     _check(actor, unit_version, activity, parts, submission)

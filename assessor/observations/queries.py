@@ -77,8 +77,7 @@ def roster(session: so.Session, assessor: User, unit_version: UnitVersion, cohor
         .order_by(User.display_name, Enrolment.id)
         .options(so.joinedload(Enrolment.trainee))
     )
-    if cohort is not None:
-        query = query.where(Enrolment.cohort_id == cohort.id)
+    query = query.where(Enrolment.cohort_id == cohort.id if cohort else Enrolment.cohort_id.is_(None))
     enrolments = list(session.scalars(query))
     tallies: dict[int, dict[str, Any]] = dict(
         session.execute(

@@ -103,7 +103,7 @@ def group(group_id: int) -> str:
         "observations/group.html",
         group=found,
         parts=[(part, visible_mappings(me(), part)) for part in parts],
-        account=parts[0],
+        account=next((part for part in parts if part.erased_on is None), None),
     )
 
 

@@ -9,9 +9,9 @@ from assessor.cohorts.operations import state_of
 from assessor.core import audit
 from assessor.core.database import flush_or_changed
 from assessor.domain.completion import obstacles
-from assessor.domain.vocabulary import EnrolmentStatus
+from assessor.domain.vocabulary import OPEN, EnrolmentStatus
 from assessor.models import Enrolment, EnrolmentProgress, User
-from assessor.progress.queries import progress_of, tally_columns
+from assessor.progress.queries import prerequisites_held, progress_of, tally_columns
 from assessor.standards.queries import unit_of
 
 
@@ -27,10 +27,25 @@ def reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
         setattr(stored, column, value)
     if not enrolment.status.is_open:
         return
-    found = obstacles(unit_of(enrolment.unit_version), progress, enrolment.status)
-    status = EnrolmentStatus.ACTIVE if found else EnrolmentStatus.READY_FOR_SIGN_OFF
+    unit = unit_of(enrolment.unit_version)
+    held = prerequisites_held(session, enrolment.trainee_id, unit)
+    ready = not obstacles(unit, progress, enrolment.status) and all(held.values())
+    status = EnrolmentStatus.READY_FOR_SIGN_OFF if ready else EnrolmentStatus.ACTIVE
     if status != enrolment.status:
         before = state_of(enrolment)
         enrolment.status = status
         flush_or_changed(session, "enrolment")
         audit.record(session, actor, "enrolment.status", "enrolment", enrolment.id, before, state_of(enrolment))
+
+
+def reassess_requiring(session: so.Session, actor: User, trainee_id: int, done: Enrolment) -> None:
+    """After a completion record of `done` is issued or revoked: the trainee's other open enrolments whose units
+    require one, which may have become ready for sign-off or stopped being."""
+    others = session.scalars(
+        sa.select(Enrolment).where(
+            Enrolment.trainee_id == trainee_id, Enrolment.id != done.id, Enrolment.status.in_(OPEN)
+        )
+    )
+    for other in others:
+        if unit_of(other.unit_version).prerequisites:
+            reassess(session, actor, other)

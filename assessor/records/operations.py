@@ -24,7 +24,7 @@ from assessor.domain.errors import ChangedMeanwhile, InvalidInput, NotReady
 from assessor.domain.progress import Progress
 from assessor.domain.vocabulary import EnrolmentStatus, ReviewState, Stage
 from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, SampleReview, User
-from assessor.progress.operations import reassess
+from assessor.progress.operations import reassess, reassess_requiring
 from assessor.progress.queries import progress_of, sign_off_obstacles
 from assessor.quality.queries import COUNTERSIGN, needs_countersignature
 from assessor.standards.queries import unit_of
@@ -100,6 +100,7 @@ def issue(
     actor = countersigned_by or assessor
     audit.record(session, actor, "completion.sign_off", "completion_record", record.id, None, after)
     audit.record(session, actor, "enrolment.complete", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))
+    reassess_requiring(session, actor, enrolment.trainee_id, enrolment)
     return record
 
 
@@ -151,6 +152,7 @@ def revoke(session: so.Session, actor: User, record: CompletionRecord, reason: s
     audit.record(session, actor, "completion.revoke", "completion_record", record.id, None, after)
     audit.record(session, actor, "enrolment.reopen", "enrolment", enrolment.id, before, enrolment_state_of(enrolment))
     reassess(session, actor, enrolment)
+    reassess_requiring(session, actor, enrolment.trainee_id, enrolment)
     return revocation
 
 

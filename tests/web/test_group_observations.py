@@ -234,3 +234,53 @@ def test_the_operation_refuses_a_part_the_assessor_may_not_judge_naming_the_trai
                 today=TODAY,
             )
         assert set(refused.value.problems) == {"activity", "submission"}
+
+
+def test_a_token_from_another_assessors_form_is_refused_not_reused(app, world, workshop):
+    with app.extensions["database"].sessions() as session:
+        assessor, assessor2 = (
+            session.scalar(sa.select(User).where(User.username == n)) for n in ("assessor", "assessor2")
+        )
+        hemi, ana = session.get(Enrolment, workshop["Hemi Walker"]), session.get(Enrolment, workshop["Ana Lee"])
+        token = "c" * 32
+        record_group_observation(
+            session,
+            assessor,
+            hemi.unit_version,
+            "Drill",
+            observation(),
+            [Part(hemi, {"1.1": Verdict.SATISFIED})],
+            token,
+            today=TODAY,
+        )
+        with pytest.raises(InvalidInput) as refused:
+            record_group_observation(
+                session,
+                assessor2,
+                ana.unit_version,
+                "Drill",
+                observation(),
+                [Part(ana, {"1.1": Verdict.SATISFIED})],
+                token,
+                today=TODAY,
+            )
+        assert refused.value.problems == {"submission": "This form is out of date: open it again."}
+
+
+def test_the_group_without_a_cohort_holds_only_trainees_without_one(app, client, world, workshop):
+    sign_in(client, "assessor")
+    unit = workshop["unit"]
+    with app.extensions["database"].sessions.begin() as session:
+        admin = session.scalar(sa.select(User).where(User.username == "admin"))
+        assessor = session.scalar(sa.select(User).where(User.username == "assessor"))
+        loner = make_user(session, "loner", Role.TRAINEE, "Lone Trainee")
+        enrol(
+            session,
+            admin,
+            loner,
+            session.get(Enrolment, workshop["Hemi Walker"]).unit_version,
+            [assessor],
+            datetime.date(2026, 8, 1),
+        )
+    page = client.get(f"/observations/group/new?unit={unit}").get_data(as_text=True)
+    assert "Lone Trainee" in page and "Hemi Walker" not in page

@@ -14,7 +14,7 @@ from assessor.cli.standards import unit_tree
 from assessor.cohorts.operations import enrol
 from assessor.domain.errors import NotReady
 from assessor.domain.standards import Catalogue, load_unit, parse_unit
-from assessor.domain.vocabulary import Verdict
+from assessor.domain.vocabulary import EnrolmentStatus, Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.models import Enrolment, User
 from assessor.records.operations import Declaration, sign_off
@@ -35,7 +35,6 @@ def review_unit(app, world):
     document.update(id="example_interview", code="EXCLR001", title="Interview clients", publisher_version="Release 1")
     del document["prerequisites"]
     interview = parse_unit(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), "interview.yaml")
-    app.extensions["catalogue"] = Catalogue((*app.extensions["catalogue"].units, review, interview))
     with app.extensions["database"].sessions.begin() as session:
         versions = {v.unit_id: v for v in register_units(session, Catalogue((review, interview)))}
         admin, assessor, trainee = (
@@ -77,9 +76,13 @@ def test_sign_off_waits_for_the_prerequisite_and_says_so(app, client, world, rev
     sign_in(client, "assessor")
     page = client.get(f"/enrolments/{review_unit['example_client_review']}").get_data(as_text=True)
     message = "The trainee holds no completion record of EXCLR001, which this unit requires first."
-    assert message in page and "Not held yet" in page
+    assert (
+        message in page
+        and '<li>EXCLR001 Interview clients: <span class="status status-not_yet_satisfied">Not held yet' in page
+    )
     with database.sessions() as session:
         review = session.get_one(Enrolment, review_unit["example_client_review"])
+        assert review.status == EnrolmentStatus.ACTIVE  # every criterion met, the prerequisite not held
         assessor = session.scalar(sa.select(User).where(User.username == "assessor"))
         with pytest.raises(NotReady):
             sign_off(session, assessor, review, DECLARED, TODAY)
@@ -87,8 +90,14 @@ def test_sign_off_waits_for_the_prerequisite_and_says_so(app, client, world, rev
     with database.sessions.begin() as session:
         interview = session.get_one(Enrolment, review_unit["example_interview"])
         sign_off(session, satisfied(session, interview), interview, DECLARED, TODAY)
+    with database.sessions() as session:  # issuing the prerequisite's record made it ready
+        assert (
+            session.get_one(Enrolment, review_unit["example_client_review"]).status
+            == EnrolmentStatus.READY_FOR_SIGN_OFF
+        )
     page = client.get(f"/enrolments/{review_unit['example_client_review']}").get_data(as_text=True)
-    assert message not in page and "Held" in page and "Nothing is missing" in page
+    assert message not in page and "Nothing is missing" in page
+    assert '<li>EXCLR001 Interview clients: <span class="status status-satisfied">Held</span>' in page
 
 
 def satisfied(session, enrolment: Enrolment) -> User:
