@@ -37,16 +37,17 @@ class Mailbox:
             self._arrived.notify_all()
         return "250 Message accepted for delivery"
 
-    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
-        """The first `count` messages, waiting for them to arrive."""
+    def wait_for(self, count: int, timeout: float = 10, to: str | None = None) -> list[EmailMessage]:
+        """The first `count` messages (to `to` only, where given: the worker's hourly digests may arrive between),
+        waiting for them to arrive."""
         deadline = time.monotonic() + timeout
         with self._arrived:
-            while len(self.messages) < count:
+            while len(found := [m for m in self.messages if to is None or m["To"] == to]) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"{len(self.messages)} message(s) arrived, not {count}")
+                    raise AssertionError(f"{len(found)} message(s) arrived, not {count}")
                 self._arrived.wait(left)
-            return list(self.messages[:count])
+            return found[:count]
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

@@ -219,8 +219,8 @@ def test_an_imported_trainee_accepts_the_emailed_invitation_and_signs_in(page, v
     expect(page.get_by_text("Imported: 1 new trainees")).to_be_visible(timeout=30_000)
     page.get_by_role("button", name="Sign out").click()
 
-    [invitation] = mailbox.wait_for(1, timeout=30)  # sent by the worker, over SMTP
-    assert invitation["To"] == "tui@example.org"
+    # sent by the worker, over SMTP (its hourly chores, at minute 7, may send the demo's digests meanwhile)
+    [invitation] = mailbox.wait_for(1, timeout=30, to="tui@example.org")
     visit(urlsplit(link_in(invitation)).path)
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Tūī Hohaia")
     page.get_by_label("New password", exact=True).fill("tui")
