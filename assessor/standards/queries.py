@@ -83,12 +83,13 @@ def versions_of(session: so.Session, unit_id: str) -> list[UnitVersion]:
 
 def latest_units(session: so.Session) -> list[tuple[UnitVersion, Unit]]:
     """The latest loaded version of each unit, by title."""
-    newest = sa.select(UnitVersion.unit_id, sa.func.max(UnitVersion.version).label("version")).group_by(
-        UnitVersion.unit_id
+    newest = (
+        sa.select(UnitVersion.unit_id, sa.func.max(UnitVersion.version).label("version"))
+        .group_by(UnitVersion.unit_id)
+        .subquery()
     )
-    newest_q = newest.subquery()
     query = sa.select(UnitVersion).join(
-        newest_q, sa.and_(UnitVersion.unit_id == newest_q.c.unit_id, UnitVersion.version == newest_q.c.version)
+        newest, sa.and_(UnitVersion.unit_id == newest.c.unit_id, UnitVersion.version == newest.c.version)
     )
     versions = [(v, unit_of(v)) for v in session.scalars(query)]
     return sorted(versions, key=lambda pair: pair[1].title.casefold())
