@@ -6,7 +6,7 @@ use the same rules written as SQL (`visible_enrolments`, `visible_cohorts`), and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -193,8 +193,8 @@ class Permissions:
 
     def see_group(self, evidence: Evidence) -> bool:
         """Whether the group observation this evidence is a part of may be shown (never to a trainee)."""
-        group, session = evidence.group, _session_of(evidence)
-        parts = (evidence_facts(session, part) for part in group.parts) if group else iter(())
+        group = evidence.group
+        parts = (facts for _, facts in group_facts(_session_of(evidence), group)) if group else iter(())
         return self._ask(policy.may_see_group_observation, parts)  # the facts are read only as far as needed
 
     def acknowledge(self, evidence: Evidence) -> bool:
@@ -271,13 +271,18 @@ def evidence_for(session: so.Session, user: User, evidence_id: int) -> Evidence:
     return evidence
 
 
+def group_facts(session: so.Session, group: GroupObservation) -> Iterator[tuple[Evidence, policy.EvidenceFacts]]:
+    """Each part of a group observation with the policy's view of it, read one part at a time."""
+    return ((part, evidence_facts(session, part)) for part in group.parts)
+
+
 def group_for(session: so.Session, user: User, group_id: int) -> tuple[GroupObservation, list[Evidence]]:
     """A group observation and the parts of it the user may see; NotFound to a trainee and to who sees no part."""
     group = session.get(GroupObservation, group_id)
     if group is None:
         raise NotFound("group observation")
-    facts = [(part, evidence_facts(session, part)) for part in group.parts]
-    if not policy.may_see_group_observation(actor(user), tuple(f for _, f in facts)):
+    facts = list(group_facts(session, group))
+    if not policy.may_see_group_observation(actor(user), (f for _, f in facts)):
         raise NotFound("group observation")
     return group, [part for part, f in facts if policy.may_see_evidence(actor(user), f)]
 

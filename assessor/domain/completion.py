@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -54,11 +55,16 @@ def target_obstacles(target: TargetStatus) -> tuple[Obstacle, ...]:
     return tuple(found)
 
 
-def obstacles(unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus) -> tuple[Obstacle, ...]:
-    """Every reason the enrolment cannot be signed off, in unit order; empty when it can."""
+def obstacles(
+    unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus, not_held: Iterable[str] = ()
+) -> tuple[Obstacle, ...]:
+    """Every reason the enrolment cannot be signed off, in unit order; empty when it can. `not_held` names the unit's
+    prerequisites the trainee holds no record of."""
     found: list[Obstacle] = []
     if not enrolment_status.is_open:
         found.append(Obstacle(Reason.NOT_ACTIVE))
+    else:
+        found.extend(Obstacle(Reason.PREREQUISITE_NOT_HELD, unit_code) for unit_code in not_held)
     for target in progress.outstanding:
         found.extend(target_obstacles(target))
     return tuple(found)

@@ -11,7 +11,7 @@ from assessor.core.database import flush_or_changed
 from assessor.domain.completion import obstacles
 from assessor.domain.vocabulary import OPEN, EnrolmentStatus
 from assessor.models import Enrolment, EnrolmentProgress, User
-from assessor.progress.queries import prerequisites_held, progress_of, tally_columns
+from assessor.progress.queries import not_held, prerequisites_held, progress_of, tally_columns
 from assessor.standards.queries import unit_of
 
 
@@ -28,8 +28,8 @@ def reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
     if not enrolment.status.is_open:
         return
     unit = unit_of(enrolment.unit_version)
-    held = prerequisites_held(session, enrolment.trainee_id, unit)
-    ready = not obstacles(unit, progress, enrolment.status) and all(held.values())
+    missing = not_held(prerequisites_held(session, enrolment.trainee_id, unit))
+    ready = not obstacles(unit, progress, enrolment.status, missing)
     status = EnrolmentStatus.READY_FOR_SIGN_OFF if ready else EnrolmentStatus.ACTIVE
     if status != enrolment.status:
         before = state_of(enrolment)

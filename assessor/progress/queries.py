@@ -77,15 +77,23 @@ def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict
     return {p: any(p.names(unit_id, code) for unit_id, code in held) for p in unit.prerequisites}
 
 
+def not_held(held: dict[Prerequisite, bool]) -> list[str]:
+    """The prerequisites among `held` the trainee holds no record of, by the unit they name."""
+    return [p.unit for p, has in held.items() if not has]
+
+
 def sign_off_obstacles(
-    session: so.Session, enrolment: Enrolment, progress: Progress | None = None
+    session: so.Session,
+    enrolment: Enrolment,
+    progress: Progress | None = None,
+    held: dict[Prerequisite, bool] | None = None,
 ) -> tuple[Obstacle, ...]:
-    """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress if it is at hand."""
+    """Every reason the enrolment cannot be signed off yet; empty when it can. Pass its progress and its held
+    prerequisites if they are at hand."""
     unit = unit_of(enrolment.unit_version)
-    found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status)
-    if enrolment.status.is_open:
+    if held is None:
         held = prerequisites_held(session, enrolment.trainee_id, unit)
-        found += tuple(Obstacle(Reason.PREREQUISITE_NOT_HELD, p.unit) for p in unit.prerequisites if not held[p])
+    found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status, not_held(held))
     reviews = session.scalars(
         sa.select(SampleReview).where(SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_(OPEN_REVIEWS))
     ).all()

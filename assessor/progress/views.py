@@ -80,6 +80,7 @@ def enrolment(enrolment_id: int) -> str:
     enrolment = enrolment_for(session, me(), enrolment_id)
     progress, mappings = judged_evidence(session, enrolment)
     managed = enrolment.status.is_open and Permissions(me()).manage_enrolment(enrolment)
+    held = prerequisites_held(session, enrolment.trainee_id, unit_of(enrolment.unit_version))
     return render_template(
         "progress/enrolment.html",
         manage=enrolment_forms(enrolment) if managed else None,
@@ -87,12 +88,12 @@ def enrolment(enrolment_id: int) -> str:
         unit=unit_of(enrolment.unit_version),
         progress=progress,
         mappings=mappings,
-        obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress)]
+        obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress, held)]
         if enrolment.status.is_open
         else [],
         reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
         answer_form=AnswerForm(),
-        prerequisites=prerequisites_held(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
+        prerequisites=held,
     )
 
 

@@ -144,3 +144,11 @@ def test_snapshot_records_accepted_satisfied_evidence_in_the_units_words(lifting
     }
     assert len(snapshot["source_sha256"]) == 64
     assert json.loads(json.dumps(snapshot)) == snapshot
+
+
+def test_a_prerequisite_not_held_stands_in_the_way_of_an_open_enrolment_only(lifting):
+    progress = assess(lifting, everything_satisfied())
+    assert obstacles(lifting, progress, EnrolmentStatus.ACTIVE, ["EXCLR001"]) == (
+        Obstacle(Reason.PREREQUISITE_NOT_HELD, "EXCLR001"),
+    )
+    assert obstacles(lifting, progress, EnrolmentStatus.COMPLETED, ["EXCLR001"]) == (Obstacle(Reason.NOT_ACTIVE),)

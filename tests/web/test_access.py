@@ -126,7 +126,7 @@ QUESTIONS: dict[str, Question] = {
         actor, access.enrolment_facts(s.get_one(ReviewDecision, i).review.enrolment)
     ),
     "observations.group": lambda s, actor, i: policy.may_see_group_observation(
-        actor, tuple(access.evidence_facts(s, part) for part in s.get_one(GroupObservation, i).parts)
+        actor, (facts for _, facts in access.group_facts(s, s.get_one(GroupObservation, i)))
     ),
     "transfer.download": lambda s, actor, i: (
         policy.may_run_cohorts(actor) and policy.may_take_job_result(actor, s.get_one(Job, i).owner_id)

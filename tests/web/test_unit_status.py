@@ -79,7 +79,7 @@ def test_a_wrong_or_repeated_status_change_is_refused_and_changes_nothing(app, c
     same = change(client, status="current", since="")
     assert same.status_code == 400 and "That is its status already." in same.get_data(as_text=True)
     unknown = change(client, status="withdrawn")
-    assert unknown.status_code == 400
+    assert unknown.status_code == 400 and "Not a valid choice" in unknown.get_data(as_text=True)
     too_long = change(client, replaced_by="x" * 201)
     assert too_long.status_code == 400 and "Use at most 200 characters" in too_long.get_data(as_text=True)
     assert stored(app) == before
