@@ -95,6 +95,13 @@ def unit_tree(unit: Unit) -> Iterator[str]:
             yield f"  {name}: {value}"
     for prerequisite in unit.prerequisites:
         yield f"  Prerequisite: {prerequisite.unit}" + (f" {prerequisite.title}" if prerequisite.title else "")
+    for earlier in unit.supersedes:
+        which = f"{earlier.unit}" + (f" version {earlier.version}" if earlier.version else "")
+        yield f"  Supersedes: {which}" + (f" {earlier.title}" if earlier.title else "") + f" ({earlier.equivalence})"
+        if earlier.note:
+            yield f"    {earlier.note}"
+        for m in earlier.criteria:
+            yield f"    {m.source or '-'} -> {m.target or '-'}: {m.change}" + (f" ({m.note})" if m.note else "")
     if unit.purpose:
         yield from _section(unit.purpose_label, unit.purpose)
     for statement in unit.range:

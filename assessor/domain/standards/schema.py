@@ -12,6 +12,10 @@ USAGE_STATUSES = ("current", "superseded", "deleted")
 COMPONENT_LABELS = ("Outcome", "Element")
 NOTE_TOPICS = ("general", "legislation", "definitions")
 EVIDENCE_KINDS = ("performance", "knowledge")
+EQUIVALENCE = ("equivalent", "not_equivalent")
+# How one criterion or evidence item of the superseded unit became this one's: the same, reworded or re-scoped, new
+# in this unit, or gone from it.
+CHANGES = ("unchanged", "changed", "new", "removed")
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,23 @@ FOUNDATION_SKILL = Mapping(
     "foundation skill", {"skill": Text(), "description": Text()}, frozenset({"skill", "description"})
 )
 PREREQUISITE = Mapping("prerequisite", {"unit": Text(), "title": Text()}, frozenset({"unit"}))
+TARGET_CHANGE = Mapping(
+    "criterion mapping",
+    {"from": Text(), "to": Text(), "change": Choice(CHANGES), "note": Text()},
+    frozenset({"change"}),
+)
+SUPERSEDES = Mapping(
+    "superseded unit",
+    {
+        "unit": Text(),
+        "version": Integer(1),
+        "title": Text(),
+        "equivalence": Choice(EQUIVALENCE),
+        "note": Text(),
+        "criteria": ListOf(TARGET_CHANGE, 1),
+    },
+    frozenset({"unit", "equivalence"}),
+)
 RESULTS = Mapping("results", {"achieved": Text(), "not_achieved": Text()}, frozenset({"achieved", "not_achieved"}))
 USAGE = Mapping(
     "usage",
@@ -191,6 +212,7 @@ UNIT = Mapping(
         "standard_setting_body": Text(),
         "section_names": SECTION_NAMES,
         "prerequisites": ListOf(PREREQUISITE, 1),
+        "supersedes": ListOf(SUPERSEDES, 1),
         "results": RESULTS,
         "usage": USAGE,
         "component_label": Choice(COMPONENT_LABELS),

@@ -22,6 +22,8 @@ MAX_NODES = 50_000
 # running out of Python's recursion limit.
 MAX_DEPTH = 50
 MAX_SYNTAX_ERRORS = 20
+# What each kind of criterion mapping names: its number in the superseded unit ("from"), in this one ("to"), or both.
+CHANGE_NEEDS = {"unchanged": ("from", "to"), "changed": ("from", "to"), "new": ("to",), "removed": ("from",)}
 ALLOWED_TAGS = {"!"} | {
     f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
 }
@@ -164,6 +166,39 @@ class Prerequisite:
 
 
 @dataclass(frozen=True)
+class TargetChange:
+    """How one criterion or evidence item of a superseded unit maps to this one: `source` is its number in the
+    superseded unit (None when new here), `target` in this one (None when removed)."""
+
+    change: str
+    source: str | None = None
+    target: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Supersedes:
+    """An earlier unit this one replaces, as the publisher's mapping table gives it: equivalent or not, with how each
+    criterion changed where it says so."""
+
+    unit: str
+    equivalence: str
+    version: int | None = None
+    title: str | None = None
+    note: str | None = None
+    criteria: tuple[TargetChange, ...] = ()
+
+    @property
+    def is_equivalent(self) -> bool:
+        return self.equivalence == "equivalent"
+
+    def names(self, unit_id: str, code: str | None, version: int) -> bool:
+        """Whether this entry is that unit version (by catalogue id or publisher's code; any version unless given)."""
+        same_unit = self.unit.casefold() in {unit_id.casefold(), (code or "").casefold()}
+        return same_unit and (self.version is None or self.version == version)
+
+
+@dataclass(frozen=True)
 class Unit:
     """One version of a unit standard, exactly as published."""
 
@@ -187,6 +222,7 @@ class Unit:
     standard_setting_body: str | None = None
     section_names: SectionNames = SectionNames()
     prerequisites: tuple[Prerequisite, ...] = ()
+    supersedes: tuple[Supersedes, ...] = ()
     range: tuple[str, ...] = ()
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
@@ -243,6 +279,14 @@ class Unit:
     def occasions_for(self, criterion_or_item: Criterion | EvidenceItem) -> int:
         """How many satisfied occasions a criterion or item needs."""
         return criterion_or_item.occasions or self.rules.occasions
+
+    def targets(self) -> dict[str, Criterion | EvidenceItem]:
+        """Every criterion and assessable evidence item by its number or identifier, in unit order."""
+        return {c.number: c for c in self.criteria()} | {i.id: i for i in self.assessable_items()}
+
+    def mapping_from(self, earlier: Unit) -> Supersedes | None:
+        """What this unit's mapping table says of an earlier unit it supersedes, if it names it."""
+        return next((s for s in self.supersedes if s.names(earlier.id, earlier.code, earlier.version)), None)
 
 
 @dataclass(frozen=True, order=True)
@@ -572,6 +616,7 @@ class _Checker:
             if note.get("topic") == "definitions" and "definitions" not in note:
                 self.problem(self.line(npath), npath, "a note with topic definitions needs definitions")
         seen_ids: set[str] = set()
+        leaves: set[str] = set()
 
         def walk(items: Any, path: str, parent: str | None) -> None:
             for ii, item in enumerate(_dicts(items)):
@@ -589,6 +634,8 @@ class _Checker:
                             f'nested item "{item_id}" must start with "{parent}."',
                         )
                     seen_ids.add(item_id)
+                    if not item.get("items"):
+                        leaves.add(item_id)
                 if item.get("items") and "occasions" in item:
                     self.problem(
                         self.line(f"{ipath}.occasions"),
@@ -616,10 +663,48 @@ class _Checker:
             elif wanted.casefold() in named:
                 self.problem(self.line(ppath), ppath, f'prerequisite "{wanted}" is listed twice')
             named.add(wanted.casefold())
+        self.check_supersedes(doc, seen_criteria | leaves)
         usage = doc.get("usage")
         status = usage.get("status") if isinstance(usage, dict) else None
         if isinstance(usage, dict) and status in ("superseded", "deleted") and "since" not in usage:
             self.problem(self.line("usage"), "usage.since", f"a {status} unit needs the date it was {status}")
+
+    def check_supersedes(self, doc: dict[str, Any], targets: set[str]) -> None:
+        """Each mapping table entry names another unit (or an earlier version of this one), and each criterion mapping
+        names what its change needs and a target this unit has, once."""
+        for si, entry in enumerate(_dicts(doc.get("supersedes"))):
+            spath = f"supersedes[{si}]"
+            named = entry.get("unit")
+            if isinstance(named, str) and named.casefold() in {str(doc.get(k, "")).casefold() for k in ("id", "code")}:
+                version, own = str(entry.get("version", "")), str(doc.get("version", ""))
+                if not (version.isdigit() and own.isdigit() and int(version) < int(own)):
+                    self.problem(
+                        self.line(f"{spath}.unit"),
+                        f"{spath}.version",
+                        f'a unit supersedes only an earlier version of itself: give the "version" below {own}',
+                    )
+            mapped: set[str] = set()
+            for mi, mapping in enumerate(_dicts(entry.get("criteria"))):
+                mpath = f"{spath}.criteria[{mi}]"
+                change, target = mapping.get("change"), mapping.get("to")
+                wanted = CHANGE_NEEDS.get(str(change), ())
+                for key in ("from", "to"):
+                    if key in wanted and key not in mapping:
+                        self.problem(self.line(mpath), f"{mpath}.{key}", f'a mapping "{change}" needs "{key}"')
+                    elif key not in wanted and key in mapping and change in CHANGE_NEEDS:
+                        self.problem(
+                            self.line(f"{mpath}.{key}"), f"{mpath}.{key}", f'a mapping "{change}" has no "{key}"'
+                        )
+                if isinstance(target, str) and "to" in wanted:
+                    if target not in targets:
+                        self.problem(
+                            self.line(f"{mpath}.to"),
+                            f"{mpath}.to",
+                            f'"{target}" is not a criterion or evidence item (without nested items) of this unit',
+                        )
+                    elif target in mapped:
+                        self.problem(self.line(f"{mpath}.to"), f"{mpath}.to", f'"{target}" is mapped twice')
+                    mapped.add(target)
 
     def line(self, path: str) -> int:
         while path and path not in self.lines:
@@ -680,6 +765,10 @@ def _item(raw: dict[str, Any]) -> EvidenceItem:
     return EvidenceItem(raw["id"], raw["text"], raw.get("occasions"), tuple(_item(i) for i in raw.get("items") or ()))
 
 
+def _change(raw: dict[str, Any]) -> TargetChange:
+    return TargetChange(raw["change"], raw.get("from"), raw.get("to"), raw.get("note"))
+
+
 def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
     rules = raw.get("rules") or {}
     return Unit(
@@ -699,6 +788,17 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
         standard_setting_body=raw.get("standard_setting_body"),
         section_names=SectionNames(**(raw.get("section_names") or {})),
         prerequisites=tuple(Prerequisite(p["unit"], p.get("title")) for p in raw.get("prerequisites") or ()),
+        supersedes=tuple(
+            Supersedes(
+                unit=e["unit"],
+                equivalence=e["equivalence"],
+                version=e.get("version"),
+                title=e.get("title"),
+                note=e.get("note"),
+                criteria=tuple(_change(m) for m in e.get("criteria") or ()),
+            )
+            for e in raw.get("supersedes") or ()
+        ),
         results=Results(**raw["results"]),
         usage=Usage(**raw["usage"]),
         component_label=raw["component_label"],
