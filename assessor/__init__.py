@@ -81,6 +81,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor import cli
     from assessor.accounts import sessions
     from assessor.accounts.views import bp as accounts
+    from assessor.carry_over.views import bp as carry_over
     from assessor.cohorts.views import bp as cohorts
     from assessor.core import access, database, errors, jobs, labels, security
     from assessor.evidence.views import bp as evidence
@@ -117,6 +118,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         mail,
         todo,
         quality,
+        carry_over,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

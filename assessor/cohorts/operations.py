@@ -72,7 +72,7 @@ def enrol(
             f"{unit.display_code} was {usage.status} on {usage.since}: enrolments that started before then "
             "continue, new ones are refused."
         )
-    elif not usage.is_current and not policy.may_carry_over_enrolment(who):
+    elif not usage.is_current and not policy.may_enrol_in_retired_unit(who):
         problems["unit"] = (
             f"{unit.display_code} was {usage.status} on {usage.since}: only an administrator records an "
             "enrolment that began before then."

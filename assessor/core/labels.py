@@ -11,6 +11,7 @@ from flask import Flask, current_app, has_app_context
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from assessor.domain.carry_over import Carry
 from assessor.domain.completion import Obstacle, Reason
 from assessor.domain.standards import blocks
 from assessor.domain.vocabulary import (
@@ -56,6 +57,12 @@ ENROLMENT_STATUS = {
     EnrolmentStatus.READY_FOR_SIGN_OFF: "Ready for sign-off",
     EnrolmentStatus.COMPLETED: "Completed",
     EnrolmentStatus.WITHDRAWN: "Withdrawn",
+    EnrolmentStatus.TRANSFERRED: "Moved to a newer version",
+}
+CARRY = {
+    Carry.CARRIED: "Carries over",
+    Carry.CHANGED: "Changed: assessed afresh",
+    Carry.NEW: "New: assessed afresh",
 }
 ROLE = {
     Role.ADMIN: "Administrator",
@@ -111,6 +118,7 @@ _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     ReviewState: REVIEW_STATE,
     Outcome: OUTCOME,
     ActionState: ACTION_STATE,
+    Carry: CARRY,
 }
 
 

@@ -110,7 +110,7 @@ def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[Enrol
     return may_run_cohort(actor, cohort) and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
 
 
-def may_carry_over_enrolment(actor: Actor) -> bool:
+def may_enrol_in_retired_unit(actor: Actor) -> bool:
     """Only an administrator records an enrolment that began before its unit was deleted or superseded (a trainee
     carried over from earlier records to finish the unit); anyone else's new enrolment starts in a current unit."""
     return _staff(actor, Role.ADMIN)

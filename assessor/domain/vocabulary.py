@@ -29,6 +29,7 @@ class EnrolmentStatus(StrEnum):
     READY_FOR_SIGN_OFF = "ready_for_sign_off"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+    TRANSFERRED = "transferred"  # moved to a newer version of its unit, with what carried
 
     @property
     def is_open(self) -> bool:
@@ -36,7 +37,7 @@ class EnrolmentStatus(StrEnum):
         return self in OPEN
 
 
-# The statuses of an enrolment that is still being assessed; completed and withdrawn enrolments never change.
+# The statuses of an enrolment that is still being assessed; completed, withdrawn and transferred ones never change.
 OPEN = frozenset({EnrolmentStatus.ACTIVE, EnrolmentStatus.READY_FOR_SIGN_OFF})
 
 

@@ -60,11 +60,14 @@ class Enrolment(Base):
     )
     start_date: so.Mapped[datetime.date]
     end_date: so.Mapped[datetime.date | None]
+    # Set when the enrolment moved to a newer version of its unit: the enrolment that carries on.
+    transferred_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("enrolment.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
 
     trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])
     unit_version: so.Mapped[UnitVersion] = so.relationship()
     cohort: so.Mapped[Cohort | None] = so.relationship()
+    transferred_to: so.Mapped[Enrolment | None] = so.relationship(remote_side=[id])
     assessors: so.Mapped[list[User]] = so.relationship(secondary=enrolment_assessor)
     mappings: so.Mapped[list[EvidenceMapping]] = so.relationship(back_populates="enrolment")
     completion_records: so.Mapped[list[CompletionRecord]] = so.relationship(

@@ -106,9 +106,12 @@ class EvidenceMapping(Base):
     comment: so.Mapped[str] = so.mapped_column(sa.Text, default="")
     judged_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
     judged_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+    # Set on a mapping copied when its enrolment moved to a newer version of the unit: the one it was copied from.
+    carried_from_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("evidence_mapping.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
 
     evidence: so.Mapped[Evidence] = so.relationship(back_populates="mappings")
+    carried_from: so.Mapped[EvidenceMapping | None] = so.relationship(remote_side=[id])
     enrolment: so.Mapped[Enrolment] = so.relationship(back_populates="mappings")
     judged_by: so.Mapped[User | None] = so.relationship()
 

@@ -49,10 +49,12 @@ def progress_of(session: so.Session, enrolment: Enrolment) -> Progress:
 
 
 def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress, dict[str, list[Any]]]:
-    """Where an enrolment stands, and each target's judgements with their evidence's method and date, oldest first:
-    one statement."""
+    """Where an enrolment stands, and each target's judgements with their evidence's method and date (and what a
+    judgement carried over from an earlier version was mapped to there), oldest first: one statement."""
+    origin = so.aliased(EvidenceMapping)
     rows = session.execute(
-        _JUDGEMENTS.add_columns(Evidence.method, EvidenceMapping.comment)
+        _JUDGEMENTS.add_columns(Evidence.method, EvidenceMapping.comment, origin.target.label("carried_from"))
+        .outerjoin(origin, origin.id == EvidenceMapping.carried_from_id)
         .where(EvidenceMapping.enrolment_id == enrolment.id)
         .order_by(Evidence.observed_on, Evidence.id)
     ).all()

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from assessor.carry_over.queries import moved_from
 from assessor.cohorts.forms import enrolment_forms
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
@@ -94,6 +95,7 @@ def enrolment(enrolment_id: int) -> str:
         reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
         answer_form=AnswerForm(),
         prerequisites=held,
+        carried_from=moved_from(session, enrolment),
     )
 
 

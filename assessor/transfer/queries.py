@@ -51,7 +51,7 @@ def known_data(session: so.Session, actor: User) -> imports.Known:
     units: dict[str, list[UnitVersion]] = {}
     for version in session.scalars(sa.select(UnitVersion).order_by(UnitVersion.version)):
         units.setdefault(version.unit_id, []).append(version)
-    carry_over = policy.may_carry_over_enrolment(actor_of(actor))
+    carry_over = policy.may_enrol_in_retired_unit(actor_of(actor))
     status = usages(session, (v for versions in units.values() for v in versions))
     known_units = []
     for unit_id, versions in units.items():

@@ -443,3 +443,24 @@ def test_the_group_observation_migration_goes_down_and_up_again_keeping_evidence
     with engine.connect() as connection:
         assert "group_observation" in reflect(connection)
     assert stored(engine, {"evidence": ["id", "narrative"]}) == before
+
+
+def test_the_carry_over_migration_goes_down_and_up_again_and_accepts_a_moved_enrolment(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    before = stored(engine, {"enrolment": ["id", "status"], "evidence_mapping": ["id", "target"]})
+    migrate.downgrade(engine, "0014")
+    with engine.connect() as connection:
+        tables = reflect(connection)
+        assert "transferred_to_id" not in tables["enrolment"].c
+        assert "carried_from_id" not in tables["evidence_mapping"].c
+    migrate.upgrade(engine)
+    assert stored(engine, {"enrolment": ["id", "status"], "evidence_mapping": ["id", "target"]}) == before
+    with engine.begin() as connection:
+        first = connection.scalar(sa.text("SELECT min(id) FROM enrolment"))
+        connection.execute(sa.text("UPDATE enrolment SET status = 'transferred' WHERE id = :id"), {"id": first})
+        with pytest.raises(sa.exc.IntegrityError):  # the check constraint still refuses what is not a status
+            with connection.begin_nested():
+                connection.execute(sa.text("UPDATE enrolment SET status = 'moved' WHERE id = :id"), {"id": first})
+    with pytest.raises(RuntimeError, match="would lose where they went"):
+        migrate.downgrade(engine, "0014")

@@ -108,7 +108,7 @@ def test_cohorts_accounts_and_carry_over():
     assert who(policy.may_run_cohort, CohortFacts(frozenset({COORDINATOR}))) == {"coordinator", "admin"}
     assert who(policy.may_run_cohorts) == {"coordinator", "other coordinator", "admin"}
     assert who(policy.may_manage_accounts) == {"admin"}
-    assert who(policy.may_carry_over_enrolment) == {"admin"}
+    assert who(policy.may_enrol_in_retired_unit) == {"admin"}
     assert who(policy.may_create_account, Role.ASSESSOR) == {"coordinator", "other coordinator", "admin"}
     assert who(policy.may_create_account, Role.COORDINATOR) == {"admin"}
     assert policy.may_create_account(None, Role.ADMIN)  # the command line
