@@ -115,6 +115,11 @@ def unit_tree(unit: Unit) -> Iterator[str]:
             yield f"    {criterion.number} {criterion.text}{_occasions(unit, criterion)}"
             for statement in criterion.range:
                 yield f"        Range: {statement}"
+            for condition in unit.conditions_for(criterion):
+                yield f"        Range of conditions, {condition.term}" + (
+                    f": {condition.text}" if condition.text else ""
+                )
+                yield from (f"          - {item}" for item in condition.items)
     for group in unit.evidence_requirements:
         yield f"  {group.title} ({group.id})"
         if group.text:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms import SelectChoice
 
 from assessor.domain.carry_over import Carry
 from assessor.domain.completion import Obstacle, Reason
-from assessor.domain.standards import blocks
+from assessor.domain.standards import Criterion, blocks
+from assessor.domain.standards.units import BOLD
 from assessor.domain.vocabulary import (
     ActionState,
     Context,
@@ -155,12 +158,33 @@ def when(moment: datetime.datetime) -> str:
     return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
 
 
+def condition_anchor(number: str, term: str) -> str:
+    """The id of the list a criterion's Range of Conditions term links to, shown with the criterion."""
+    return f"range-{number}-" + re.sub(r"[^a-z0-9]+", "-", term.casefold()).strip("-")
+
+
+def marked(criterion: Criterion) -> Markup:
+    """A criterion's text with each Range of Conditions term in bold, linked to its list."""
+    if not criterion.marked:
+        return escape(criterion.text)
+    parts, start = [], 0
+    for found in BOLD.finditer(criterion.marked):
+        parts.append(escape(criterion.marked[start : found.start()]))
+        anchor = condition_anchor(criterion.number, found.group(1))
+        parts.append(Markup('<a href="#{}"><strong>{}</strong></a>').format(anchor, found.group(1)))
+        start = found.end()
+    parts.append(escape(criterion.marked[start:]))
+    return Markup("").join(parts)
+
+
 def init_app(app: Flask) -> None:
     """Let templates word codes: `{{ status|label }}`, and name the user's home list."""
     app.add_template_filter(label)
     app.add_template_filter(blocks)
     app.add_template_filter(label_of)
     app.add_template_filter(when)
+    app.add_template_filter(marked)
+    app.add_template_global(condition_anchor)
     # Templates compare codes with the vocabulary's own members, never with strings of their own.
     app.jinja_env.globals.update(
         Status=Status,

@@ -65,10 +65,26 @@ def unit_documents(draw: st.DrawFn) -> dict[str, Any]:
             found.append(item)
         return found
 
+    conditions: list[dict[str, Any]] = []
+
+    def criterion_text() -> str:
+        """A criterion's text, perhaps with a Range of Conditions term marked **so** and its entry."""
+        if not draw(st.booleans()):
+            return text("Criterion")
+        term = text("Term")
+        condition: dict[str, Any] = {
+            "term": term,
+            "items": [text("Condition item") for _ in range(draw(st.integers(1, 3)))],
+        }
+        if draw(st.booleans()):
+            condition["text"] = text("Condition")
+        conditions.append(condition)
+        return f"{text('Criterion')} **{term}** {draw(WORDS)}"
+
     components = []
     for c in range(1, draw(st.integers(1, 3)) + 1):
         criteria = [
-            occasions({"number": f"{c}.{k}", "text": text("Criterion"), "range": ranges()})
+            occasions({"number": f"{c}.{k}", "text": criterion_text(), "range": ranges()})
             for k in range(1, draw(st.integers(1, 3)) + 1)
         ]
         components.append({"number": str(c), "title": text("Component"), "range": ranges(), "criteria": criteria})
@@ -95,6 +111,8 @@ def unit_documents(draw: st.DrawFn) -> dict[str, Any]:
         "evidence_requirements": groups,
         "rules": {"occasions": draw(st.integers(1, 2))},
     }
+    if conditions:
+        document["range_of_conditions"] = conditions
     if draw(st.booleans()):
         document["purpose"] = f"{text('Purpose')}\n\n{text('Purpose')}"
         document["assessment_conditions"] = text("Conditions")
@@ -102,11 +120,14 @@ def unit_documents(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def texts_of(document: dict[str, Any]) -> Iterator[str]:
-    """Every text of a generated unit (each begins with its marker)."""
+    """Every text of a generated unit (each begins with its marker); a criterion's text in the parts either side of
+    its marked term, which pages set in bold."""
     if isinstance(document, dict):
         for key, value in document.items():
-            if key in ("text", "title") or (key == "range" and value):
-                yield from [value] if isinstance(value, str) else value
+            if key in ("text", "title", "term") and isinstance(value, str):
+                yield from (part.strip() for part in value.split("**") if part.strip())
+            elif key in ("range", "items") and value and all(isinstance(v, str) for v in value):
+                yield from value
             elif isinstance(value, list | dict):
                 yield from texts_of(value)  # type: ignore[arg-type]
     elif isinstance(document, list):
@@ -180,7 +201,8 @@ def test_every_page_and_export_of_any_unit_shows_every_text(app, people, documen
         page = client.get(f"/enrolments/{enrolment_id}")
         assert page.status_code == 200
         body = page.get_data(as_text=True)
-        assert [t for t in every if t.startswith(("Component", "Criterion", "Item", "Group")) and t not in body] == []
+        shown_here = ("Component", "Criterion", "Item", "Group", "Term", "Condition")
+        assert [t for t in every if t.startswith(shown_here) and t not in body] == []
         assert body.count("Not started") == 0 and "Nothing is missing" in body
     matrix = assessor_client.get(f"/enrolments/{enrolment_id}/matrix").get_data(as_text=True)
     assert all(f'<span class="ref">{key}</span>' in matrix for key in leaves)

@@ -183,6 +183,11 @@ SUPERSEDES = Mapping(
     },
     frozenset({"unit", "equivalence"}),
 )
+RANGE_CONDITION = Mapping(
+    "range condition",
+    {"term": Text(), "text": Text(), "items": ListOf(Text(), 1)},
+    frozenset({"term", "items"}),
+)
 RESULTS = Mapping("results", {"achieved": Text(), "not_achieved": Text()}, frozenset({"achieved", "not_achieved"}))
 USAGE = Mapping(
     "usage",
@@ -218,6 +223,7 @@ UNIT = Mapping(
         "component_label": Choice(COMPONENT_LABELS),
         "components": ListOf(COMPONENT, 1),
         "range": RANGE,
+        "range_of_conditions": ListOf(RANGE_CONDITION, 1),
         "guidance": ListOf(GUIDANCE_NOTE),
         "assessment_conditions": Text(),
         "foundation_skills": Text(),

@@ -29,14 +29,35 @@ ALLOWED_TAGS = {"!"} | {
 }
 
 
+# A Range of Conditions term, as a criterion's text marks it: **term**.
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """A numbered performance criterion of a component."""
+    """A numbered performance criterion of a component. `text` is plain; `marked` keeps its Range of Conditions
+    terms marked **so**, where it has any."""
 
     number: str
     text: str
     range: tuple[str, ...] = ()
     occasions: int | None = None
+    marked: str | None = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """The Range of Conditions terms its text marks, in order."""
+        return tuple(BOLD.findall(self.marked)) if self.marked else ()
+
+
+@dataclass(frozen=True)
+class RangeCondition:
+    """What a bold term in the criteria must or may include ("must include one or more of: ..."), as training.gov.au
+    prints its Range of Conditions."""
+
+    term: str
+    items: tuple[str, ...]
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,7 @@ class Unit:
     prerequisites: tuple[Prerequisite, ...] = ()
     supersedes: tuple[Supersedes, ...] = ()
     range: tuple[str, ...] = ()
+    range_of_conditions: tuple[RangeCondition, ...] = ()
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
     foundation_skills: str | None = None
@@ -279,6 +301,11 @@ class Unit:
     def occasions_for(self, criterion_or_item: Criterion | EvidenceItem) -> int:
         """How many satisfied occasions a criterion or item needs."""
         return criterion_or_item.occasions or self.rules.occasions
+
+    def conditions_for(self, criterion: Criterion) -> tuple[RangeCondition, ...]:
+        """The Range of Conditions entries of the terms the criterion marks, in the order it marks them."""
+        by_term = {c.term.casefold(): c for c in self.range_of_conditions}
+        return tuple(dict.fromkeys(by_term[t.casefold()] for t in criterion.terms if t.casefold() in by_term))
 
     def targets(self) -> dict[str, Criterion | EvidenceItem]:
         """Every criterion and assessable evidence item by its number or identifier, in unit order."""
@@ -664,10 +691,39 @@ class _Checker:
                 self.problem(self.line(ppath), ppath, f'prerequisite "{wanted}" is listed twice')
             named.add(wanted.casefold())
         self.check_supersedes(doc, seen_criteria | leaves)
+        self.check_conditions(doc)
         usage = doc.get("usage")
         status = usage.get("status") if isinstance(usage, dict) else None
         if isinstance(usage, dict) and status in ("superseded", "deleted") and "since" not in usage:
             self.problem(self.line("usage"), "usage.since", f"a {status} unit needs the date it was {status}")
+
+    def check_conditions(self, doc: dict[str, Any]) -> None:
+        """Every term a criterion marks **so** has a Range of Conditions entry; every entry is marked somewhere."""
+        defined: dict[str, str] = {}
+        for ri, condition in enumerate(_dicts(doc.get("range_of_conditions"))):
+            term = condition.get("term")
+            if isinstance(term, str):
+                rpath = f"range_of_conditions[{ri}].term"
+                if term.casefold() in defined:
+                    self.problem(self.line(rpath), rpath, f'"{term}" has two entries')
+                defined.setdefault(term.casefold(), rpath)
+        marked: set[str] = set()
+        for ci, component in enumerate(_dicts(doc.get("components"))):
+            for ki, criterion in enumerate(_dicts(component.get("criteria"))):
+                kpath, text = f"components[{ci}].criteria[{ki}].text", criterion.get("text")
+                if not isinstance(text, str):
+                    continue
+                if "**" in BOLD.sub("", text):
+                    self.problem(self.line(kpath), kpath, "a ** has no partner: mark a Range of Conditions term **so**")
+                for term in BOLD.findall(text):
+                    marked.add(term.casefold())
+                    if term.casefold() not in defined:
+                        self.problem(
+                            self.line(kpath), kpath, f'"{term}" is marked but range_of_conditions has no entry for it'
+                        )
+        for term, rpath in defined.items():
+            if term not in marked:
+                self.problem(self.line(rpath), rpath, "no criterion marks this term (write it **so** in the criterion)")
 
     def check_supersedes(self, doc: dict[str, Any], targets: set[str]) -> None:
         """Each mapping table entry names another unit (or an earlier version of this one), and each criterion mapping
@@ -765,6 +821,14 @@ def _item(raw: dict[str, Any]) -> EvidenceItem:
     return EvidenceItem(raw["id"], raw["text"], raw.get("occasions"), tuple(_item(i) for i in raw.get("items") or ()))
 
 
+def _criterion(raw: dict[str, Any]) -> Criterion:
+    text = raw["text"]
+    plain = BOLD.sub(r"\1", text)
+    return Criterion(
+        raw["number"], plain, _texts(raw.get("range")), raw.get("occasions"), text if plain != text else None
+    )
+
+
 def _change(raw: dict[str, Any]) -> TargetChange:
     return TargetChange(raw["change"], raw.get("from"), raw.get("to"), raw.get("note"))
 
@@ -806,14 +870,15 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
             Component(
                 c["number"],
                 c["title"],
-                tuple(
-                    Criterion(k["number"], k["text"], _texts(k.get("range")), k.get("occasions")) for k in c["criteria"]
-                ),
+                tuple(_criterion(k) for k in c["criteria"]),
                 _texts(c.get("range")),
             )
             for c in raw["components"]
         ),
         range=_texts(raw.get("range")),
+        range_of_conditions=tuple(
+            RangeCondition(r["term"], tuple(r["items"]), r.get("text")) for r in raw.get("range_of_conditions") or ()
+        ),
         guidance=tuple(
             GuidanceNote(
                 number=n["number"],
