@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.carry_over.views import bp as carry_over
     from assessor.cohorts.views import bp as cohorts
     from assessor.core import access, database, errors, jobs, labels, security
+    from assessor.credits.views import bp as credits
     from assessor.evidence.views import bp as evidence
     from assessor.jobs.views import bp as jobs_pages
     from assessor.mail import sending
@@ -119,6 +120,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         todo,
         quality,
         carry_over,
+        credits,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

@@ -217,7 +217,10 @@ def obstacle(found: Obstacle) -> str:
         case Reason.AWAITING_COUNTERSIGNATURE:
             return "It is signed off and waits for a quality assurer's countersignature before the record is issued."
         case Reason.PREREQUISITE_NOT_HELD:
-            return f"The trainee holds no completion record of {target}, which this unit requires first."
+            return (
+                f"The trainee holds no completion record of {target}, nor a credit for it, which this unit requires "
+                "first."
+            )
         case Reason.CRITERION_NOT_MET:
             return f"Criterion {target} is not yet met."
         case Reason.ITEM_NOT_MET:

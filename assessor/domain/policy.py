@@ -110,6 +110,14 @@ def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[Enrol
     return may_run_cohort(actor, cohort) and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
 
 
+def may_record_credit(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
+    """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator of a
+    cohort the trainee is enrolled in (a credit counts toward every unit of theirs that requires it)."""
+    if _staff(actor, Role.ADMIN):
+        return True
+    return _staff(actor, Role.COORDINATOR) and any(actor.id in e.coordinator_ids for e in trainee_enrolments)
+
+
 def may_enrol_in_retired_unit(actor: Actor) -> bool:
     """Only an administrator records an enrolment that began before its unit was deleted or superseded (a trainee
     carried over from earlier records to finish the unit); anyone else's new enrolment starts in a current unit."""

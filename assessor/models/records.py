@@ -1,4 +1,4 @@
-"""Completion records and their revocations: never updated, never deleted."""
+"""Completion records and their revocations, and credits recorded for units achieved elsewhere: never deleted."""
 
 from __future__ import annotations
 
@@ -60,3 +60,24 @@ class Revocation(Base):
 
     record: so.Mapped[CompletionRecord] = so.relationship(back_populates="revocation")
     revoked_by: so.Mapped[User] = so.relationship()
+
+
+class Credit(Base):
+    """A unit the trainee holds without assessment here (credit transfer, recognition of prior learning, a record
+    from another organisation), recorded so that units requiring it can be signed off. Withdrawn, with why, rather
+    than deleted."""
+
+    __tablename__ = "credit"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    trainee_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    unit: so.Mapped[str] = so.mapped_column(sa.String(64))  # the publisher's code or catalogue id, as required
+    awarded_on: so.Mapped[datetime.date]
+    source: so.Mapped[str] = so.mapped_column(sa.Text)  # where it was achieved and what was seen of it
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    withdrawn_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    withdrawn_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+    withdrawn_because: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])

@@ -38,14 +38,11 @@ def reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
         audit.record(session, actor, "enrolment.status", "enrolment", enrolment.id, before, state_of(enrolment))
 
 
-def reassess_requiring(session: so.Session, actor: User, trainee_id: int, done: Enrolment) -> None:
-    """After a completion record of `done` is issued or revoked: the trainee's other open enrolments whose units
-    require one, which may have become ready for sign-off or stopped being."""
-    others = session.scalars(
-        sa.select(Enrolment).where(
-            Enrolment.trainee_id == trainee_id, Enrolment.id != done.id, Enrolment.status.in_(OPEN)
-        )
-    )
+def reassess_requiring(session: so.Session, actor: User, trainee_id: int, done: Enrolment | None = None) -> None:
+    """After a completion record of `done` is issued or revoked, or a credit recorded or withdrawn: the trainee's
+    (other) open enrolments whose units require one, which may have become ready for sign-off or stopped being."""
+    query = sa.select(Enrolment).where(Enrolment.trainee_id == trainee_id, Enrolment.status.in_(OPEN))
+    others = session.scalars(query.where(Enrolment.id != done.id) if done else query)
     for other in others:
         if unit_of(other.unit_version).prerequisites:
             reassess(session, actor, other)

@@ -17,6 +17,7 @@ from assessor.domain.text import folded
 from assessor.domain.vocabulary import OPEN_REVIEWS, EnrolmentStatus
 from assessor.models import (
     CompletionRecord,
+    Credit,
     Enrolment,
     EnrolmentProgress,
     Evidence,
@@ -66,16 +67,23 @@ def judged_evidence(session: so.Session, enrolment: Enrolment) -> tuple[Progress
 
 def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict[Prerequisite, bool]:
     """For each prerequisite of the unit, whether the trainee holds a completion record of it (any version, not
-    revoked)."""
+    revoked) or a credit for it (not withdrawn)."""
     if not unit.prerequisites:
         return {}
-    held = session.execute(
-        sa.select(UnitVersion.unit_id, UnitVersion.code)
-        .join(Enrolment, Enrolment.unit_version_id == UnitVersion.id)
-        .join(CompletionRecord, CompletionRecord.enrolment_id == Enrolment.id)
-        .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
-        .where(Enrolment.trainee_id == trainee_id, Revocation.id.is_(None))
-    ).all()
+    held: list[tuple[str, str | None]] = [
+        (unit_id, code)
+        for unit_id, code in session.execute(
+            sa.select(UnitVersion.unit_id, UnitVersion.code)
+            .join(Enrolment, Enrolment.unit_version_id == UnitVersion.id)
+            .join(CompletionRecord, CompletionRecord.enrolment_id == Enrolment.id)
+            .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
+            .where(Enrolment.trainee_id == trainee_id, Revocation.id.is_(None))
+        )
+    ]
+    credited = session.scalars(
+        sa.select(Credit.unit).where(Credit.trainee_id == trainee_id, Credit.withdrawn_at.is_(None))
+    )
+    held += [(name, name) for name in credited]
     return {p: any(p.names(unit_id, code) for unit_id, code in held) for p in unit.prerequisites}
 
 

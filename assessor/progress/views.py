@@ -13,6 +13,8 @@ from assessor.cohorts.forms import enrolment_forms
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
 from assessor.core.labels import obstacle
+from assessor.credits.forms import CreditForm, WithdrawCreditForm
+from assessor.credits.queries import credits_for
 from assessor.domain.vocabulary import EnrolmentStatus, Role
 from assessor.progress.queries import (
     SORTS,
@@ -96,6 +98,8 @@ def enrolment(enrolment_id: int) -> str:
         answer_form=AnswerForm(),
         prerequisites=held,
         carried_from=moved_from(session, enrolment),
+        credits=credits_for(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
+        credit_forms=(CreditForm(), WithdrawCreditForm()) if Permissions(me()).record_credit(enrolment) else None,
     )
 
 

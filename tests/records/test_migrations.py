@@ -464,3 +464,18 @@ def test_the_carry_over_migration_goes_down_and_up_again_and_accepts_a_moved_enr
                 connection.execute(sa.text("UPDATE enrolment SET status = 'moved' WHERE id = :id"), {"id": first})
     with pytest.raises(RuntimeError, match="would lose where they went"):
         migrate.downgrade(engine, "0014")
+
+
+def test_the_credits_migration_goes_down_and_up_again(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    before = stored(engine, {"enrolment": ["id", "status"]})
+    migrate.downgrade(engine, "0015")
+    with engine.connect() as connection:
+        assert "credit" not in reflect(connection)
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        assert {"trainee_id", "unit", "awarded_on", "source", "withdrawn_because"} <= set(
+            reflect(connection)["credit"].c.keys()
+        )
+    assert stored(engine, {"enrolment": ["id", "status"]}) == before

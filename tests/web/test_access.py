@@ -69,6 +69,14 @@ def _cohort(s: so.Session, actor: policy.Actor, i: int) -> bool:
     return policy.may_run_cohort(actor, access.cohort_facts(s.get_one(Cohort, i)))
 
 
+def _credits(s: so.Session, actor: policy.Actor, i: int) -> bool:
+    enrolment = s.get_one(Enrolment, i)
+    trainee_enrolments = tuple(access.trainee_enrolment_facts(s, enrolment.trainee_id).values())
+    return policy.may_see_enrolment(actor, access.enrolment_facts(enrolment)) and policy.may_record_credit(
+        actor, trainee_enrolments
+    )
+
+
 # The policy question each route with a record in its URL asks, by endpoint: a new route must say which it asks.
 QUESTIONS: dict[str, Question] = {
     "progress.enrolment": _enrolment(policy.may_see_enrolment),
@@ -77,6 +85,8 @@ QUESTIONS: dict[str, Question] = {
     "records.sign_off_post": _enrolment(policy.may_assess),
     "cohorts.assign": _enrolment(policy.may_manage_enrolment),
     "cohorts.withdraw": _enrolment(policy.may_manage_enrolment),
+    "credits.record": _credits,
+    "credits.withdraw": _credits,
     "carry_over.enrolment": _enrolment(policy.may_manage_enrolment),
     "carry_over.enrolment_post": _enrolment(policy.may_manage_enrolment),
     "carry_over.cohort": _cohort,
