@@ -163,8 +163,11 @@ def _paragraphs(text: str, indent: str) -> Iterator[str]:
 
 
 def _occasions(unit: Unit, target: Criterion | EvidenceItem) -> str:
-    """How many occasions a criterion or item needs, where it is more than one."""
+    """How many occasions a criterion or item needs, where it is more than one, and what they must differ in."""
     needed = unit.occasions_for(target)
+    if target.distinct:
+        quota = "".join(f", at least {q.at_least} {q.kind}" for q in target.quota)
+        return f" [{needed} different: {unit.dimension(target.distinct).label.lower()}{quota}]"
     return f" [{needed} occasions]" if needed > 1 else ""
 
 

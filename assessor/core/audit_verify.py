@@ -412,11 +412,11 @@ def _evidence(session: so.Session) -> Iterator[Row]:
     ):
         attachments[evidence_id].append(sha256)
     columns = (Evidence.id, Evidence.trainee_id, Evidence.method, Evidence.context, Evidence.observed_on)
-    erasure = (Evidence.erased_on, Evidence.erased_because)
+    erasure = (Evidence.erased_on, Evidence.erased_because, Evidence.dimensions)
     query = sa.select(*columns, Evidence.location, Evidence.narrative, *erasure).order_by(Evidence.id)
-    for id, trainee_id, method, context, observed_on, location, narrative, *erased in _stream(session, query):
+    for id, trainee_id, method, context, observed_on, location, narrative, *rest in _stream(session, query):
         state = evidence_state(
-            trainee_id, method, context, observed_on, location, narrative, attachments.get(id, []), *erased
+            trainee_id, method, context, observed_on, location, narrative, attachments.get(id, []), *rest
         )
         yield id, canonical(state), None
 

@@ -227,6 +227,11 @@ def obstacle(found: Obstacle) -> str:
             return f"Evidence item {target} is not yet covered."
         case Reason.TOO_FEW_OCCASIONS:
             return f"{target} needs {found.need} satisfied occasions; it has {found.have}."
+        case Reason.TOO_FEW_DIFFERENT:
+            what = (found.detail or "").lower()
+            return f"{target} needs occasions with {found.need} different values of {what}; it has {found.have}."
+        case Reason.QUOTA_NOT_MET:
+            return f"{target} needs at least {found.need} of its occasions to be {found.detail}; it has {found.have}."
         case Reason.CONTEXT_NOT_ACCEPTED:
             return (
                 f"Evidence {evidence} for {target} comes from a context this unit does not accept, "

@@ -53,8 +53,10 @@ def evidence_state(
     attachment_hashes: Iterable[str],
     erased_on: datetime.date | None = None,
     erased_because: str | None = None,
+    values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A piece of evidence, its attachments by SHA-256; once its content is erased, when and why."""
+    """A piece of evidence, its attachments by SHA-256, the values it names of what occasions must differ in (where
+    it names any); once its content is erased, when and why."""
     state: dict[str, Any] = {
         "trainee": trainee_id,
         "method": method.value,
@@ -64,6 +66,8 @@ def evidence_state(
         "narrative": narrative,
         "attachments": list(attachment_hashes),
     }
+    if values:
+        state["values"] = values
     if erased_on is not None:
         state["erased"] = {"on": erased_on.isoformat(), "because": erased_because}
     return state

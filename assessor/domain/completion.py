@@ -25,6 +25,8 @@ class Reason(StrEnum):
     UNDER_REVIEW = "under_review"  # a quality assurer is reviewing it
     AWAITING_COUNTERSIGNATURE = "awaiting_countersignature"  # signed off, for a quality assurer to countersign
     PREREQUISITE_NOT_HELD = "prerequisite_not_held"  # the trainee holds no record of a unit this one requires
+    TOO_FEW_DIFFERENT = "too_few_different"  # occasions must differ in a dimension; too few different values
+    QUOTA_NOT_MET = "quota_not_met"  # too few of the different values are of a kind the quota counts
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,26 @@ class Obstacle:
     evidence_ids: tuple[int, ...] = ()
     have: int = 0
     need: int = 0
+    detail: str | None = None  # the dimension's label, or the kind a quota counts
 
 
 def target_obstacles(target: TargetStatus) -> tuple[Obstacle, ...]:
     """Why one unsatisfied criterion or item is not met: too few occasions or not met, then discounted evidence.
 
-    TOO_FEW_OCCASIONS names the supporting evidence, CONTEXT_NOT_ACCEPTED the discounted evidence, and
+    TOO_FEW_OCCASIONS (TOO_FEW_DIFFERENT where occasions must differ, QUOTA_NOT_MET where enough differ but too few
+    are of a kind) names the supporting evidence, CONTEXT_NOT_ACCEPTED the discounted evidence, and
     CRITERION_NOT_MET / ITEM_NOT_MET every piece mapped (awaiting judgement or judged not yet).
     """
     have, need = target.satisfied_occasions, target.needed
-    if 0 < have < need:
+    short = [q for q in target.quotas if q.have < q.need]
+    if target.dimension and 0 < have < need:
+        found = [Obstacle(Reason.TOO_FEW_DIFFERENT, target.target, target.supporting, have, need, target.dimension)]
+    elif 0 < have < need:
         found = [Obstacle(Reason.TOO_FEW_OCCASIONS, target.target, target.supporting, have, need)]
+    elif have >= need and short:
+        found = [
+            Obstacle(Reason.QUOTA_NOT_MET, target.target, target.supporting, q.have, q.need, q.kind) for q in short
+        ]
     else:
         not_met = Reason.CRITERION_NOT_MET if target.kind == TargetKind.CRITERION else Reason.ITEM_NOT_MET
         found = [Obstacle(not_met, target.target, target.evidence_ids, have, need)]

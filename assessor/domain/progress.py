@@ -22,6 +22,27 @@ class Judgement:
     judgement: Verdict | None
     context: str
     observed_on: datetime.date
+    # The evidence's value of each dimension it names (the person supported...), with that value's kinds.
+    values: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
+
+    def value_of(self, dimension: str) -> tuple[str, tuple[str, ...]] | None:
+        """The evidence's value of one dimension and its kinds, if it names one."""
+        return next(((value, kinds) for d, value, kinds in self.values if d == dimension), None)
+
+
+def values_of(stored: dict[str, Any] | None) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """A piece of evidence's stored dimension values ({dimension: {"value": ..., "kinds": [...]}}) as a Judgement
+    keeps them."""
+    return tuple((d, v["value"], tuple(v.get("kinds") or ())) for d, v in sorted((stored or {}).items()))
+
+
+@dataclass(frozen=True)
+class QuotaCount:
+    """How many different values of a kind a target's occasions have, of how many it needs."""
+
+    kind: str
+    have: int
+    need: int
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,13 @@ class TargetStatus:
     discounted: tuple[int, ...]
     last_observed: datetime.date | None
     supporting: tuple[int, ...] = ()
+    dimension: str | None = None  # the label of what its occasions must differ in, where they must
+    values: tuple[str, ...] = ()  # the different values its supporting evidence has, as first written
+    quotas: tuple[QuotaCount, ...] = ()
+
+    @property
+    def quotas_met(self) -> bool:
+        return all(q.have >= q.need for q in self.quotas)
 
 
 @dataclass(frozen=True)
@@ -194,20 +222,44 @@ def target_status(
     """The status of one criterion or item from the judgements recorded against it."""
     # A set of evidence ids, so the same evidence judged satisfied twice is still one occasion.
     satisfied = [j for j in judgements if j.judgement == Verdict.SATISFIED]
-    supporting = {j.evidence_id for j in satisfied if unit.rules.accepts(j.context)}
+    accepted = [j for j in satisfied if unit.rules.accepts(j.context)]
+    supporting = {j.evidence_id for j in accepted}
     discounted = {j.evidence_id for j in satisfied if not unit.rules.accepts(j.context)}
     not_yet = any(j.judgement == Verdict.NOT_YET for j in judgements)
     needed = unit.occasions_for(requirement)
+    occasions, label = len(supporting), None
+    values: tuple[str, ...] = ()
+    quotas: tuple[QuotaCount, ...] = ()
+    if requirement.distinct:
+        # Occasions count once per different value (ignoring case and spacing); a value's kinds add up over them.
+        found: dict[str, tuple[str, set[str]]] = {}
+        for j in sorted(accepted, key=lambda j: (j.observed_on, j.evidence_id)):
+            if named := j.value_of(requirement.distinct):
+                first, kinds = found.setdefault(" ".join(named[0].casefold().split()), (named[0], set()))
+                kinds.update(named[1])
+        occasions, label = len(found), unit.dimension(requirement.distinct).label
+        values = tuple(first for first, _ in found.values())
+        quotas = tuple(
+            QuotaCount(q.kind, sum(q.kind in kinds for _, kinds in found.values()), q.at_least)
+            for q in requirement.quota
+        )
+    met = all(q.have >= q.need for q in quotas)
+    status = status_of(
+        occasions if met else min(occasions, needed - 1), needed, not_yet, bool(discounted), bool(judgements)
+    )
     return TargetStatus(
         target=target,
         kind=kind,
-        status=status_of(len(supporting), needed, not_yet, bool(discounted), bool(judgements)),
-        satisfied_occasions=len(supporting),
+        status=status,
+        satisfied_occasions=occasions,
         needed=needed,
         evidence_ids=tuple(sorted({j.evidence_id for j in judgements})),
         discounted=tuple(sorted(discounted)),
         last_observed=max((j.observed_on for j in judgements), default=None),
         supporting=tuple(sorted(supporting)),
+        dimension=label,
+        values=values,
+        quotas=quotas,
     )
 
 

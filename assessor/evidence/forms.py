@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -45,6 +46,8 @@ class EvidenceForm(FlaskForm):
     )
     attachments = MultipleFileField("Attachments", render_kw={"accept": ALLOWED_TYPES})
     version = HiddenField()
+    # What the occasion was with, read from the dimension fields the page shows (see `dimension_fields`).
+    values: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType({})
 
     def for_trainee(self) -> EvidenceForm:
         """A trainee submits work products, reports and prior learning; observations are the assessor's."""
@@ -59,6 +62,7 @@ class EvidenceForm(FlaskForm):
             self.observed_on.data,
             self.narrative.data,
             self.location.data or "",
+            dict(self.values),
         )
 
 
@@ -139,6 +143,45 @@ def _leaves(items: Iterable[EvidenceItem], path: tuple[str, ...] = ()) -> Iterat
             yield from _leaves(item.items, (*path, item.text))
         else:
             yield item, path
+
+
+@dataclass
+class DimensionField:
+    """What the occasion was with, asked once for every unit of the checklist whose criteria count occasions that
+    differ in it (the person supported, the workplace)."""
+
+    id: str
+    label: str
+    kinds: tuple[str, ...] = ()
+    counts_for: list[str] = field(default_factory=list)  # "1.1 of EXSUP010": where a value is required
+    value: str = ""
+    chosen: tuple[str, ...] = ()
+
+
+def dimension_fields(sections: list[ChecklistSection], evidence: Evidence | None) -> list[DimensionField]:
+    """One field for each dimension of the checklist's units, with what the evidence says of it already."""
+    found: dict[str, DimensionField] = {}
+    for section in sections:
+        for d in section.unit.dimensions:
+            f = found.setdefault(d.id, DimensionField(d.id, d.label))
+            f.kinds = tuple(dict.fromkeys((*f.kinds, *d.kinds)))
+        for key, requirement in section.unit.targets().items():
+            if requirement.distinct:
+                found[requirement.distinct].counts_for.append(f"{key} of {section.unit.display_code}")
+    stored = (evidence.dimensions if evidence else None) or {}
+    for f in found.values():
+        if f.id in stored:
+            f.value, f.chosen = stored[f.id]["value"], tuple(stored[f.id].get("kinds") or ())
+    return list(found.values())
+
+
+def read_dimensions(fields: list[DimensionField]) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Take the submitted values into the fields, so a refused form keeps them; return them as the operation takes
+    them."""
+    for f in fields:
+        f.value = request.form.get(f"value-{f.id}", "").strip()[: limits.NAME * 2]
+        f.chosen = tuple(k for k in request.form.getlist(f"kinds-{f.id}") if k in f.kinds)
+    return {f.id: (f.value, f.chosen) for f in fields if f.value}
 
 
 def read_checklist(sections: list[ChecklistSection], allowed: dict[str, str]) -> None:

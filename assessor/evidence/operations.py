@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -29,7 +30,7 @@ from assessor.models import (
     utcnow,
 )
 from assessor.progress.operations import reassess
-from assessor.standards.queries import targets_of
+from assessor.standards.queries import targets_of, unit_of
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class EvidenceInput:
     observed_on: datetime.date
     narrative: str
     location: str = ""
+    # What the occasion was with, by dimension: (value, kinds), for criteria whose occasions must differ.
+    values: Mapping[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ def record_evidence(
             "Only an assessor assigned to one of the trainee's open enrolments records evidence about them.",
         )
     _check_evidence(data, today or datetime.date.today())
+    values = _check_values(session, data.values, [(m.enrolment_id, m.target) for m in mappings])
     evidence = Evidence(
         trainee=trainee,
         recorded_by=actor,
@@ -98,6 +102,7 @@ def record_evidence(
         location=data.location.strip(),
         narrative=data.narrative.strip(),
         group=group,
+        dimensions=values,
     )
     session.add(evidence)
     session.flush()
@@ -132,12 +137,15 @@ def edit_evidence(
     if evidence.version != expected_version:
         raise ChangedMeanwhile("evidence")
     _check_evidence(data, today or datetime.date.today())
+    targets = [(m.enrolment_id, m.target) for m in (evidence.mappings if mappings is None else mappings)]
+    values = _check_values(session, data.values, targets)
     before = state_of(evidence)
     evidence.method = data.method
     evidence.context = data.context
     evidence.observed_on = data.observed_on
     evidence.location = data.location.strip()
     evidence.narrative = data.narrative.strip()
+    evidence.dimensions = values
     for item in attachments:
         _attach(session, actor, evidence, item)
     after = state_of(evidence)
@@ -153,8 +161,9 @@ def edit_evidence(
         audit.record(session, actor, "evidence.edit", "evidence", evidence.id, before, after)
     if mappings is not None:
         _apply_mappings(session, actor, evidence, mappings, allow_judgement=True, seen=seen)
-    if (after["context"], after["observed_on"]) != (before["context"], before["observed_on"]):
-        # Whether the evidence counts, and how recent each enrolment's evidence is, may both have changed.
+    if any(after.get(k) != before.get(k) for k in ("context", "observed_on", "values")):
+        # Whether the evidence counts, how recent each enrolment's evidence is, and how many different values its
+        # occasions have may all have changed.
         for enrolment in sorted({m.enrolment for m in evidence.mappings}, key=lambda e: e.id):
             reassess(session, actor, enrolment)
     return evidence
@@ -219,6 +228,7 @@ def state_of(evidence: Evidence) -> dict[str, object]:
         (a.sha256 for a in evidence.attachments),
         evidence.erased_on,
         evidence.erased_because,
+        evidence.dimensions,
     )
 
 
@@ -240,6 +250,48 @@ def _check_evidence(data: EvidenceInput, today: datetime.date) -> None:
     problems.update(limits.too_long(lengths))
     if problems:
         raise InvalidInput(problems)
+
+
+def _check_values(
+    session: so.Session, values: Mapping[str, tuple[str, tuple[str, ...]]], targets: Iterable[tuple[int, str]]
+) -> dict[str, Any] | None:
+    """The dimension values to keep with evidence mapped to `targets`: required where a mapped criterion or item
+    counts occasions with different values, each kind one its unit names; values of dimensions no mapped unit has
+    are not kept."""
+    dimensions: dict[str, tuple[str, set[str]]] = {}
+    needed: dict[str, list[str]] = {}
+    for enrolment_id, target in targets:
+        enrolment = session.get(Enrolment, enrolment_id)
+        if enrolment is None:
+            continue
+        unit = unit_of(enrolment.unit_version)
+        for d in unit.dimensions:
+            dimensions.setdefault(d.id, (d.label, set()))[1].update(d.kinds)
+        requirement = unit.targets().get(target)
+        if requirement is not None and requirement.distinct:
+            needed.setdefault(requirement.distinct, []).append(f"{target} of {unit.display_code}")
+    problems: dict[str, str] = {}
+    kept: dict[str, Any] = {}
+    for dimension, (value, kinds) in values.items():
+        value = " ".join(value.split())
+        if dimension not in dimensions or not value:
+            continue
+        label, known = dimensions[dimension]
+        if len(value) > limits.NAME:
+            problems[f"value-{dimension}"] = f"{label}: use at most {limits.NAME} characters."
+        elif unknown := sorted(set(kinds) - known):
+            problems[f"value-{dimension}"] = f"{label}: {unknown[0]} is not one of {', '.join(sorted(known))}."
+        kept[dimension] = {"label": label, "value": value, "kinds": sorted(set(kinds))}
+    for dimension, wanting in needed.items():
+        if dimension not in kept and f"value-{dimension}" not in problems:
+            label = dimensions[dimension][0]
+            problems[f"value-{dimension}"] = (
+                f"{label}: say who or what this evidence was with; {', '.join(wanting)} counts occasions that differ "
+                "in it."
+            )
+    if problems:
+        raise InvalidInput(problems)
+    return kept or None
 
 
 def _attach(session: so.Session, actor: User, evidence: Evidence, item: AttachmentInput) -> None:

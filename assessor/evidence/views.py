@@ -32,10 +32,13 @@ from assessor.evidence.forms import (
     MAPPED,
     TRAINEE_CHOICES,
     ChecklistSection,
+    DimensionField,
     EvidenceForm,
     checklist,
+    dimension_fields,
     mapping_inputs,
     read_checklist,
+    read_dimensions,
     seen_versions,
     show_meanwhile,
     show_target_problems,
@@ -213,6 +216,7 @@ def _page(
     evidence: Evidence | None,
     details_meanwhile: bool = False,
     held: list[AttachmentInput] | None = None,
+    dimensions: list[DimensionField] | None = None,
 ) -> str:
     return render_template(
         "evidence/form.html",
@@ -228,6 +232,7 @@ def _page(
         met=sum(t.met for s in sections for _, group in s.groups for t in group),
         held=held or [],
         held_token=hold(held or [], me().id),
+        dimensions=dimension_fields(sections, evidence) if dimensions is None else dimensions,
     )
 
 
@@ -239,13 +244,15 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     choices = TRAINEE_CHOICES if by_trainee else CHOICES
     sections = _checklist(trainee, evidence)
     read_checklist(sections, choices)
+    dimensions = dimension_fields(sections, evidence)
+    form.values = read_dimensions(dimensions)
     held = [] if request.form.get("drop_held") else unhold(request.form.get("held", ""), me().id)
     new = store_attachments(form, len(held))
     attachments = held + (new or [])
 
     def again(status: int = 400) -> tuple[str, int]:
         db.keep_nothing()
-        return _page(form, trainee, sections, choices, evidence, held=attachments), status
+        return _page(form, trainee, sections, choices, evidence, held=attachments, dimensions=dimensions), status
 
     if new is None or not form.validate_on_submit():
         return again()
@@ -261,7 +268,8 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
         show_meanwhile(sections, evidence, exc.targets)
         form.version.data = str(evidence.version)
         form.form_errors.append(MEANWHILE)
-        page = _page(form, trainee, sections, choices, evidence, exc.what == "evidence", held=attachments)
+        meanwhile = exc.what == "evidence"
+        page = _page(form, trainee, sections, choices, evidence, meanwhile, held=attachments, dimensions=dimensions)
         return page, 409
     except OperationError as exc:
         form.form_errors.append(str(exc))

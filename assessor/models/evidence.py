@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -57,6 +58,8 @@ class Evidence(Base):
     # Set when the narrative and attachments were erased (retention, or a privacy request), with why.
     erased_on: so.Mapped[datetime.date | None]
     erased_because: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    # What the occasion was with, for criteria whose occasions must differ: {dimension: {"value": ..., "kinds": [...]}}.
+    dimensions: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     # Set when this is one trainee's part of a group observation.
     group_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("group_observation.id"), index=True)
 

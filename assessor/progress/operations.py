@@ -15,7 +15,7 @@ from assessor.progress.queries import not_held, prerequisites_held, progress_of,
 from assessor.standards.queries import unit_of
 
 
-def reassess(session: so.Session, actor: User, enrolment: Enrolment) -> None:
+def reassess(session: so.Session, actor: User | None, enrolment: Enrolment) -> None:
     """After its judgements change: rewrite the enrolment's tally, and move an open one between active and ready for
     sign-off."""
     # Locked first (PostgreSQL), so that the judgements read next include those of any writer that got here before.

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from assessor.core.access import visible_enrolments
 from assessor.domain.completion import Obstacle, Reason, obstacles
-from assessor.domain.progress import Judgement, Progress, Tally, assess
+from assessor.domain.progress import Judgement, Progress, Tally, assess, values_of
 from assessor.domain.standards import Prerequisite, Unit
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import OPEN_REVIEWS, EnrolmentStatus
@@ -36,11 +36,14 @@ _JUDGEMENTS = sa.select(
     EvidenceMapping.verdict,
     Evidence.context,
     Evidence.observed_on,
+    Evidence.dimensions,
 ).join(Evidence, Evidence.id == EvidenceMapping.evidence_id)
 
 
 def _judgement(row: Any) -> Judgement:
-    return Judgement(row.evidence_id, row.target, row.verdict, row.context.value, row.observed_on)
+    return Judgement(
+        row.evidence_id, row.target, row.verdict, row.context.value, row.observed_on, values_of(row.dimensions)
+    )
 
 
 def progress_of(session: so.Session, enrolment: Enrolment) -> Progress:

@@ -26,9 +26,10 @@ from assessor.domain.retention import Decision, Rule, decide
 from assessor.evidence.operations import state_of
 from assessor.models import Attachment, Cohort, Evidence, User, utcnow
 from assessor.models.retention import LegalHold
+from assessor.progress.operations import reassess
 from assessor.retention.queries import holdings_of, holds_in_force
 
-ERASED_FIELDS = ("narrative",)
+ERASED_FIELDS = ("narrative", "values")  # values: the names of the people and places an occasion was with
 ONLY_ADMINS = "Only an administrator governs retention."
 
 
@@ -103,6 +104,7 @@ def erase_if_due(
 def _erase(session: so.Session, actor: User | None, evidence: Evidence, because: str, today: datetime.date) -> Erasure:
     rewrites = audit.erase_content(session, "evidence", evidence.id, audit_records.EVIDENCE_ACTIONS, ERASED_FIELDS)
     evidence.narrative = ""
+    named, evidence.dimensions = evidence.dimensions, None
     evidence.erased_on = today
     evidence.erased_because = because
     files = []
@@ -126,6 +128,9 @@ def _erase(session: so.Session, actor: User | None, evidence: Evidence, because:
         "events": [{"seq": r.seq, "hash": r.hash, "rewritten": r.rewritten} for r in rewrites],
     }
     audit.record(session, actor, audit_records.ERASE, "evidence", evidence.id, None, after)
+    if named:  # with the names gone, its occasions no longer count as different ones
+        for enrolment in sorted({m.enrolment for m in evidence.mappings}, key=lambda e: e.id):
+            reassess(session, actor, enrolment)
     return Erasure(because, tuple(files), len(rewrites))
 
 

@@ -82,7 +82,8 @@ def test_a_unit_in_its_publishers_layout_is_loaded_read_assessed_signed_off_and_
         enrolment_id = enrolment.id
         targets = list(unit.targets())
         for n in range(max(unit.occasions_for(t) for t in unit.targets().values())):
-            data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, f"Occasion {n + 1}.")
+            whanau = {"whanau": (f"Whānau {n + 1}", ("Māori",) if n == 0 else ())}  # for the NZQA unit's 2.1
+            data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, f"Occasion {n + 1}.", "", whanau)
             mappings = [MappingInput(enrolment_id, key, Verdict.SATISFIED) for key in targets]
             record_evidence(session, people["assessor"], people["trainee"], data, mappings, today=TODAY)
     assessor = signed_in("assessor")

@@ -117,10 +117,19 @@ NUMBER = Pattern(r"[0-9]+(\.[0-9]+)*", 'a quoted number such as "1" or "2.10"')
 ITEM_ID = Pattern(r"[A-Za-z][A-Za-z0-9]*(\.[0-9]+)*", "letters and digits, such as PE1 or KE16.2")
 RANGE = ListOf(Text())
 OCCASIONS = Integer(1)
+DIMENSION_ID = Pattern(r"[a-z][a-z0-9_]*", "lower case letters, digits and underscores, starting with a letter")
+QUOTA = ListOf(Mapping("quota", {"kind": Text(), "at_least": Integer(1)}, frozenset({"kind", "at_least"})), 1)
 
 CRITERION = Mapping(
     "criterion",
-    {"number": NUMBER, "text": Text(), "range": RANGE, "occasions": OCCASIONS},
+    {
+        "number": NUMBER,
+        "text": Text(),
+        "range": RANGE,
+        "occasions": OCCASIONS,
+        "distinct": DIMENSION_ID,
+        "quota": QUOTA,
+    },
     frozenset({"number", "text"}),
 )
 COMPONENT = Mapping(
@@ -144,7 +153,14 @@ GUIDANCE_NOTE = Mapping(
 )
 EVIDENCE_ITEM = Mapping(
     "evidence item",
-    {"id": ITEM_ID, "text": Text(), "occasions": OCCASIONS, "items": ListOf(Recursive("evidence_item"), 1)},
+    {
+        "id": ITEM_ID,
+        "text": Text(),
+        "occasions": OCCASIONS,
+        "distinct": DIMENSION_ID,
+        "quota": QUOTA,
+        "items": ListOf(Recursive("evidence_item"), 1),
+    },
     frozenset({"id", "text"}),
 )
 EVIDENCE_GROUP = Mapping(
@@ -182,6 +198,11 @@ SUPERSEDES = Mapping(
         "criteria": ListOf(TARGET_CHANGE, 1),
     },
     frozenset({"unit", "equivalence"}),
+)
+DIMENSION = Mapping(
+    "dimension",
+    {"id": DIMENSION_ID, "label": Text(), "kinds": ListOf(Text(), 1)},
+    frozenset({"id", "label"}),
 )
 RANGE_CONDITION = Mapping(
     "range condition",
@@ -224,6 +245,7 @@ UNIT = Mapping(
         "components": ListOf(COMPONENT, 1),
         "range": RANGE,
         "range_of_conditions": ListOf(RANGE_CONDITION, 1),
+        "dimensions": ListOf(DIMENSION, 1),
         "guidance": ListOf(GUIDANCE_NOTE),
         "assessment_conditions": Text(),
         "foundation_skills": Text(),

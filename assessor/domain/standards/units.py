@@ -34,6 +34,25 @@ BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
 @dataclass(frozen=True)
+class Quota:
+    """Of the different values an occasion must have, how many at least must be of one kind ("one of which must be
+    Māori")."""
+
+    kind: str
+    at_least: int
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """What occasions of a criterion or item must differ in (different people supported, different workplaces), and
+    the kinds a quota among them counts."""
+
+    id: str
+    label: str
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Criterion:
     """A numbered performance criterion of a component. `text` is plain; `marked` keeps its Range of Conditions
     terms marked **so**, where it has any."""
@@ -43,6 +62,8 @@ class Criterion:
     range: tuple[str, ...] = ()
     occasions: int | None = None
     marked: str | None = None
+    distinct: str | None = None  # the dimension its occasions must differ in
+    quota: tuple[Quota, ...] = ()
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -99,6 +120,8 @@ class EvidenceItem:
     text: str
     occasions: int | None = None
     items: tuple[EvidenceItem, ...] = ()
+    distinct: str | None = None
+    quota: tuple[Quota, ...] = ()
 
     def walk(self) -> Iterator[EvidenceItem]:
         """This item and every item nested in it, in document order."""
@@ -246,6 +269,7 @@ class Unit:
     supersedes: tuple[Supersedes, ...] = ()
     range: tuple[str, ...] = ()
     range_of_conditions: tuple[RangeCondition, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
     foundation_skills: str | None = None
@@ -301,6 +325,10 @@ class Unit:
     def occasions_for(self, criterion_or_item: Criterion | EvidenceItem) -> int:
         """How many satisfied occasions a criterion or item needs."""
         return criterion_or_item.occasions or self.rules.occasions
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        """One of the unit's dimensions, by its id."""
+        return next(d for d in self.dimensions if d.id == dimension_id)
 
     def conditions_for(self, criterion: Criterion) -> tuple[RangeCondition, ...]:
         """The Range of Conditions entries of the terms the criterion marks, in the order it marks them."""
@@ -692,10 +720,61 @@ class _Checker:
             named.add(wanted.casefold())
         self.check_supersedes(doc, seen_criteria | leaves)
         self.check_conditions(doc)
+        self.check_sufficiency(doc)
         usage = doc.get("usage")
         status = usage.get("status") if isinstance(usage, dict) else None
         if isinstance(usage, dict) and status in ("superseded", "deleted") and "since" not in usage:
             self.problem(self.line("usage"), "usage.since", f"a {status} unit needs the date it was {status}")
+
+    def check_sufficiency(self, doc: dict[str, Any]) -> None:
+        """`distinct` names one of the unit's dimensions and sits where evidence is mapped; a quota needs `distinct`,
+        counts kinds its dimension has, and asks no more than the occasions needed."""
+        kinds: dict[str, set[str]] = {}
+        for di, dimension in enumerate(_dicts(doc.get("dimensions"))):
+            if isinstance(dimension.get("id"), str):
+                if dimension["id"] in kinds:
+                    path = f"dimensions[{di}].id"
+                    self.problem(self.line(path), path, f'duplicate dimension "{dimension["id"]}"')
+                kinds.setdefault(dimension["id"], {k for k in dimension.get("kinds") or () if isinstance(k, str)})
+        rules = doc.get("rules")
+        default = rules.get("occasions", "1") if isinstance(rules, dict) else "1"
+
+        def check(target: dict[str, Any], path: str) -> None:
+            distinct, quota = target.get("distinct"), _dicts(target.get("quota"))
+            if "distinct" in target and target.get("items"):
+                self.problem(self.line(f"{path}.distinct"), f"{path}.distinct", "distinct belongs on nested items")
+            elif isinstance(distinct, str) and distinct not in kinds:
+                self.problem(
+                    self.line(f"{path}.distinct"), f"{path}.distinct", f'"{distinct}" is not one of the dimensions'
+                )
+            if quota and distinct is None:
+                self.problem(self.line(f"{path}.quota"), f"{path}.quota", "a quota needs distinct: what it counts")
+            for qi, entry in enumerate(quota):
+                kind = entry.get("kind")
+                if isinstance(distinct, str) and distinct in kinds and isinstance(kind, str):
+                    if kind not in kinds[distinct]:
+                        qpath = f"{path}.quota[{qi}].kind"
+                        self.problem(self.line(qpath), qpath, f'"{kind}" is not one of the kinds of "{distinct}"')
+            wanted = sum(int(e["at_least"]) for e in quota if str(e.get("at_least", "")).isdigit())
+            needed = str(target.get("occasions", default))
+            if needed.isdigit() and wanted > int(needed):
+                self.problem(
+                    self.line(f"{path}.quota"),
+                    f"{path}.quota",
+                    f"the quota asks for {wanted} occasions but only {needed} are needed: raise occasions",
+                )
+
+        for ci, component in enumerate(_dicts(doc.get("components"))):
+            for ki, criterion in enumerate(_dicts(component.get("criteria"))):
+                check(criterion, f"components[{ci}].criteria[{ki}]")
+
+        def walk(items: Any, path: str) -> None:
+            for ii, item in enumerate(_dicts(items)):
+                check(item, f"{path}[{ii}]")
+                walk(item.get("items"), f"{path}[{ii}].items")
+
+        for gi, group in enumerate(_dicts(doc.get("evidence_requirements"))):
+            walk(group.get("items"), f"evidence_requirements[{gi}].items")
 
     def check_conditions(self, doc: dict[str, Any]) -> None:
         """Every term a criterion marks **so** has a Range of Conditions entry; every entry is marked somewhere."""
@@ -817,16 +896,21 @@ def _texts(values: list[str] | None) -> tuple[str, ...]:
     return tuple(values or ())
 
 
+def _quota(raw: dict[str, Any]) -> tuple[Quota, ...]:
+    return tuple(Quota(q["kind"], q["at_least"]) for q in raw.get("quota") or ())
+
+
 def _item(raw: dict[str, Any]) -> EvidenceItem:
-    return EvidenceItem(raw["id"], raw["text"], raw.get("occasions"), tuple(_item(i) for i in raw.get("items") or ()))
+    nested = tuple(_item(i) for i in raw.get("items") or ())
+    return EvidenceItem(raw["id"], raw["text"], raw.get("occasions"), nested, raw.get("distinct"), _quota(raw))
 
 
 def _criterion(raw: dict[str, Any]) -> Criterion:
     text = raw["text"]
     plain = BOLD.sub(r"\1", text)
-    return Criterion(
-        raw["number"], plain, _texts(raw.get("range")), raw.get("occasions"), text if plain != text else None
-    )
+    marked = text if plain != text else None
+    ranges, occasions = _texts(raw.get("range")), raw.get("occasions")
+    return Criterion(raw["number"], plain, ranges, occasions, marked, raw.get("distinct"), _quota(raw))
 
 
 def _change(raw: dict[str, Any]) -> TargetChange:
@@ -876,6 +960,9 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
             for c in raw["components"]
         ),
         range=_texts(raw.get("range")),
+        dimensions=tuple(
+            Dimension(d["id"], d["label"], tuple(d.get("kinds") or ())) for d in raw.get("dimensions") or ()
+        ),
         range_of_conditions=tuple(
             RangeCondition(r["term"], tuple(r["items"]), r.get("text")) for r in raw.get("range_of_conditions") or ()
         ),
