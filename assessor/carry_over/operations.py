@@ -22,9 +22,10 @@ from assessor.core.database import flush_or_changed
 from assessor.domain import carry_over, policy
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput
 from assessor.domain.progress import Progress, assess
-from assessor.domain.vocabulary import OPEN, EnrolmentStatus
+from assessor.domain.standards import Usage
+from assessor.domain.vocabulary import OPEN, EnrolmentStatus, ReviewState
 from assessor.evidence.operations import mapping_state_of
-from assessor.models import Cohort, Enrolment, EnrolmentProgress, EvidenceMapping, UnitVersion, User
+from assessor.models import Cohort, Enrolment, EnrolmentProgress, EvidenceMapping, SampleReview, UnitVersion, User
 from assessor.progress.operations import reassess
 from assessor.progress.queries import progress_of, tally_columns
 from assessor.standards.queries import unit_of, usage_of
@@ -48,35 +49,47 @@ class Move:
         return sum(len(self.carrying[source]) for source, _ in self.plan.carried())
 
 
-def preview(session: so.Session, actor: User, enrolment: Enrolment, newer: UnitVersion) -> Move:
+@dataclass(frozen=True)
+class Target:
+    """The version enrolments move to, what carries from the version they are in, and whether it takes them."""
+
+    newer: UnitVersion
+    plan: carry_over.Plan
+    usage: Usage
+
+
+def target(session: so.Session, earlier: UnitVersion, newer: UnitVersion) -> Target:
+    """What moving from `earlier` to `newer` carries: the same for every enrolment in `earlier`."""
+    before, later = unit_of(earlier), unit_of(newer)
+    if not carry_over.follows(later, before):
+        raise InvalidInput(
+            {"to": f"{later.key} is not a newer version of {before.key}, and its mapping table does not name it."}
+        )
+    return Target(newer, carry_over.plan(before, later), usage_of(session, newer))
+
+
+def preview(
+    session: so.Session, actor: User, enrolment: Enrolment, newer: UnitVersion, to: Target | None = None
+) -> Move:
     """What moving the enrolment to `newer` would carry and leave outstanding, or why it cannot move."""
     _require_manager(actor, enrolment)
-    earlier, later = unit_of(enrolment.unit_version), unit_of(newer)
-    if not carry_over.follows(later, earlier):
-        raise InvalidInput(
-            {"to": f"{later.key} is not a newer version of {earlier.key}, and its mapping table does not name it."}
-        )
+    to = to or target(session, enrolment.unit_version, newer)
     mappings = list(
         session.scalars(
             sa.select(EvidenceMapping).where(EvidenceMapping.enrolment_id == enrolment.id).order_by(EvidenceMapping.id)
         )
     )
-    carrying: dict[str, list[EvidenceMapping]] = {}
+    carrying: dict[str, list[EvidenceMapping]] = {source: [] for source, _ in to.plan.carried()}
     for mapping in mappings:
         carrying.setdefault(mapping.target, []).append(mapping)
-    plan = carry_over.plan(earlier, later)
-    for source, _ in plan.carried():
-        carrying.setdefault(source, [])
-    seal = "|".join(
-        [str(enrolment.id), str(enrolment.version), str(newer.id)] + [f"{m.id}.{m.version}" for m in mappings]
-    )
+    seal = "|".join([f"{enrolment.id}.{enrolment.version}", str(newer.id), *(f"{m.id}.{m.version}" for m in mappings)])
     return Move(
         enrolment=enrolment,
         newer=newer,
-        plan=plan,
+        plan=to.plan,
         progress=progress_of(session, enrolment),
         carrying=carrying,
-        refused=_refusal(session, enrolment, newer),
+        refused=_refusal(session, enrolment, to),
         fingerprint=hashlib.sha256(seal.encode()).hexdigest()[:32],
     )
 
@@ -85,7 +98,11 @@ def move(session: so.Session, actor: User, enrolment: Enrolment, newer: UnitVers
     """Move an open enrolment to `newer` as previewed: a new enrolment with what carries copied to it (each copy
     pointing at its original, audited), the earlier one closed as transferred. Nothing is lost, and it is one
     transaction: the caller commits."""
-    planned = preview(session, actor, enrolment, newer)
+    return _move(session, actor, preview(session, actor, enrolment, newer), fingerprint)
+
+
+def _move(session: so.Session, actor: User, planned: Move, fingerprint: str) -> Enrolment:
+    enrolment, newer = planned.enrolment, planned.newer
     if planned.fingerprint != fingerprint:
         raise ChangedMeanwhile("enrolment")
     if planned.refused:
@@ -94,12 +111,16 @@ def move(session: so.Session, actor: User, enrolment: Enrolment, newer: UnitVers
     moved = Enrolment(
         trainee=enrolment.trainee,
         unit_version=newer,
-        assessors=list(enrolment.assessors),
+        assessors=[a for a in enrolment.assessors if a.active],
         start_date=enrolment.start_date,
         cohort=enrolment.cohort,
     )
     session.add(moved)
-    session.flush()
+    try:
+        with session.begin_nested():  # another move of the same enrolment got there first
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise ChangedMeanwhile("enrolment") from None
     session.add(EnrolmentProgress(enrolment_id=moved.id, **tally_columns(assess(later, []).tally())))
     after = {**state_of(moved), "carried_from": enrolment.id}
     audit.record(session, actor, "enrolment.create", "enrolment", moved.id, None, after)
@@ -141,7 +162,8 @@ def preview_cohort(
         .where(Enrolment.cohort_id == cohort.id, Enrolment.unit_version_id == earlier.id, Enrolment.status.in_(OPEN))
         .order_by(Enrolment.id)
     )
-    moves = [preview(session, actor, e, newer) for e in enrolments]
+    to = target(session, earlier, newer)
+    moves = [preview(session, actor, e, newer, to) for e in enrolments]
     return sorted(moves, key=lambda m: m.enrolment.trainee.display_name.casefold())
 
 
@@ -161,26 +183,30 @@ def move_cohort(
     moves = [m for m in moves if not m.refused]
     if not moves:
         raise InvalidInput({"to": "No enrolment of this cohort can move to that version."})
-    return [move(session, actor, m.enrolment, newer, m.fingerprint) for m in moves]
+    return [_move(session, actor, m, m.fingerprint) for m in moves]
 
 
-def _refusal(session: so.Session, enrolment: Enrolment, newer: UnitVersion) -> str | None:
-    """Why the enrolment cannot move to `newer`, or None."""
-    name = enrolment.trainee.display_name
+def _refusal(session: so.Session, enrolment: Enrolment, to: Target) -> str | None:
+    """Why the enrolment cannot move to the target, or None."""
+    later = unit_of(to.newer)
     if enrolment.status == EnrolmentStatus.COMPLETED:
         return "It is signed off: its completion record stands for the version it was assessed against."
     if not enrolment.status.is_open:
         return f"It is {enrolment.status.value} already."
-    if enrolment_facts(enrolment).under_review:
-        return "A quality assurer is reviewing it: it moves once the review ends."
-    usage = usage_of(session, newer)
-    if not usage.is_current:
-        return f"{unit_of(newer).key} is {usage.status} too: move to a current version."
+    reviews = sa.select(SampleReview.id).where(
+        SampleReview.enrolment_id == enrolment.id, SampleReview.state != ReviewState.CLOSED
+    )
+    if session.scalar(reviews) is not None:
+        return "It is sampled for quality assurance: it moves once the review ends."
+    if not to.usage.is_current:
+        return f"{later.key} is {to.usage.status} too: move to a current version."
+    if not any(a.active for a in enrolment.assessors):
+        return "None of its assessors is active: assign an active assessor first."
     taken = sa.select(Enrolment.id).where(
-        Enrolment.trainee_id == enrolment.trainee_id, Enrolment.unit_version_id == newer.id
+        Enrolment.trainee_id == enrolment.trainee_id, Enrolment.unit_version_id == to.newer.id
     )
     if session.scalar(taken) is not None:
-        return f"{name} is enrolled in {unit_of(newer).key} already."
+        return f"{enrolment.trainee.display_name} is enrolled in {later.key} already."
     return None
 
 

@@ -26,6 +26,7 @@ from assessor.domain.audit_states import (
     DECLARATION,
     attachment_state,
     completion_state,
+    credit_state,
     enrolment_state,
     evidence_state,
     mapping_state,
@@ -38,6 +39,7 @@ from assessor.models import (
     AuditEvent,
     Cohort,
     CompletionRecord,
+    Credit,
     Enrolment,
     Evidence,
     EvidenceMapping,
@@ -303,6 +305,7 @@ def _entity(kind: str, key: ar.Key) -> tuple[str, int] | None:
         ar.EVIDENCE: "evidence",
         ar.COMPLETION: "completion_record",
         ar.REVOCATION: "completion_record",
+        ar.CREDIT: "credit",
     }
     if kind == ar.ACKNOWLEDGEMENT and isinstance(key, tuple):
         return ("evidence", key[0])
@@ -473,6 +476,12 @@ def _revocations(session: so.Session) -> Iterator[Row]:
         yield record_id, canonical({"reason": reason}), None
 
 
+def _credits(session: so.Session) -> Iterator[Row]:
+    columns = (Credit.id, Credit.trainee_id, Credit.unit, Credit.awarded_on, Credit.source, Credit.withdrawn_because)
+    for id, *fields in _stream(session, sa.select(*columns).order_by(Credit.id)):
+        yield id, canonical(credit_state(*fields)), None
+
+
 _ROWS: tuple[tuple[str, Callable[[so.Session], Iterable[Row]]], ...] = (
     (ar.ACCOUNT, _accounts),
     (ar.COHORT, _cohorts),
@@ -484,4 +493,5 @@ _ROWS: tuple[tuple[str, Callable[[so.Session], Iterable[Row]]], ...] = (
     (ar.ACKNOWLEDGEMENT, _acknowledgements),
     (ar.COMPLETION, _completions),
     (ar.REVOCATION, _revocations),
+    (ar.CREDIT, _credits),
 )

@@ -160,7 +160,7 @@ def when(moment: datetime.datetime) -> str:
 
 def condition_anchor(number: str, term: str) -> str:
     """The id of the list a criterion's Range of Conditions term links to, shown with the criterion."""
-    return f"range-{number}-" + re.sub(r"[^a-z0-9]+", "-", term.casefold()).strip("-")
+    return f"range-{number}-" + re.sub(r"[^\w]+", "-", term.casefold()).strip("-")
 
 
 def marked(criterion: Criterion) -> Markup:

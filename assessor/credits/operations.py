@@ -12,6 +12,7 @@ from assessor.core import audit
 from assessor.core.access import actor as actor_of
 from assessor.core.access import require, trainee_enrolment_facts
 from assessor.domain import limits, policy
+from assessor.domain.audit_states import credit_state
 from assessor.domain.dates import spoken
 from assessor.domain.errors import InvalidInput, Locked
 from assessor.domain.vocabulary import Role
@@ -46,16 +47,28 @@ def record_credit(
         problems["awarded_on"] = "The date it was awarded cannot be in the future."
     elif awarded_on < EARLIEST:
         problems["awarded_on"] = f"Check the year: the date it was awarded cannot be before {spoken(EARLIEST)}."
+    already = f"{trainee.display_name} has a credit for {unit} already."
     standing = sa.select(Credit.id).where(
-        Credit.trainee_id == trainee.id, sa.func.lower(Credit.unit) == unit.casefold(), Credit.withdrawn_at.is_(None)
+        Credit.trainee_id == trainee.id, Credit.unit_key == unit.casefold(), Credit.withdrawn_at.is_(None)
     )
     if unit and session.scalar(standing) is not None:
-        problems["unit"] = f"{trainee.display_name} has a credit for {unit} already."
+        problems["unit"] = already
     if problems:
         raise InvalidInput(problems)
-    credit = Credit(trainee_id=trainee.id, unit=unit, awarded_on=awarded_on, source=source, recorded_by_id=actor.id)
+    credit = Credit(
+        trainee_id=trainee.id,
+        unit=unit,
+        unit_key=unit.casefold(),
+        awarded_on=awarded_on,
+        source=source,
+        recorded_by_id=actor.id,
+    )
     session.add(credit)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same credit sent twice at once: the unique index keeps one
+            session.flush()
+    except sa.exc.IntegrityError:
+        raise InvalidInput({"unit": already}) from None
     audit.record(session, actor, "credit.record", "credit", credit.id, None, _state(credit))
     reassess_requiring(session, actor, trainee.id)
     return credit
@@ -80,15 +93,7 @@ def withdraw_credit(session: so.Session, actor: User, credit: Credit, reason: st
 
 
 def _state(credit: Credit) -> dict[str, object]:
-    state: dict[str, object] = {
-        "trainee": credit.trainee_id,
-        "unit": credit.unit,
-        "awarded_on": credit.awarded_on.isoformat(),
-        "source": credit.source,
-    }
-    if credit.withdrawn_because is not None:
-        state["withdrawn_because"] = credit.withdrawn_because
-    return state
+    return credit_state(credit.trainee_id, credit.unit, credit.awarded_on, credit.source, credit.withdrawn_because)
 
 
 def _require_recorder(session: so.Session, actor: User, trainee_id: int) -> None:

@@ -26,6 +26,7 @@ JUDGEMENT = "judgement"
 ACKNOWLEDGEMENT = "acknowledgement"
 COMPLETION = "completion record"
 REVOCATION = "revocation"
+CREDIT = "credit"
 KINDS = (
     ACCOUNT,
     COHORT,
@@ -37,6 +38,7 @@ KINDS = (
     ACKNOWLEDGEMENT,
     COMPLETION,
     REVOCATION,
+    CREDIT,
 )
 
 # The actions whose `after` is the whole state of an account, an enrolment, a piece of evidence.
@@ -49,8 +51,12 @@ ENROLMENT_ACTIONS = frozenset(
         "enrolment.status",
         "enrolment.complete",
         "enrolment.reopen",
+        "enrolment.transfer",
     }
 )
+CREDIT_ACTIONS = frozenset({"credit.record", "credit.withdraw"})
+# What an event says beside a record's state: why it was withdrawn, where a move came from or went.
+BESIDE_THE_STATE = ("reason", "carried_from", "transferred_to")
 EVIDENCE_ACTIONS = frozenset({"evidence.record", "evidence.edit"})
 ERASE = "evidence.erase"  # its `after`: the evidence's state, its attachments' states, and the events it rewrote
 SIGN_OFF = "completion.sign_off"
@@ -84,12 +90,15 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
     elif action.startswith("mapping.") and entity_type == "evidence":
         if action == "mapping.remove":
             yield Change(JUDGEMENT, json.loads(before)["mapping"], None)
+        elif action == "mapping.carry_over":
+            state = _without(json.loads(after), BESIDE_THE_STATE)
+            yield Change(JUDGEMENT, state["mapping"], judgement_state(canonical(state), int(entity_id)))
         else:
             yield Change(JUDGEMENT, json.loads(after)["mapping"], judgement_state(after, int(entity_id)))
     elif action in ENROLMENT_ACTIONS and entity_type == "enrolment":
-        state = json.loads(after)
-        state.pop("reason", None)  # a withdrawal says why beside the state
-        yield Change(ENROLMENT, int(entity_id), canonical(state))
+        yield Change(ENROLMENT, int(entity_id), canonical(_without(json.loads(after), BESIDE_THE_STATE)))
+    elif action in CREDIT_ACTIONS and entity_type == "credit":
+        yield Change(CREDIT, int(entity_id), after)
     elif action == "evidence.acknowledge" and entity_type == "evidence":
         yield Change(ACKNOWLEDGEMENT, (int(entity_id), json.loads(after)["version"]), PRESENT)
     elif action == "attachment.add" and entity_type == "evidence":
@@ -105,6 +114,10 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
         yield Change(COHORT, int(entity_id), cohort_state_text(json.loads(after)))
     elif action == "unit_version.load" and entity_type == "unit_version":
         yield Change(UNIT_VERSION, int(entity_id), after)
+
+
+def _without(state: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if k not in keys}
 
 
 def rewrites(seq: int, after: str) -> list[Rewrite]:

@@ -129,3 +129,18 @@ def completion_state(
     if countersigned_by is not None:
         state["countersigned_by"] = countersigned_by
     return state
+
+
+def credit_state(
+    trainee_id: int, unit: str, awarded_on: datetime.date, source: str, withdrawn_because: str | None = None
+) -> dict[str, Any]:
+    """A credit for a unit achieved elsewhere; once withdrawn, why."""
+    state: dict[str, Any] = {
+        "trainee": trainee_id,
+        "unit": unit,
+        "awarded_on": awarded_on.isoformat(),
+        "source": source,
+    }
+    if withdrawn_because is not None:
+        state["withdrawn_because"] = withdrawn_because
+    return state

@@ -111,11 +111,16 @@ def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[Enrol
 
 
 def may_record_credit(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
-    """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator of a
-    cohort the trainee is enrolled in (a credit counts toward every unit of theirs that requires it)."""
+    """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator who
+    runs the cohort of every enrolment the trainee has (a credit counts toward every unit of theirs that requires it,
+    so it is not one coordinator's to give where another's cohorts would feel it)."""
     if _staff(actor, Role.ADMIN):
         return True
-    return _staff(actor, Role.COORDINATOR) and any(actor.id in e.coordinator_ids for e in trainee_enrolments)
+    return (
+        _staff(actor, Role.COORDINATOR)
+        and bool(trainee_enrolments)
+        and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
+    )
 
 
 def may_enrol_in_retired_unit(actor: Actor) -> bool:

@@ -78,6 +78,7 @@ FIELDS = {
     "location": "the location",
     "narrative": "the account of what was observed",
     "attachments": "the attachments",
+    "values": "who or what it was with",
 }
 
 
@@ -101,6 +102,9 @@ def describe(
                 if verdict
                 else f"{who} withdrew the judgement of {target}."
             )
+        if action == "mapping.carry_over":
+            judged = f", judged {verdict}{comment}" if verdict else ""
+            return f"{who} carried it over to {target} from the earlier version{judged}."
         return f"{who} took it off {target}."
     match action:
         case "evidence.record":

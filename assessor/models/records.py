@@ -68,10 +68,22 @@ class Credit(Base):
     than deleted."""
 
     __tablename__ = "credit"
+    # One standing credit per trainee and unit (whatever its case): the same form sent twice records it once.
+    __table_args__ = (
+        sa.Index(
+            "uq_credit_standing",
+            "trainee_id",
+            "unit_key",
+            unique=True,
+            sqlite_where=sa.text("withdrawn_at IS NULL"),
+            postgresql_where=sa.text("withdrawn_at IS NULL"),
+        ),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     trainee_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
     unit: so.Mapped[str] = so.mapped_column(sa.String(64))  # the publisher's code or catalogue id, as required
+    unit_key: so.Mapped[str] = so.mapped_column(sa.String(64))  # the same in lower case, for the standing check
     awarded_on: so.Mapped[datetime.date]
     source: so.Mapped[str] = so.mapped_column(sa.Text)  # where it was achieved and what was seen of it
     recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))

@@ -73,20 +73,17 @@ def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict
     revoked) or a credit for it (not withdrawn)."""
     if not unit.prerequisites:
         return {}
-    held: list[tuple[str, str | None]] = [
-        (unit_id, code)
-        for unit_id, code in session.execute(
-            sa.select(UnitVersion.unit_id, UnitVersion.code)
-            .join(Enrolment, Enrolment.unit_version_id == UnitVersion.id)
-            .join(CompletionRecord, CompletionRecord.enrolment_id == Enrolment.id)
-            .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
-            .where(Enrolment.trainee_id == trainee_id, Revocation.id.is_(None))
-        )
-    ]
-    credited = session.scalars(
+    records = session.execute(
+        sa.select(UnitVersion.unit_id, UnitVersion.code)
+        .join(Enrolment, Enrolment.unit_version_id == UnitVersion.id)
+        .join(CompletionRecord, CompletionRecord.enrolment_id == Enrolment.id)
+        .outerjoin(Revocation, Revocation.record_id == CompletionRecord.id)
+        .where(Enrolment.trainee_id == trainee_id, Revocation.id.is_(None))
+    )
+    credits = session.scalars(
         sa.select(Credit.unit).where(Credit.trainee_id == trainee_id, Credit.withdrawn_at.is_(None))
     )
-    held += [(name, name) for name in credited]
+    held = [(unit_id, code) for unit_id, code in records] + [(name, name) for name in credits]
     return {p: any(p.names(unit_id, code) for unit_id, code in held) for p in unit.prerequisites}
 
 

@@ -81,7 +81,8 @@ def candidates(session: so.Session, plan: SamplingPlan) -> list[sampling.Candida
         judged = judged.where(
             EvidenceMapping.judged_at >= start,
             EvidenceMapping.judged_at <= end,
-            Enrolment.status != EnrolmentStatus.WITHDRAWN,
+            # A moved enrolment's judgements are sampled where they were carried to, once.
+            Enrolment.status.notin_([EnrolmentStatus.WITHDRAWN, EnrolmentStatus.TRANSFERRED]),
         )
     else:
         signed = (

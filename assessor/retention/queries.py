@@ -24,17 +24,25 @@ def holds_in_force(session: so.Session) -> list[Hold]:
 
 
 def _assessments(session: so.Session, trainee_ids: Sequence[int]) -> dict[int, list[Assessment]]:
-    """Every enrolment of these trainees, by trainee."""
+    """Every enrolment of these trainees, by trainee: an enrolment moved to a newer version has the result of the one
+    it moved to, so the evidence it leaves behind is kept while the trainee carries on."""
     columns = (Enrolment.id, Enrolment.trainee_id, Enrolment.status, Enrolment.start_date, Enrolment.end_date)
     query = (
-        sa.select(*columns, Enrolment.cohort_id, UnitVersion.framework)
+        sa.select(*columns, Enrolment.transferred_to_id, Enrolment.cohort_id, UnitVersion.framework)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .where(Enrolment.trainee_id.in_(trainee_ids))
     )
+    rows = session.execute(query).all()
+    results = {id: None if status.is_open else (end or start) for id, _, status, start, end, *_ in rows}
+    moved_to = {id: to for id, *_, to, _, _ in rows if to is not None}
     found: dict[int, list[Assessment]] = defaultdict(list)
-    for id, trainee_id, status, start, end, cohort_id, framework in session.execute(query):
-        result_on = None if status.is_open else (end or start)
-        found[trainee_id].append(Assessment(id, framework, result_on, cohort_id))
+    for id, trainee_id, _, _, _, _, cohort_id, framework in rows:
+        last = id
+        for _ in range(len(moved_to)):  # a moved enrolment's result is the one it moved to (and on, when that moved)
+            if last not in moved_to:
+                break
+            last = moved_to[last]
+        found[trainee_id].append(Assessment(id, framework, results.get(last), cohort_id))
     return found
 
 

@@ -479,3 +479,14 @@ def test_the_credits_migration_goes_down_and_up_again(scratch_engine):
             reflect(connection)["credit"].c.keys()
         )
     assert stored(engine, {"enrolment": ["id", "status"]}) == before
+    with engine.begin() as connection:
+        trainee = connection.scalar(sa.text("SELECT min(id) FROM user_account"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO credit (trainee_id, unit, unit_key, awarded_on, source, recorded_by_id, recorded_at) "
+                "VALUES (:t, 'EX1', 'ex1', '2024-01-01', 'seen', :t, '2024-01-02 00:00:00')"
+            ),
+            {"t": trainee},
+        )
+    with pytest.raises(RuntimeError, match="would lose them"):
+        migrate.downgrade(engine, "0015")

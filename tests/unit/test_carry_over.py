@@ -162,3 +162,11 @@ def test_the_json_schema_describes_the_mapping_table():
     assert table["properties"]["criteria"]["items"]["properties"]["change"] == {
         "enum": ["unchanged", "changed", "new", "removed"]
     }
+
+
+@pytest.mark.parametrize("odd", ["[removed]", "{a: 1}", "7", "null"])
+def test_a_change_that_is_not_a_word_is_refused_not_a_crash(odd):
+    text = SECOND.replace('      - from: "2.1"\n        change: removed', f'      - from: "2.1"\n        change: {odd}')
+    assert text != SECOND
+    found = problems_of(text)
+    assert len(found) == 1 and "supersedes[0].criteria[3].change" in found[0]

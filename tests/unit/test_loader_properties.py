@@ -26,6 +26,10 @@ KNOWN_KEYS = sorted(
             schema.USAGE,
             schema.RULES,
             schema.RESULTS,
+            schema.SUPERSEDES,
+            schema.TARGET_CHANGE,
+            schema.RANGE_CONDITION,
+            schema.DIMENSION,
         )
         for key in spec.fields
     }

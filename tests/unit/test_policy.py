@@ -112,3 +112,15 @@ def test_cohorts_accounts_and_carry_over():
     assert who(policy.may_create_account, Role.ASSESSOR) == {"coordinator", "other coordinator", "admin"}
     assert who(policy.may_create_account, Role.COORDINATOR) == {"admin"}
     assert policy.may_create_account(None, Role.ADMIN)  # the command line
+
+
+@pytest.mark.parametrize(
+    ("enrolments", "recorders"),
+    [
+        pytest.param((OPEN,), {"coordinator", "admin"}, id="in one coordinator's cohorts"),
+        pytest.param((OPEN, ELSEWHERE), {"admin"}, id="in two coordinators' cohorts: only an administrator"),
+        pytest.param((), {"admin"}, id="enrolled nowhere"),
+    ],
+)
+def test_a_credit_is_recorded_by_an_admin_or_the_coordinator_of_every_enrolment_of_the_trainee(enrolments, recorders):
+    assert who(policy.may_record_credit, enrolments) == recorders

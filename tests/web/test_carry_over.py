@@ -12,12 +12,15 @@ import sqlalchemy as sa
 
 from assessor.cli.standards import unit_tree
 from assessor.cohorts.operations import enrol
+from assessor.core.audit_verify import verify
 from assessor.domain.standards import Catalogue, Usage, load_unit
-from assessor.domain.vocabulary import EnrolmentStatus, Status, Verdict
+from assessor.domain.vocabulary import EnrolmentStatus, PlanBasis, ReviewState, Stage, Status, Verdict
 from assessor.evidence.operations import MappingInput, judge, record_evidence
-from assessor.models import AuditEvent, Enrolment, EvidenceMapping, UnitVersion, User
+from assessor.models import AuditEvent, Enrolment, EvidenceMapping, SampleReview, SamplingPlan, UnitVersion, User
 from assessor.progress.queries import progress_of
+from assessor.quality.queries import candidates
 from assessor.records.operations import Declaration, sign_off
+from assessor.retention.queries import holdings_of
 from assessor.standards.operations import register_units, set_status
 from assessor.standards.queries import targets_of
 from tests.records.factories import TODAY, observation
@@ -150,6 +153,31 @@ def test_moving_copies_what_carries_pointing_at_the_originals_and_closes_the_ear
         assert len(progress_of(session, earlier).targets["1.3"].evidence_ids) == 1
         actions = session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.seq).offset(audit_before)).all()
     assert actions == ["enrolment.create"] + ["mapping.carry_over"] * 6 + ["enrolment.transfer"]
+    with app.extensions["database"].read_sessions() as session:
+        assert verify(session).problems == []  # every row the move wrote is what the trail says
+        # Evidence left behind (1.3) is kept while the trainee carries on in release 2.
+        evidence_id = next(c.carried_from.evidence_id for c in copies if c.carried_from)
+        (holding,) = holdings_of(session, [evidence_id])
+        assert {a.enrolment_id: a.result_on for a in holding.assessments}[releases.enrolment] is None
+        # Sampled once, where the judgements were carried to.
+        plan = SamplingPlan(
+            name="Interim",
+            basis=PlanBasis.ASSESSOR_RATE,
+            stage=Stage.INTERIM,
+            period_from=datetime.date(2000, 1, 1),
+            period_to=datetime.date(2999, 1, 1),
+            assessor_percent=100,
+            unit_percent=100,
+            confidence=95,
+            margin=10,
+            per_standard=8,
+            seed=1,
+            created_by_id=1,
+        )
+        sampled = {c.enrolment_id for c in candidates(session, plan)}
+        assert moved.id in sampled and releases.enrolment not in sampled
+    history = coordinator.get(f"/evidence/{evidence_id}").get_data(as_text=True)
+    assert "carried it over to 1.1 of EXSUP010 from the earlier version, judged Satisfied" in history
     page = coordinator.get(response.headers["Location"]).get_data(as_text=True)
     assert "carried over from 2.2 of the earlier version" in page and "Carried over" in page
     assert "Moved to a newer version" in coordinator.get(f"/enrolments/{releases.enrolment}").get_data(as_text=True)
@@ -231,6 +259,27 @@ def test_a_trainee_already_in_the_newer_release_is_refused_and_a_superseded_rele
     page = client.get(f"/enrolments/{releases.enrolment}/move").get_data(as_text=True)
     assert "No newer version of EXSUP010 Support people to carry out their plans is loaded" in page
     assert client.get(f"/enrolments/{releases.enrolment}/move?to={releases.release_2}").status_code == 404
+
+
+def test_an_enrolment_sampled_for_quality_assurance_or_without_an_active_assessor_does_not_move(
+    app, signed_in, releases
+):
+    with app.extensions["database"].sessions.begin() as session:
+        admin = session.scalar(sa.select(User).where(User.username == "admin"))
+        review = SampleReview(
+            enrolment_id=releases.enrolment,
+            stage=Stage.INTERIM,
+            state=ReviewState.PROPOSED,
+            reason="test",
+            added_by_id=admin.id,
+        )
+        session.add(review)
+        session.get_one(User, session.get_one(Enrolment, releases.other).assessors[0].id).active = False
+    client = signed_in("coordinator")
+    page = client.get(f"/enrolments/{releases.enrolment}/move").get_data(as_text=True)
+    assert "It cannot move: It is sampled for quality assurance" in page
+    page = client.get(f"/enrolments/{releases.other}/move").get_data(as_text=True)
+    assert "It cannot move: None of its assessors is active" in page
 
 
 @pytest.mark.parametrize("username", ["trainee", "assessor", "qa"])

@@ -12,7 +12,9 @@ import yaml
 
 from assessor.cli.standards import unit_tree
 from assessor.cohorts.operations import enrol
-from assessor.domain.errors import NotReady
+from assessor.core.audit_verify import verify
+from assessor.credits.operations import record_credit, withdraw_credit
+from assessor.domain.errors import InvalidInput, NotReady
 from assessor.domain.standards import Catalogue, load_unit, parse_unit
 from assessor.domain.vocabulary import EnrolmentStatus, Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
@@ -197,14 +199,20 @@ def test_a_wrong_credit_is_refused_with_a_message_and_records_nothing(app, signe
     assert _audited(app) == before
 
 
-def test_the_same_credit_sent_twice_is_recorded_once(app, signed_in, review_unit):
-    review_id = review_unit["example_client_review"]
-    coordinator = signed_in("coordinator")
-    data = {"unit": "EXCLR001", "awarded_on": "2024-03-12", "source": "Seen."}
-    _credit_form(coordinator, review_id, **data)
-    _credit_form(coordinator, review_id, **data)
-    with app.extensions["database"].read_sessions() as session:
-        assert session.scalar(sa.select(sa.func.count()).select_from(Credit)) == 1
+def test_the_same_credit_sent_twice_is_recorded_once_and_the_trail_verifies(app, review_unit):
+    database = app.extensions["database"]
+    with database.sessions.begin() as session:
+        coordinator, trainee = (
+            session.scalar(sa.select(User).where(User.username == n)) for n in ("coordinator", "trainee")
+        )
+        credit = record_credit(session, coordinator, trainee, "EXCLR001", datetime.date(2024, 3, 12), "Seen.", TODAY)
+        with pytest.raises(InvalidInput, match="has a credit for exclr001 already"):
+            record_credit(session, coordinator, trainee, "exclr001", datetime.date(2024, 3, 12), "Seen.", TODAY)
+        withdraw_credit(session, coordinator, credit, "Wrong person.")
+        record_credit(session, coordinator, trainee, "exclr001", datetime.date(2024, 3, 12), "Seen again.", TODAY)
+    with database.sessions() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Credit)) == 2
+        assert verify(session).problems == []
 
 
 @pytest.mark.parametrize("username", ["trainee", "assessor", "qa"])

@@ -206,7 +206,12 @@ class Prerequisite:
 
     def names(self, unit_id: str, code: str | None) -> bool:
         """Whether this prerequisite is that unit (by catalogue id or publisher's code, ignoring case)."""
-        return self.unit.casefold() in {unit_id.casefold(), (code or "").casefold()}
+        return _names(self.unit, unit_id, code)
+
+
+def _names(wanted: str, unit_id: str, code: str | None) -> bool:
+    """Whether a unit named in a file (by catalogue id or publisher's code, ignoring case) is this one."""
+    return wanted.casefold() in {unit_id.casefold(), (code or "").casefold()}
 
 
 @dataclass(frozen=True)
@@ -238,8 +243,7 @@ class Supersedes:
 
     def names(self, unit_id: str, code: str | None, version: int) -> bool:
         """Whether this entry is that unit version (by catalogue id or publisher's code; any version unless given)."""
-        same_unit = self.unit.casefold() in {unit_id.casefold(), (code or "").casefold()}
-        return same_unit and (self.version is None or self.version == version)
+        return _names(self.unit, unit_id, code) and (self.version is None or self.version == version)
 
 
 @dataclass(frozen=True)
@@ -826,7 +830,7 @@ class _Checker:
                 for key in ("from", "to"):
                     if key in wanted and key not in mapping:
                         self.problem(self.line(mpath), f"{mpath}.{key}", f'a mapping "{change}" needs "{key}"')
-                    elif key not in wanted and key in mapping and change in CHANGE_NEEDS:
+                    elif key not in wanted and key in mapping and isinstance(change, str) and change in CHANGE_NEEDS:
                         self.problem(
                             self.line(f"{mpath}.{key}"), f"{mpath}.{key}", f'a mapping "{change}" has no "{key}"'
                         )

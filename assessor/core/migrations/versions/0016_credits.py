@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("trainee_id", sa.Integer(), nullable=False),
         sa.Column("unit", sa.String(length=64), nullable=False),
+        sa.Column("unit_key", sa.String(length=64), nullable=False),
         sa.Column("awarded_on", sa.Date(), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
@@ -41,8 +42,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_credit")),
     )
     op.create_index(op.f("ix_credit_trainee_id"), "credit", ["trainee_id"], unique=False)
+    op.create_index(
+        "uq_credit_standing",
+        "credit",
+        ["trainee_id", "unit_key"],
+        unique=True,
+        sqlite_where=sa.text("withdrawn_at IS NULL"),
+        postgresql_where=sa.text("withdrawn_at IS NULL"),
+    )
 
 
 def downgrade() -> None:
+    # Credits cannot be kept without their table: refuse rather than lose what a coordinator recorded.
+    if op.get_bind().scalar(sa.text("SELECT count(*) FROM credit")):
+        raise RuntimeError("credits are recorded; a downgrade would lose them")
+    op.drop_index("uq_credit_standing", table_name="credit")
     op.drop_index(op.f("ix_credit_trainee_id"), table_name="credit")
     op.drop_table("credit")
