@@ -89,6 +89,26 @@ def server(tmp_path, mailbox, demo_database) -> Iterator[Server]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory, demo_database) -> Iterator[Server]:
+    """A copy of the demo served by gunicorn to every test marked `reads_only` in this process: starting a server
+    costs seconds of each test (each gunicorn worker builds the app). Those tests write nothing but the sessions they
+    sign in with: the sweep's one per person (`signed_in`), the others' for people whose sessions no page of the
+    sweep lists. No worker: they wait for no job."""
+    folder = tmp_path_factory.mktemp("shared")
+    shutil.copytree(demo_database, folder, dirs_exist_ok=True)
+    env = _settings(folder)
+    with smtp_server() as box, running(env["DATABASE_URL"], folder / "instance", **mail_settings(box.port)) as served:
+        yield served
+
+
+@pytest.fixture
+def served(request) -> Server:
+    """The server `visit` opens pages on: the test's own copy of the demo, or, for a test marked `reads_only`, the
+    copy shared by such tests."""
+    return request.getfixturevalue("shared_server" if request.node.get_closest_marker("reads_only") else "server")
+
+
 def axe_violations(page, options: dict | None = None) -> list[dict]:
     """What axe finds wrong with the page as it stands, by axe's default rules or those `options` choose. axe is
     injected once per document (evaluating its 570 kB each time cost a tenth of a second), and only violations come
@@ -139,13 +159,13 @@ def serious(violations: list[dict]) -> list[dict]:
 
 
 @pytest.fixture
-def visit(page, server):
+def visit(page, served):
     """Open a path, check that every request stays on the app's own origin, and that the page passes axe.
 
     `visit.check()` checks the page as it stands; `visit(path, check=False)` leaves the check to the caller, who
     passes it the violations of axe's default rules found some other way."""
     foreign: list[str] = []
-    origin = urlsplit(server.url)[:2]
+    origin = urlsplit(served.url)[:2]
     page.on(
         "request",
         lambda request: (
@@ -160,12 +180,13 @@ def visit(page, server):
         assert found == [], f"{page.url}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in found)
 
     def go(path: str, check: bool = True) -> None:
-        page.goto(server.url + path)
+        page.goto(served.url + path)
         if check:
             check_accessible()
 
     go.check = check_accessible  # type: ignore[attr-defined]
     go.foreign = foreign  # type: ignore[attr-defined]
+    go.server = served  # type: ignore[attr-defined]
     yield go
     assert foreign == [], f"requests to other origins: {foreign}"
 
@@ -178,6 +199,26 @@ def sign_in(page, visit, username: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/quality" if username == "qa" else "**/enrolments")  # each role's home
     visit.check()
+
+
+_sessions: dict[tuple[str, str], list] = {}  # (server, username): the cookies of the one session `signed_in` made
+
+
+def signed_in(page, visit, username: str) -> None:
+    """Be signed in as `username` with one session per server: signed in through the form the first time, after
+    which the browser takes that session's cookies, as a person's browser keeps them between visits; and through
+    the form again should the session have ended meanwhile (30 idle minutes), lest the pages to check turn out to be
+    the sign-in page. On the shared server, the pages listing a person's sessions then read the same whichever test
+    came first."""
+    key = (visit.server.url, username)
+    if key in _sessions:
+        page.context.add_cookies(_sessions[key])
+        page.goto(visit.server.url + "/account")
+        if urlsplit(page.url).path == "/account":
+            return
+        page.context.clear_cookies()
+    sign_in(page, visit, username)
+    _sessions[key] = page.context.cookies()
 
 
 def screenshot(page, name: str) -> None:
