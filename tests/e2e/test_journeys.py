@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import openpyxl
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import screenshot, sign_in
@@ -116,6 +117,7 @@ def test_trainee_sees_progress_move_acknowledges_and_submits(page, visit, server
     visit.check()
 
 
+@pytest.mark.reads_only
 def test_trainee2_opens_their_completion_record(page, visit):
     sign_in(page, visit, "trainee2")
     page.get_by_role(

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import screenshot, sign_in
+from tests.e2e.conftest import axe_rules, axe_violations, screenshot, sign_in, signed_in
 
 WIDTHS = (375, 768, 1280)
 SCREENSHOT_WIDTHS = (375, 768)  # the phone and the tablet; a full-page screenshot is the sweep's dearest step
@@ -38,27 +37,28 @@ MORE_PAGES = {
 }
 
 
-# axe restricted to the WCAG 2.2 AA success criteria (target size among them), every violation counted; `visit`
-# runs axe's default rules too, failing on the serious and critical ones.
-WCAG_22_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-
-
+# Each page at each width: axe's WCAG 2.2 AA rules (target size among them), every violation counted, and, as
+# `visit` does everywhere, axe's default rules, failing on the serious and critical ones; both sets in one run of axe.
+@pytest.mark.reads_only
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("user", sorted(PAGES.keys() | MORE_PAGES.keys()))
-def test_every_page_fits_small_screens_and_passes_the_wcag_2_2_aa_rules_at_every_width(page, visit, user):
+def test_every_page_fits_small_screens_and_passes_the_wcag_2_2_aa_rules_at_every_width(page, visit, user, width):
     if user != "anonymous":
-        sign_in(page, visit, user)
-    axe = Axe()
+        signed_in(page, visit, user)
+    rules = axe_rules(page)
     found = []
-    for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
-        for path in PAGES.get(user, []) + MORE_PAGES.get(user, []):
-            visit(path)
-            if path in PAGES.get(user, []) and width in SCREENSHOT_WIDTHS:
-                screenshot(page, f"{user}-{path.strip('/').replace('/', '-') or 'home'}-{width}")
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 0:
-                found.append(f"{path} at {width}px scrolls sideways by {overflow}px")
-            for violation in axe.run(page, options=WCAG_22_AA).response["violations"]:
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in PAGES.get(user, []) + MORE_PAGES.get(user, []):
+        visit(path, check=False)
+        violations = axe_violations(page, rules.both())
+        visit.check([v for v in violations if v["id"] in rules.default])
+        if path in PAGES.get(user, []) and width in SCREENSHOT_WIDTHS:
+            screenshot(page, f"{user}-{path.strip('/').replace('/', '-') or 'home'}-{width}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            found.append(f"{path} at {width}px scrolls sideways by {overflow}px")
+        for violation in violations:
+            if violation["id"] in rules.wcag_22_aa:
                 targets = [node["target"] for node in violation["nodes"]][:3]
                 found.append(f"{path} at {width}px: {violation['id']} ({len(violation['nodes'])}) {targets}")
     assert found == []
@@ -112,6 +112,7 @@ def test_sign_in_and_record_evidence_with_the_keyboard_alone(page, visit):
     visit.check()
 
 
+@pytest.mark.reads_only
 def test_on_a_phone_the_menu_folds_behind_one_button_and_criteria_read_across_the_screen(page, visit):
     page.set_viewport_size({"width": 375, "height": 740})
     sign_in(page, visit, "trainee")
