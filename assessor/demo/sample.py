@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.accounts.operations import create_user
 from assessor.cohorts.operations import create_cohort, enrol
+from assessor.domain.standards import Catalogue, load_unit
 from assessor.domain.vocabulary import Context, Method, PlanBasis, Role, Stage, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, acknowledge, record_evidence
-from assessor.models import Evidence, UnitVersion, User
+from assessor.models import Cohort, Evidence, UnitVersion, User
 from assessor.quality.operations import PlanInput, create_plan, propose_sample
 from assessor.records.operations import Declaration, sign_off
+from assessor.standards.operations import register_units
 
+EXAMPLES = Path(__file__).parent / "units"  # example units, in this project's own words, for the demo and the tests
 NZ = "us_case_mgmt"
 CSC = "cscofm023"
 
@@ -140,4 +144,35 @@ def create_demo(session: so.Session, password: str, today: datetime.date | None 
         seed=today.year,
     )
     propose_sample(session, users["qa"], create_plan(session, users["qa"], plan))
+    _examples(session, users, cohort, day(40), today)
     return users
+
+
+def _examples(
+    session: so.Session, users: dict[str, User], cohort: Cohort, started: datetime.date, today: datetime.date
+) -> None:
+    """The example units (not published ones: see their files) loaded; Tūī part-way through release 1 of the one a
+    release 2 supersedes, so a coordinator can see what moving her to release 2 carries, and enrolled in the one whose
+    meetings must be with different whānau, so the evidence form asks which."""
+    versions = register_units(session, Catalogue(tuple(load_unit(f) for f in sorted(EXAMPLES.glob("*.yaml")))))
+    release_1 = next(v for v in versions if v.unit_id == "example_support_plans" and v.version == 1)
+    trainee, assessor = users["trainee2"], users["assessor"]
+    enrolment = enrol(session, users["admin"], trainee, release_1, [assessor], started, cohort)
+    hui = next(v for v in versions if v.unit_id == "example_whanau_hui")
+    enrol(session, users["admin"], trainee, hui, [assessor], started, cohort)
+    judged = [
+        ("1.1", Verdict.SATISFIED),
+        ("1.3", Verdict.SATISFIED),
+        ("2.2", Verdict.NOT_YET),
+        ("PE1", Verdict.SATISFIED),
+    ]
+    data = EvidenceInput(
+        Method.DIRECT_OBSERVATION,
+        Context.WORKPLACE,
+        today - datetime.timedelta(days=10),
+        "Observed Tūī support Mr Hēnare at home with his plan's morning routine; she checked his risks first and "
+        "asked how he wanted things done.",
+        "Client's home",
+    )
+    mappings = [MappingInput(enrolment.id, target, verdict, "") for target, verdict in judged]
+    record_evidence(session, assessor, trainee, data, mappings, today=today)

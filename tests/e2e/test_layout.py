@@ -32,8 +32,27 @@ PAGES = {
 # Every other page with no record of its own in its address, checked the same way without screenshots.
 MORE_PAGES = {
     "anonymous": ["/sign-in", "/forgot-password", "/verify", "/welcome", "/standards/"],
-    "assessor": ["/enrolments/1/sign-off", "/account/password", "/account/sessions", "/account/two-factor"],
-    "admin": ["/admin/users/2", "/standards/us_case_mgmt/v1"],
+    "assessor": [
+        "/enrolments/1/sign-off",
+        "/account/password",
+        "/account/sessions",
+        "/account/two-factor",
+        "/trainees/5/evidence/new",  # Tūī's, with the example unit that asks which whānau
+        "/enrolments/6",  # her example unit whose occasions must differ
+    ],
+    "coordinator": [
+        "/enrolments/5",  # Tūī in release 1 of the example unit release 2 supersedes
+        "/enrolments/5/move",
+        "/cohorts/1/move",
+        "/cohorts/1/move?from=3&to=4",
+    ],
+    "admin": [
+        "/admin/users/2",
+        "/standards/us_case_mgmt/v1",
+        "/standards/example_support_plans/v1",  # Range of Conditions
+        "/standards/example_support_plans/v2",  # its mapping table
+        "/standards/example_whanau_hui/v1",
+    ],
 }
 
 

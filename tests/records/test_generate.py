@@ -96,10 +96,10 @@ def test_generated_records_are_varied_and_realistic(app, db):
     assert {EnrolmentStatus.COMPLETED, EnrolmentStatus.ACTIVE} <= dict(statuses).keys()
     csc = db.scalars(sa.select(Enrolment).join(UnitVersion).where(UnitVersion.unit_id == "cscofm023")).all()
     assert all(e.start_date < datetime.date(2021, 1, 24) for e in csc)
-    assert db.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 5 + 20 * COUNT
+    assert db.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 6 + 20 * COUNT  # the demo's own six
     assert db.scalar(sa.select(sa.func.count()).select_from(CompletionRecord)) > 1
     sizes = db.scalars(sa.select(sa.func.count()).select_from(Enrolment).join(Cohort).group_by(Cohort.id)).all()
-    assert sum(sizes) == 4 + 2 * COUNT
+    assert sum(sizes) == 6 + 2 * COUNT  # the demo's own six enrolments
     assert check_password(trainees[0].password_hash, PASSWORD)
 
 
@@ -131,7 +131,7 @@ def test_demo_command_adds_generated_trainees(app, runner):
         assert (
             session.scalar(sa.select(sa.func.count()).select_from(User).where(User.role == Role.TRAINEE)) == 2 + 30 + 5
         )
-        assert session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 4 + 2 * 35
+        assert session.scalar(sa.select(sa.func.count()).select_from(Enrolment)) == 6 + 2 * 35
     verified = runner.invoke(args=["audit", "verify"])
     assert verified.exit_code == 0, verified.output
     refused = runner.invoke(args=["demo", "--trainees", "3", "--cohort-size", "9-2"])

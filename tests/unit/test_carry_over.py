@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.carry_over import Carry, follows, plan
 from assessor.domain.standards import load_unit, parse_unit
 from assessor.domain.standards.schema import json_schema
@@ -14,9 +15,9 @@ from assessor.domain.vocabulary import TargetKind
 from tests.unit.test_loader import line_of, problems_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-RELEASE_1 = load_unit(DATA / "release_1.yaml")
-RELEASE_2 = load_unit(DATA / "release_2.yaml")
-SECOND = (DATA / "release_2.yaml").read_text(encoding="utf-8")
+RELEASE_1 = load_unit(EXAMPLES / "example_support_plans_1.yaml")
+RELEASE_2 = load_unit(EXAMPLES / "example_support_plans_2.yaml")
+SECOND = (EXAMPLES / "example_support_plans_2.yaml").read_text(encoding="utf-8")
 
 
 def test_the_mapping_table_loads_with_each_criterion_change():

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from assessor.cli.standards import unit_tree
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.standards import load_unit
 from assessor.domain.standards.schema import json_schema
 from tests.unit.test_loader import line_of, problems_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-TEXT = (DATA / "release_1.yaml").read_text(encoding="utf-8")
-UNIT = load_unit(DATA / "release_1.yaml")
+TEXT = (EXAMPLES / "example_support_plans_1.yaml").read_text(encoding="utf-8")
+UNIT = load_unit(EXAMPLES / "example_support_plans_1.yaml")
 
 
 def test_a_marked_term_is_plain_in_the_text_and_linked_to_its_list():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assessor.cli.standards import unit_tree
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.completion import Reason, obstacles
 from assessor.domain.progress import Judgement, assess
 from assessor.domain.standards import load_unit
@@ -15,8 +16,8 @@ from assessor.domain.vocabulary import EnrolmentStatus, Status, Verdict
 from tests.unit.test_loader import line_of, problems_of
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-TEXT = (DATA / "nzqa_older_layout.yaml").read_text(encoding="utf-8")
-UNIT = load_unit(DATA / "nzqa_older_layout.yaml")
+TEXT = (EXAMPLES / "example_whanau_hui.yaml").read_text(encoding="utf-8")
+UNIT = load_unit(EXAMPLES / "example_whanau_hui.yaml")
 
 
 def met(evidence_id: int, whanau: str | None, kinds: tuple[str, ...] = (), context: str = "workplace") -> Judgement:
@@ -128,7 +129,7 @@ def test_a_wrong_sufficiency_rule_is_refused_with_its_line(old, new, line, messa
 
 def test_distinct_on_a_heading_is_refused():
     text = (
-        (DATA / "release_1.yaml")
+        (EXAMPLES / "example_support_plans_1.yaml")
         .read_text(encoding="utf-8")
         .replace(
             '      - id: KE1\n        text: "the organisation\'s procedures for:"\n',

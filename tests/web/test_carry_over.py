@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from assessor.cli.standards import unit_tree
 from assessor.cohorts.operations import enrol
 from assessor.core.audit_verify import verify
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.standards import Catalogue, Usage, load_unit
 from assessor.domain.vocabulary import EnrolmentStatus, PlanBasis, ReviewState, Stage, Status, Verdict
 from assessor.evidence.operations import MappingInput, judge, record_evidence
@@ -44,7 +45,15 @@ def releases(app, world: WebWorld) -> Releases:
     """Both releases loaded; the world's trainees enrolled in release 1 in the coordinator's cohort, the first with
     two pieces of evidence judged against most of it."""
     with app.extensions["database"].sessions.begin() as session:
-        register_units(session, Catalogue((load_unit(DATA / "release_1.yaml"), load_unit(DATA / "release_2.yaml"))))
+        register_units(
+            session,
+            Catalogue(
+                (
+                    load_unit(EXAMPLES / "example_support_plans_1.yaml"),
+                    load_unit(EXAMPLES / "example_support_plans_2.yaml"),
+                )
+            ),
+        )
         first, second = session.scalars(
             sa.select(UnitVersion).where(UnitVersion.unit_id == "example_support_plans").order_by(UnitVersion.version)
         )
@@ -339,7 +348,7 @@ def test_the_unit_page_and_standards_show_print_the_mapping_table(client, releas
     assert "<dt>Supersedes</dt><dd>example_support_plans version 1 Support people to carry out their plans" in page
     assert "<td>2.2</td><td>2.1</td><td>unchanged</td>" in page
     assert "<td>2.1</td><td>—</td><td>removed</td>" in page
-    lines = list(unit_tree(load_unit(DATA / "release_2.yaml")))
+    lines = list(unit_tree(load_unit(EXAMPLES / "example_support_plans_2.yaml")))
     assert (
         "  Supersedes: example_support_plans version 1 Support people to carry out their plans (Release 1) (equivalent)"
         in lines

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from assessor.cohorts.operations import enrol
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.standards import load_unit
 from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, record_evidence
@@ -25,7 +26,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 # Each file, and what a reader of that publisher's layout looks for on the unit page.
 LAYOUTS = {
-    "nzqa_older_layout.yaml": [
+    "example_whanau_hui.yaml": [
         "Outcomes and evidence requirements",
         '<h2 id="guidance">Explanatory notes</h2>',
         "<dt>Publisher's version</dt><dd>3 <span",
@@ -33,14 +34,14 @@ LAYOUTS = {
         "Example Workforce Development Council",
         "<dt>Whānau</dt>",
     ],
-    "release_1.yaml": [
+    "example_support_plans_1.yaml": [
         "Elements and performance criteria",
         "Release 1",
         '<a href="#range-1.1-plan"><strong>plan</strong></a>',
         "Knowledge Evidence",
         "how long records are kept",
     ],
-    "release_2.yaml": [
+    "example_support_plans_2.yaml": [
         "Release 2",
         "<dt>Supersedes</dt>",
         "Mapping from example_support_plans version 1",
@@ -53,11 +54,13 @@ LAYOUTS = {
 def test_a_unit_in_its_publishers_layout_is_loaded_read_assessed_signed_off_and_exported(
     app, world: WebWorld, signed_in, name
 ):
-    unit = load_unit(DATA / name)
+    unit = load_unit(EXAMPLES / name)
     admin = signed_in("admin")
-    if name == "release_2.yaml":  # a release follows the one it supersedes
-        assert confirm(admin, upload(admin, (DATA / "release_1.yaml").read_bytes()).get_data(as_text=True))
-    preview = upload(admin, (DATA / name).read_bytes(), name).get_data(as_text=True)
+    if name == "example_support_plans_2.yaml":  # a release follows the one it supersedes
+        assert confirm(
+            admin, upload(admin, (EXAMPLES / "example_support_plans_1.yaml").read_bytes()).get_data(as_text=True)
+        )
+    preview = upload(admin, (EXAMPLES / name).read_bytes(), name).get_data(as_text=True)
     assert unit.name in preview
     assert confirm(admin, preview).status_code == 302
     page = admin.get(f"/standards/{unit.id}/v{unit.version}").get_data(as_text=True)

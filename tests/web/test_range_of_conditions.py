@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from assessor.cohorts.operations import enrol
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.standards import Catalogue, load_unit
 from assessor.models import User
 from assessor.standards.operations import register_units
@@ -18,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def test_the_unit_and_enrolment_pages_link_each_term_to_its_list_under_the_criterion(app, world, signed_in):
     with app.extensions["database"].sessions.begin() as session:
-        (version,) = register_units(session, Catalogue((load_unit(DATA / "release_1.yaml"),)))
+        (version,) = register_units(session, Catalogue((load_unit(EXAMPLES / "example_support_plans_1.yaml"),)))
         admin, assessor, trainee = (
             session.scalar(sa.select(User).where(User.username == n)) for n in ("admin", "assessor", "trainee")
         )

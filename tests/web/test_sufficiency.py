@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from assessor.cohorts.operations import enrol, withdraw
 from assessor.core.audit_verify import verify
+from assessor.demo.sample import EXAMPLES
 from assessor.domain.errors import InvalidInput
 from assessor.domain.retention import DEFAULT_RULES, Rule
 from assessor.domain.standards import Catalogue, load_unit
@@ -31,7 +32,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 def meeting(app, world: WebWorld) -> int:
     """The trainee enrolled in the NZQA unit whose 2.1 needs meetings with two different whānau, one Māori."""
     with app.extensions["database"].sessions.begin() as session:
-        (version,) = register_units(session, Catalogue((load_unit(DATA / "nzqa_older_layout.yaml"),)))
+        (version,) = register_units(session, Catalogue((load_unit(EXAMPLES / "example_whanau_hui.yaml"),)))
         admin, assessor, trainee = (
             session.scalar(sa.select(User).where(User.username == n)) for n in ("admin", "assessor", "trainee")
         )
