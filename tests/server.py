@@ -60,7 +60,8 @@ class Server:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
-        deadline = time.monotonic() + 30
+        # A wait for start-up, not a measure of it: a machine busy with other tests starts workers slowly.
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
@@ -70,6 +71,7 @@ class Server:
                         return
             except OSError:
                 time.sleep(0.1)
+        self.stop(signal.SIGKILL)  # and reaped, so its process does not outlive the test that started it
         raise RuntimeError(f"gunicorn did not answer: {self.log.read_text()[-2000:]}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
