@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.credits.views import bp as credits
     from assessor.evidence.views import bp as evidence
     from assessor.jobs.views import bp as jobs_pages
+    from assessor.logbook.views import bp as logbook
     from assessor.mail import sending
     from assessor.mail.views import bp as mail
     from assessor.observations.views import bp as observations
@@ -121,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         quality,
         carry_over,
         credits,
+        logbook,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

@@ -185,6 +185,9 @@ class Permissions:
     def manage_enrolment(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_manage_enrolment, enrolment_facts(enrolment))
 
+    def log_hours(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_log_hours, enrolment_facts(enrolment))
+
     def record_credit(self, enrolment: Enrolment) -> bool:
         """Whether credits may be recorded and withdrawn for the trainee of this enrolment."""
         facts = trainee_enrolment_facts(_session_of(enrolment), enrolment.trainee_id).values()

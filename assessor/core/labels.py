@@ -184,6 +184,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label_of)
     app.add_template_filter(when)
     app.add_template_filter(marked)
+    app.add_template_filter(hours)
     app.add_template_global(condition_anchor)
     # Templates compare codes with the vocabulary's own members, never with strings of their own.
     app.jinja_env.globals.update(
@@ -203,6 +204,11 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def words() -> dict[str, str]:
         return {"home_label": home_label(current_user.role if current_user.is_authenticated else None)}
+
+
+def hours(minutes: int) -> str:
+    """Minutes as hours for people: `7.5`, `120`."""
+    return f"{minutes / 60:.1f}".removesuffix(".0")
 
 
 def obstacle(found: Obstacle) -> str:
@@ -230,6 +236,11 @@ def obstacle(found: Obstacle) -> str:
         case Reason.TOO_FEW_DIFFERENT:
             what = (found.detail or "").lower()
             return f"{target} needs occasions with {found.need} different values of {what}; it has {found.have}."
+        case Reason.HOURS_NOT_VERIFIED:
+            return (
+                f"The logbook needs {hours(found.need)} hours of {found.detail} verified by an assessor; "
+                f"it has {hours(found.have)}."
+            )
         case Reason.QUOTA_NOT_MET:
             return f"{target} needs at least {found.need} of its occasions to be {found.detail}; it has {found.have}."
         case Reason.CONTEXT_NOT_ACCEPTED:

@@ -27,6 +27,7 @@ class Reason(StrEnum):
     PREREQUISITE_NOT_HELD = "prerequisite_not_held"  # the trainee holds no record of a unit this one requires
     TOO_FEW_DIFFERENT = "too_few_different"  # occasions must differ in a dimension; too few different values
     QUOTA_NOT_MET = "quota_not_met"  # too few of the different values are of a kind the quota counts
+    HOURS_NOT_VERIFIED = "hours_not_verified"  # fewer verified hours in the logbook than the unit asks (in minutes)
 
 
 @dataclass(frozen=True)
@@ -67,15 +68,22 @@ def target_obstacles(target: TargetStatus) -> tuple[Obstacle, ...]:
 
 
 def obstacles(
-    unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus, not_held: Iterable[str] = ()
+    unit: Unit,
+    progress: Progress,
+    enrolment_status: EnrolmentStatus,
+    not_held: Iterable[str] = (),
+    verified_minutes: int = 0,
 ) -> tuple[Obstacle, ...]:
     """Every reason the enrolment cannot be signed off, in unit order; empty when it can. `not_held` names the unit's
-    prerequisites the trainee holds no record of."""
+    prerequisites the trainee holds no record of; `verified_minutes` is what its logbook holds, verified."""
     found: list[Obstacle] = []
     if not enrolment_status.is_open:
         found.append(Obstacle(Reason.NOT_ACTIVE))
     else:
         found.extend(Obstacle(Reason.PREREQUISITE_NOT_HELD, unit_code) for unit_code in not_held)
+        if unit.logbook and verified_minutes < unit.logbook.hours * 60:
+            needed = unit.logbook.hours * 60
+            found.append(Obstacle(Reason.HOURS_NOT_VERIFIED, None, (), verified_minutes, needed, unit.logbook.context))
     for target in progress.outstanding:
         found.extend(target_obstacles(target))
     return tuple(found)

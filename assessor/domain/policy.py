@@ -110,6 +110,15 @@ def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[Enrol
     return may_run_cohort(actor, cohort) and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
 
 
+def may_log_hours(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """Log hours of work toward an open enrolment: its trainee, or one of its assessors on their behalf."""
+    if not enrolment.status.is_open:
+        return False
+    return (actor.active and actor.role == Role.TRAINEE and actor.id == enrolment.trainee_id) or may_assess(
+        actor, enrolment
+    )
+
+
 def may_record_credit(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
     """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator who
     runs the cohort of every enrolment the trainee has (a credit counts toward every unit of theirs that requires it,

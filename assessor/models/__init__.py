@@ -8,7 +8,7 @@ from assessor.models.evidence import Acknowledgement, Attachment, Evidence, Evid
 from assessor.models.jobs import Job
 from assessor.models.mail import MailMessage
 from assessor.models.quality import CountersignRule, ReviewDecision, SampleReview, SamplingPlan
-from assessor.models.records import CompletionRecord, Credit, Revocation
+from assessor.models.records import CompletionRecord, Credit, LogbookEntry, Revocation
 from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitStatus, UnitVersion
 
@@ -28,6 +28,7 @@ __all__ = [
     "GroupObservation",
     "Job",
     "LegalHold",
+    "LogbookEntry",
     "LoginFailure",
     "MailMessage",
     "RecoveryCode",

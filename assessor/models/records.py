@@ -93,3 +93,24 @@ class Credit(Base):
     withdrawn_because: so.Mapped[str | None] = so.mapped_column(sa.Text)
 
     recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])
+
+
+class LogbookEntry(Base):
+    """Hours of work the trainee logged toward a unit that asks for them, verified (or not yet) by an assessor."""
+
+    __tablename__ = "logbook_entry"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    enrolment_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("enrolment.id"), index=True)
+    worked_on: so.Mapped[datetime.date]
+    minutes: so.Mapped[int]
+    description: so.Mapped[str] = so.mapped_column(sa.Text)
+    recorded_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    recorded_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # The random token of the form it came from: the same form sent twice logs it once.
+    submission: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    verified_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("user_account.id"))
+    verified_at: so.Mapped[datetime.datetime | None] = so.mapped_column(Timestamp)
+
+    recorded_by: so.Mapped[User] = so.relationship(foreign_keys=[recorded_by_id])
+    verified_by: so.Mapped[User | None] = so.relationship(foreign_keys=[verified_by_id])

@@ -11,7 +11,7 @@ from assessor.core.database import flush_or_changed
 from assessor.domain.completion import obstacles
 from assessor.domain.vocabulary import OPEN, EnrolmentStatus
 from assessor.models import Enrolment, EnrolmentProgress, User
-from assessor.progress.queries import not_held, prerequisites_held, progress_of, tally_columns
+from assessor.progress.queries import not_held, prerequisites_held, progress_of, tally_columns, verified_minutes
 from assessor.standards.queries import unit_of
 
 
@@ -29,7 +29,8 @@ def reassess(session: so.Session, actor: User | None, enrolment: Enrolment) -> N
         return
     unit = unit_of(enrolment.unit_version)
     missing = not_held(prerequisites_held(session, enrolment.trainee_id, unit))
-    ready = not obstacles(unit, progress, enrolment.status, missing)
+    minutes = verified_minutes(session, enrolment) if unit.logbook else 0
+    ready = not obstacles(unit, progress, enrolment.status, missing, minutes)
     status = EnrolmentStatus.READY_FOR_SIGN_OFF if ready else EnrolmentStatus.ACTIVE
     if status != enrolment.status:
         before = state_of(enrolment)

@@ -22,6 +22,7 @@ from assessor.models import (
     EnrolmentProgress,
     Evidence,
     EvidenceMapping,
+    LogbookEntry,
     Revocation,
     SampleReview,
     UnitVersion,
@@ -87,6 +88,14 @@ def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict
     return {p: any(p.names(unit_id, code) for unit_id, code in held) for p in unit.prerequisites}
 
 
+def verified_minutes(session: so.Session, enrolment: Enrolment) -> int:
+    """The minutes of work logged toward the enrolment and verified by an assessor."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(LogbookEntry.minutes), 0)).where(
+        LogbookEntry.enrolment_id == enrolment.id, LogbookEntry.verified_at.is_not(None)
+    )
+    return int(session.scalar(query) or 0)
+
+
 def not_held(held: dict[Prerequisite, bool]) -> list[str]:
     """The prerequisites among `held` the trainee holds no record of, by the unit they name."""
     return [p.unit for p, has in held.items() if not has]
@@ -103,7 +112,8 @@ def sign_off_obstacles(
     unit = unit_of(enrolment.unit_version)
     if held is None:
         held = prerequisites_held(session, enrolment.trainee_id, unit)
-    found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status, not_held(held))
+    minutes = verified_minutes(session, enrolment) if unit.logbook else 0
+    found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status, not_held(held), minutes)
     reviews = session.scalars(
         sa.select(SampleReview).where(SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_(OPEN_REVIEWS))
     ).all()

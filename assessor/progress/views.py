@@ -24,6 +24,7 @@ from assessor.progress.queries import (
     prerequisites_held,
     progress_of,
     sign_off_obstacles,
+    verified_minutes,
 )
 from assessor.quality.forms import AnswerForm
 from assessor.quality.queries import reviews_of_enrolment
@@ -98,6 +99,7 @@ def enrolment(enrolment_id: int) -> str:
         answer_form=AnswerForm(),
         prerequisites=held,
         carried_from=moved_from(session, enrolment),
+        verified_minutes=verified_minutes(session, enrolment) if unit_of(enrolment.unit_version).logbook else 0,
         credits=credits_for(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
         credit_forms=(CreditForm(), WithdrawCreditForm()) if Permissions(me()).record_credit(enrolment) else None,
     )

@@ -490,3 +490,25 @@ def test_the_credits_migration_goes_down_and_up_again(scratch_engine):
         )
     with pytest.raises(RuntimeError, match="would lose them"):
         migrate.downgrade(engine, "0015")
+
+
+def test_the_logbook_migration_goes_down_and_up_again_and_keeps_logged_hours(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "0017")
+    with engine.connect() as connection:
+        assert "logbook_entry" not in reflect(connection)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        enrolment, user = (
+            connection.scalar(sa.text(f"SELECT min(id) FROM {t}")) for t in ("enrolment", "user_account")
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO logbook_entry (enrolment_id, worked_on, minutes, description, recorded_by_id, recorded_at,"
+                " submission) VALUES (:e, '2026-09-01', 480, 'work', :u, '2026-09-01 00:00:00', :s)"
+            ),
+            {"e": enrolment, "u": user, "s": "0" * 32},
+        )
+    with pytest.raises(RuntimeError, match="would lose them"):
+        migrate.downgrade(engine, "0017")

@@ -140,3 +140,23 @@ def test_distinct_on_a_heading_is_refused():
     assert problems_of(text) == [
         f"unit.yaml:{line_of(text, '        distinct: place')}: evidence_requirements[1].items[0].distinct: distinct belongs on nested items"
     ]
+
+
+@pytest.mark.parametrize(
+    ("logbook", "message"),
+    [
+        ("logbook:\n  hours: 0\n  context: work\n", "logbook.hours: must be at least 1, got 0"),
+        ("logbook:\n  hours: 40\n", "logbook.context: missing required field in logbook"),
+        ("logbook:\n  hours: forty\n  context: work\n", "logbook.hours: expected a whole number, got text 'forty'"),
+    ],
+)
+def test_a_wrong_logbook_is_refused(logbook, message):
+    text = TEXT.replace("dimensions:\n", logbook + "dimensions:\n", 1)
+    (found,) = problems_of(text)
+    assert found.endswith(message)
+
+
+def test_a_logbook_loads_with_its_hours_and_context():
+    unit = load_unit(EXAMPLES / "example_support_plans_2.yaml")
+    assert unit.logbook is not None
+    assert (unit.logbook.hours, unit.logbook.context) == (40, "support work with people in their own homes")

@@ -26,6 +26,7 @@ from assessor.models import (
     User,
     UserSession,
 )
+from assessor.standards.queries import unit_of
 from tests.web.conftest import WebWorld, build_web_world, csrf_token, sign_in, with_group_observations
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin", "qa"]
@@ -69,6 +70,13 @@ def _cohort(s: so.Session, actor: policy.Actor, i: int) -> bool:
     return policy.may_run_cohort(actor, access.cohort_facts(s.get_one(Cohort, i)))
 
 
+def _logbook(s: so.Session, actor: policy.Actor, i: int) -> bool:
+    """The logbook of an enrolment whose unit asks for hours, to whoever sees the enrolment."""
+    enrolment = s.get_one(Enrolment, i)
+    has_one = unit_of(enrolment.unit_version).logbook is not None
+    return has_one and policy.may_see_enrolment(actor, access.enrolment_facts(enrolment))
+
+
 def _credits(s: so.Session, actor: policy.Actor, i: int) -> bool:
     enrolment = s.get_one(Enrolment, i)
     trainee_enrolments = tuple(access.trainee_enrolment_facts(s, enrolment.trainee_id).values())
@@ -85,6 +93,9 @@ QUESTIONS: dict[str, Question] = {
     "records.sign_off_post": _enrolment(policy.may_assess),
     "cohorts.assign": _enrolment(policy.may_manage_enrolment),
     "cohorts.withdraw": _enrolment(policy.may_manage_enrolment),
+    "logbook.logbook": _logbook,
+    "logbook.log": _logbook,
+    "logbook.verify": _logbook,
     "credits.record": _credits,
     "credits.withdraw": _credits,
     "carry_over.enrolment": _enrolment(policy.may_manage_enrolment),

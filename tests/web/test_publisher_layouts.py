@@ -15,6 +15,7 @@ from assessor.demo.sample import EXAMPLES
 from assessor.domain.standards import load_unit
 from assessor.domain.vocabulary import Context, EnrolmentStatus, Method, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, record_evidence
+from assessor.logbook.operations import log_hours, verify_hours
 from assessor.models import Enrolment, UnitVersion, User
 from assessor.records.operations import Declaration, sign_off
 from tests.records.factories import TODAY
@@ -89,6 +90,14 @@ def test_a_unit_in_its_publishers_layout_is_loaded_read_assessed_signed_off_and_
             data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, f"Occasion {n + 1}.", "", whanau)
             mappings = [MappingInput(enrolment_id, key, Verdict.SATISFIED) for key in targets]
             record_evidence(session, people["assessor"], people["trainee"], data, mappings, today=TODAY)
+        if unit.logbook:  # a day's work at a time, each verified
+            enrolment = session.get_one(Enrolment, enrolment_id)
+            for day in range(unit.logbook.hours // 8):
+                worked = datetime.date(2026, 9, 1 + day)
+                entry = log_hours(
+                    session, people["trainee"], enrolment, worked, 480, "Support at home.", f"{day:032d}", TODAY
+                )
+                verify_hours(session, people["assessor"], enrolment, entry)
     assessor = signed_in("assessor")
     body = assessor.get(f"/enrolments/{enrolment_id}").get_data(as_text=True)
     assert "Nothing is missing" in body and "Not started" not in body

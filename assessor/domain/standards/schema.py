@@ -204,6 +204,7 @@ DIMENSION = Mapping(
     {"id": DIMENSION_ID, "label": Text(), "kinds": ListOf(Text(), 1)},
     frozenset({"id", "label"}),
 )
+LOGBOOK = Mapping("logbook", {"hours": Integer(1), "context": Text()}, frozenset({"hours", "context"}))
 RANGE_CONDITION = Mapping(
     "range condition",
     {"term": Text(), "text": Text(), "items": ListOf(Text(), 1)},
@@ -246,6 +247,7 @@ UNIT = Mapping(
         "range": RANGE,
         "range_of_conditions": ListOf(RANGE_CONDITION, 1),
         "dimensions": ListOf(DIMENSION, 1),
+        "logbook": LOGBOOK,
         "guidance": ListOf(GUIDANCE_NOTE),
         "assessment_conditions": Text(),
         "foundation_skills": Text(),

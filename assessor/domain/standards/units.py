@@ -53,6 +53,15 @@ class Dimension:
 
 
 @dataclass(frozen=True)
+class Logbook:
+    """Hours of work the trainee must log, and an assessor verify, before sign-off ("at least 120 hours of work in
+    an aged care setting")."""
+
+    hours: int
+    context: str
+
+
+@dataclass(frozen=True)
 class Criterion:
     """A numbered performance criterion of a component. `text` is plain; `marked` keeps its Range of Conditions
     terms marked **so**, where it has any."""
@@ -274,6 +283,7 @@ class Unit:
     range: tuple[str, ...] = ()
     range_of_conditions: tuple[RangeCondition, ...] = ()
     dimensions: tuple[Dimension, ...] = ()
+    logbook: Logbook | None = None
     guidance: tuple[GuidanceNote, ...] = ()
     assessment_conditions: str | None = None
     foundation_skills: str | None = None
@@ -967,6 +977,7 @@ def _build_unit(raw: dict[str, Any], sha256: str) -> Unit:
         dimensions=tuple(
             Dimension(d["id"], d["label"], tuple(d.get("kinds") or ())) for d in raw.get("dimensions") or ()
         ),
+        logbook=Logbook(**raw["logbook"]) if "logbook" in raw else None,
         range_of_conditions=tuple(
             RangeCondition(r["term"], tuple(r["items"]), r.get("text")) for r in raw.get("range_of_conditions") or ()
         ),

@@ -1,0 +1,126 @@
+"""A unit that asks for logged hours: the trainee logs a day's work, an assessor verifies it, and sign-off waits
+for enough verified hours and says how many are missing."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from assessor.cohorts.operations import enrol
+from assessor.demo.sample import EXAMPLES
+from assessor.domain.standards import Catalogue, load_unit
+from assessor.domain.vocabulary import EnrolmentStatus, Verdict
+from assessor.evidence.operations import MappingInput, record_evidence
+from assessor.models import AuditEvent, Enrolment, LogbookEntry, User
+from assessor.standards.operations import register_units
+from assessor.standards.queries import targets_of
+from tests.records.factories import TODAY, observation
+from tests.web.conftest import WebWorld, csrf_token
+
+STARTED = datetime.date(2026, 8, 1)
+
+
+@pytest.fixture
+def hours(app, world: WebWorld) -> int:
+    """The trainee in release 2 of the example unit (40 hours of support work), every criterion and item met."""
+    with app.extensions["database"].sessions.begin() as session:
+        (version,) = register_units(session, Catalogue((load_unit(EXAMPLES / "example_support_plans_2.yaml"),)))
+        admin, assessor, trainee = (
+            session.scalar(sa.select(User).where(User.username == n)) for n in ("admin", "assessor", "trainee")
+        )
+        cohort = session.get_one(Enrolment, world.open_enrolment).cohort
+        enrolment = enrol(session, admin, trainee, version, [assessor], STARTED, cohort)
+        every = [MappingInput(enrolment.id, t, Verdict.SATISFIED) for t in targets_of(version)]
+        for _ in range(2):  # PE1 needs two occasions
+            record_evidence(session, assessor, trainee, observation(), every, today=TODAY)
+        return enrolment.id
+
+
+def _log(client, enrolment_id: int, **fields: str):
+    url = f"/enrolments/{enrolment_id}/logbook"
+    page = client.get(url).get_data(as_text=True)
+    token = re.search(r'name="submission" type="hidden" value="([0-9a-f]{32})"', page)[1]
+    data = {"csrf_token": csrf_token(client, url), "submission": token, "worked_on": "2026-09-01", "hours": "8"}
+    return client.post(url, data={**data, **fields})
+
+
+def _entries(app) -> list[LogbookEntry]:
+    with app.extensions["database"].read_sessions() as session:
+        return list(session.scalars(sa.select(LogbookEntry).order_by(LogbookEntry.id)))
+
+
+def test_sign_off_waits_for_verified_hours_and_says_how_many(app, signed_in, hours):
+    trainee, assessor = signed_in("trainee"), signed_in("assessor")
+    page = assessor.get(f"/enrolments/{hours}").get_data(as_text=True)
+    needs = "The logbook needs 40 hours of support work with people in their own homes verified by an assessor"
+    assert f"{needs}; it has 0." in page and "0 of 40 hours verified" in page
+    for day in range(1, 6):
+        response = _log(trainee, hours, worked_on=f"2026-09-0{day}", description=f"Day {day} with Mr Hēnare.")
+        assert response.status_code == 302
+    assert [e.minutes for e in _entries(app)] == [480] * 5
+    logbook = assessor.get(f"/enrolments/{hours}/logbook").get_data(as_text=True)
+    assert "Verified</dt><dd>0 of 40 hours" in logbook and "Logged</dt><dd>40 hours" in logbook
+    url = f"/enrolments/{hours}/logbook/verify"
+    for entry in _entries(app)[:4]:
+        assert (
+            assessor.post(
+                url, data={"csrf_token": csrf_token(assessor, url.removesuffix("/verify")), "entry": entry.id}
+            ).status_code
+            == 303
+        )
+    assert f"{needs}; it has 32." in assessor.get(f"/enrolments/{hours}").get_data(as_text=True)
+    last = _entries(app)[4]
+    assert (
+        assessor.post(
+            url, data={"csrf_token": csrf_token(assessor, url.removesuffix("/verify")), "entry": last.id}
+        ).status_code
+        == 303
+    )
+    with app.extensions["database"].read_sessions() as session:
+        assert session.get_one(Enrolment, hours).status == EnrolmentStatus.READY_FOR_SIGN_OFF
+        actions = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.action.like("logbook.%"))).all()
+    assert actions.count("logbook.log") == 5 and actions.count("logbook.verify") == 5
+    assert "Nothing is missing" in assessor.get(f"/enrolments/{hours}").get_data(as_text=True)
+
+
+def test_the_same_form_sent_twice_logs_once_and_a_trainee_cannot_verify(app, signed_in, hours):
+    trainee = signed_in("trainee")
+    url = f"/enrolments/{hours}/logbook"
+    page = trainee.get(url).get_data(as_text=True)
+    token = re.search(r'name="submission" type="hidden" value="([0-9a-f]{32})"', page)[1]
+    data = {"csrf_token": csrf_token(trainee, url), "submission": token, "worked_on": "2026-09-01", "hours": "7.5"}
+    data["description"] = "Support at home."
+    assert trainee.post(url, data=data).status_code == 302
+    assert trainee.post(url, data=data).status_code == 302
+    (entry,) = _entries(app)
+    assert entry.minutes == 450
+    refused = trainee.post(f"{url}/verify", data={"csrf_token": csrf_token(trainee, url), "entry": entry.id})
+    assert refused.status_code == 303
+    assert "Only an assessor of this open enrolment verifies its hours." in trainee.get(url).get_data(as_text=True)
+    assert _entries(app)[0].verified_at is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"hours": "0", "description": "x"}, "Log between a minute and 24 hours for one day."),
+        ({"hours": "25", "description": "x"}, "Log between a minute and 24 hours for one day."),
+        ({"hours": "lots", "description": "x"}, "Not a valid decimal value."),
+        ({"worked_on": "2999-01-01", "description": "x"}, "The day worked cannot be in the future."),
+        ({"worked_on": "2026-07-31", "description": "x"}, "The day worked cannot be before the enrolment started"),
+        ({"description": " "}, "Say what the work was"),
+        ({"description": "x" * 2001}, "Use at most 2000 characters."),
+    ],
+)
+def test_wrong_hours_are_refused_with_a_message_and_log_nothing(app, signed_in, hours, fields, message):
+    response = _log(signed_in("trainee"), hours, **fields)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert _entries(app) == []
+
+
+def test_a_unit_without_hours_has_no_logbook_and_another_trainee_sees_none(world, signed_in, hours):
+    assert signed_in("trainee").get(f"/enrolments/{world.open_enrolment}/logbook").status_code == 404
+    assert signed_in("trainee2").get(f"/enrolments/{hours}/logbook").status_code == 404
