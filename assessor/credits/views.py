@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from flask import Blueprint, abort, flash, redirect, url_for
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from assessor.core import database as db
@@ -30,7 +31,7 @@ def record(enrolment_id: int) -> Response:
     missing = not_held(prerequisites_held(session, enrolment.trainee_id, unit_of(enrolment.unit_version)))
     form.unit.choices = missing
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        _flash_errors(form)
     else:
         try:
             credit = record_credit(
@@ -61,7 +62,7 @@ def withdraw(enrolment_id: int) -> Response:
     if credit is None or credit.trainee_id != enrolment.trainee_id:
         abort(400)
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        _flash_errors(form)
     else:
         try:
             withdraw_credit(session, me(), credit, form.reason.data)
@@ -71,6 +72,11 @@ def withdraw(enrolment_id: int) -> Response:
         else:
             flash(f"Credit for {credit.unit} withdrawn.", "success")
     return redirect(url_for("progress.enrolment", enrolment_id=enrolment.id, _anchor="prerequisites"), code=303)
+
+
+def _flash_errors(form: FlaskForm) -> None:
+    """A refused form's problems, said on the enrolment page it goes back to."""
+    flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
 
 
 def _recordable(enrolment_id: int) -> Enrolment:

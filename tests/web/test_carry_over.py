@@ -86,12 +86,17 @@ def releases(app, world: WebWorld) -> Releases:
         return Releases(first.id, second.id, own.id, other.id, cohort.id)
 
 
-def _confirm(client, page_url: str, post_url: str, **extra: str):
-    """Send the confirmation form of a preview page, as the page shows it."""
+def _preview(client, page_url: str) -> dict[str, str]:
+    """The confirmation form's fields, as a preview page shows them."""
     page = client.get(page_url).get_data(as_text=True)
     fields = dict(re.findall(r'name="(to|earlier|fingerprint)" type="hidden" value="([^"]*)"', page))
     assert "fingerprint" in fields, page
-    return client.post(post_url, data={"csrf_token": csrf_token(client, page_url), **fields, **extra})
+    return {"csrf_token": csrf_token(client, page_url), **fields}
+
+
+def _confirm(client, page_url: str, post_url: str):
+    """Send the confirmation form of a preview page, as the page shows it."""
+    return client.post(post_url, data=_preview(client, page_url))
 
 
 def _count(app, model) -> int:
@@ -195,12 +200,10 @@ def test_moving_copies_what_carries_pointing_at_the_originals_and_closes_the_ear
 def test_the_same_confirmation_sent_twice_moves_once(app, signed_in, releases):
     coordinator = signed_in("coordinator")
     page_url = f"/enrolments/{releases.enrolment}/move"
-    page = coordinator.get(page_url).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(to|fingerprint)" type="hidden" value="([^"]*)"', page))
-    data = {"csrf_token": csrf_token(coordinator, page_url), **fields}
-    assert coordinator.post(page_url, data=data).status_code == 302
+    fields = _preview(coordinator, page_url)
+    assert coordinator.post(page_url, data=fields).status_code == 302
     enrolments, audit = _count(app, Enrolment), _count(app, AuditEvent)
-    again = coordinator.post(page_url, data=data, follow_redirects=True)
+    again = coordinator.post(page_url, data=fields, follow_redirects=True)
     assert "changed by someone else meanwhile" in again.get_data(as_text=True)
     assert (_count(app, Enrolment), _count(app, AuditEvent)) == (enrolments, audit)
 
@@ -208,8 +211,7 @@ def test_the_same_confirmation_sent_twice_moves_once(app, signed_in, releases):
 def test_a_judgement_made_after_the_preview_refuses_the_move_and_changes_nothing(app, signed_in, releases):
     coordinator = signed_in("coordinator")
     page_url = f"/enrolments/{releases.enrolment}/move"
-    page = coordinator.get(page_url).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(to|fingerprint)" type="hidden" value="([^"]*)"', page))
+    fields = _preview(coordinator, page_url)
     with app.extensions["database"].sessions.begin() as session:
         mapping = session.scalar(
             sa.select(EvidenceMapping).where(
@@ -219,7 +221,7 @@ def test_a_judgement_made_after_the_preview_refuses_the_move_and_changes_nothing
         assessor = session.scalar(sa.select(User).where(User.username == "assessor"))
         judge(session, assessor, mapping, mapping.version, Verdict.SATISFIED)
     enrolments = _count(app, Enrolment)
-    response = coordinator.post(page_url, data={"csrf_token": csrf_token(coordinator, page_url), **fields})
+    response = coordinator.post(page_url, data=fields)
     assert response.status_code == 303
     assert "changed by someone else" in coordinator.get(response.headers["Location"]).get_data(as_text=True)
     assert _count(app, Enrolment) == enrolments
@@ -321,8 +323,7 @@ def test_a_cohort_moves_in_one_step_leaving_those_who_cannot_move(app, signed_in
 def test_a_cohort_changed_after_its_preview_moves_no_one(app, signed_in, releases):
     client = signed_in("coordinator")
     page_url = f"/cohorts/{releases.cohort}/move?from={releases.release_1}&to={releases.release_2}"
-    page = client.get(page_url).get_data(as_text=True)
-    fields = dict(re.findall(r'name="(to|earlier|fingerprint)" type="hidden" value="([^"]*)"', page))
+    fields = _preview(client, page_url)
     with app.extensions["database"].sessions.begin() as session:
         assessor, trainee2 = (
             session.scalar(sa.select(User).where(User.username == n)) for n in ("assessor", "trainee2")
@@ -336,9 +337,7 @@ def test_a_cohort_changed_after_its_preview_moves_no_one(app, signed_in, release
             today=TODAY,
         )
     enrolments = _count(app, Enrolment)
-    response = client.post(
-        f"/cohorts/{releases.cohort}/move", data={"csrf_token": csrf_token(client, page_url), **fields}
-    )
+    response = client.post(f"/cohorts/{releases.cohort}/move", data=fields)
     assert response.status_code == 303 and _count(app, Enrolment) == enrolments
     assert "changed by someone else" in client.get(response.headers["Location"]).get_data(as_text=True)
 
