@@ -95,6 +95,11 @@ def unit_tree(unit: Unit) -> Iterator[str]:
             yield f"  {name}: {value}"
     for prerequisite in unit.prerequisites:
         yield f"  Prerequisite: {prerequisite.unit}" + (f" {prerequisite.title}" if prerequisite.title else "")
+    for dimension in unit.dimensions:
+        kinds = f" (kinds: {', '.join(dimension.kinds)})" if dimension.kinds else ""
+        yield f"  Occasions may have to differ in: {dimension.label}{kinds}"
+    if unit.logbook:
+        yield f"  Logbook: at least {unit.logbook.hours} hours of {unit.logbook.context}, verified by an assessor"
     for earlier in unit.supersedes:
         which = f"{earlier.unit}" + (f" version {earlier.version}" if earlier.version else "")
         yield f"  Supersedes: {which}" + (f" {earlier.title}" if earlier.title else "") + f" ({earlier.equivalence})"

@@ -23,6 +23,7 @@ from assessor.cohorts.operations import enrol
 from assessor.domain.standards import Catalogue, parse_unit
 from assessor.domain.vocabulary import Context, Method, Role, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, record_evidence
+from assessor.logbook.operations import log_hours, verify_hours
 from assessor.models import Enrolment, User
 from assessor.records.operations import Declaration, sign_off
 from assessor.standards.operations import register_units
@@ -46,9 +47,15 @@ def unit_documents(draw: st.DrawFn) -> dict[str, Any]:
     def text(kind: str) -> str:
         return f"{kind}-{next(markers):03d} {draw(WORDS)}"
 
+    differing = draw(st.booleans())  # whether some occasions must differ in a dimension, perhaps with a quota
+
     def occasions(into: dict[str, Any]) -> dict[str, Any]:
         if needed := draw(st.sampled_from([None, None, 1, 2, 3])):
             into["occasions"] = needed
+        if differing and draw(st.booleans()):
+            into["distinct"] = "place"
+            if draw(st.booleans()):
+                into["quota"] = [{"kind": "Marae", "at_least": 1}]
         return into
 
     def ranges() -> list[str]:
@@ -113,6 +120,10 @@ def unit_documents(draw: st.DrawFn) -> dict[str, Any]:
     }
     if conditions:
         document["range_of_conditions"] = conditions
+    if differing:
+        document["dimensions"] = [{"id": "place", "label": text("Dimension"), "kinds": ["Marae", "Kura"]}]
+    if draw(st.booleans()):
+        document["logbook"] = {"hours": draw(st.integers(1, 30)), "context": text("Logbook")}
     if draw(st.booleans()):
         document["purpose"] = f"{text('Purpose')}\n\n{text('Purpose')}"
         document["assessment_conditions"] = text("Conditions")
@@ -124,7 +135,7 @@ def texts_of(document: dict[str, Any]) -> Iterator[str]:
     its marked term, which pages set in bold."""
     if isinstance(document, dict):
         for key, value in document.items():
-            if key in ("text", "title", "term") and isinstance(value, str):
+            if key in ("text", "title", "term", "label", "context") and isinstance(value, str):
                 yield from (part.strip() for part in value.split("**") if part.strip())
             elif key in ("range", "items") and value and all(isinstance(v, str) for v in value):
                 yield from value
@@ -194,9 +205,17 @@ def test_every_page_and_export_of_any_unit_shows_every_text(app, people, documen
         enrolment = session.get_one(Enrolment, enrolment_id)
         assessor = session.get_one(User, people["assessor"])
         for n in range(max(unit.occasions_for(t) for t in leaves.values())):
-            data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, f"Occasion {n + 1}.")
+            place = {"place": (f"Place {n + 1}", ("Marae",))}  # a different place each time, every one a marae
+            data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, f"Occasion {n + 1}.", "", place)
             mappings = [MappingInput(enrolment_id, key, Verdict.SATISFIED) for key in leaves]
             record_evidence(session, assessor, enrolment.trainee, data, mappings, today=TODAY)
+        if unit.logbook:  # a day's work at a time, each verified
+            for day in range(0, unit.logbook.hours, 24):
+                minutes = min(24, unit.logbook.hours - day) * 60
+                worked = TODAY - datetime.timedelta(days=1 + day // 24)
+                token = f"{enrolment_id:016d}{day:016d}"
+                entry = log_hours(session, enrolment.trainee, enrolment, worked, minutes, "Work.", token, TODAY)
+                verify_hours(session, assessor, enrolment, entry)
     for client in (assessor_client, trainee_client):
         page = client.get(f"/enrolments/{enrolment_id}")
         assert page.status_code == 200

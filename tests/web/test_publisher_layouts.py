@@ -34,6 +34,7 @@ LAYOUTS = {
         "Social Services &gt; Social Services Practice",
         "Example Workforce Development Council",
         "<dt>Whānau</dt>",
+        "Needs 2 occasions, each with a different Whānau; at least 1 Māori.",
     ],
     "example_support_plans_1.yaml": [
         "Elements and performance criteria",
@@ -47,6 +48,7 @@ LAYOUTS = {
         "<dt>Supersedes</dt>",
         "Mapping from example_support_plans version 1",
         "how long records are kept and who may read them",
+        "At least 40 hours of support work with people in their own homes, each verified by an assessor",
     ],
 }
 
