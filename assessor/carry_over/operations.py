@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,12 +21,22 @@ from assessor.core.access import actor as actor_of
 from assessor.core.access import enrolment_facts, require
 from assessor.core.database import flush_or_changed
 from assessor.domain import carry_over, policy
+from assessor.domain.audit_states import logbook_state
 from assessor.domain.errors import ChangedMeanwhile, InvalidInput
 from assessor.domain.progress import Progress, assess
 from assessor.domain.standards import Usage
 from assessor.domain.vocabulary import OPEN, EnrolmentStatus, ReviewState
 from assessor.evidence.operations import mapping_state_of
-from assessor.models import Cohort, Enrolment, EnrolmentProgress, EvidenceMapping, SampleReview, UnitVersion, User
+from assessor.models import (
+    Cohort,
+    Enrolment,
+    EnrolmentProgress,
+    EvidenceMapping,
+    LogbookEntry,
+    SampleReview,
+    UnitVersion,
+    User,
+)
 from assessor.progress.operations import reassess
 from assessor.progress.queries import progress_of, tally_columns
 from assessor.standards.queries import unit_of, usage_of
@@ -42,6 +53,7 @@ class Move:
     carrying: dict[str, list[EvidenceMapping]]  # earlier target -> the mappings copied with it
     refused: str | None
     fingerprint: str  # of the enrolment and every mapping it has: a move previewed before a change is refused
+    hours: list[LogbookEntry]  # its logbook, which goes with it where the newer version keeps one
 
     @property
     def copies(self) -> int:
@@ -82,7 +94,15 @@ def preview(
     carrying: dict[str, list[EvidenceMapping]] = {source: [] for source, _ in to.plan.carried()}
     for mapping in mappings:
         carrying.setdefault(mapping.target, []).append(mapping)
-    seal = "|".join([f"{enrolment.id}.{enrolment.version}", str(newer.id), *(f"{m.id}.{m.version}" for m in mappings)])
+    hours = list(
+        session.scalars(
+            sa.select(LogbookEntry).where(LogbookEntry.enrolment_id == enrolment.id).order_by(LogbookEntry.id)
+        )
+    )
+    logged = [f"h{e.id}.{e.verified_by_id}" for e in hours]
+    seal = "|".join(
+        [f"{enrolment.id}.{enrolment.version}", str(newer.id), *(f"{m.id}.{m.version}" for m in mappings), *logged]
+    )
     return Move(
         enrolment=enrolment,
         newer=newer,
@@ -91,6 +111,7 @@ def preview(
         carrying=carrying,
         refused=_refusal(session, enrolment, to),
         fingerprint=hashlib.sha256(seal.encode()).hexdigest()[:32],
+        hours=hours if unit_of(newer).logbook else [],
     )
 
 
@@ -142,6 +163,23 @@ def _move(session: so.Session, actor: User, planned: Move, fingerprint: str) -> 
             session.flush()
             state = {**mapping_state_of(copy), "carried_from": original.id}
             audit.record(session, actor, "mapping.carry_over", "evidence", copy.evidence_id, None, state)
+    for kept in planned.hours:
+        entry = LogbookEntry(
+            enrolment_id=moved.id,
+            worked_on=kept.worked_on,
+            minutes=kept.minutes,
+            description=kept.description,
+            recorded_by_id=kept.recorded_by_id,
+            recorded_at=kept.recorded_at,
+            submission=secrets.token_hex(16),
+            verified_by_id=kept.verified_by_id,
+            verified_at=kept.verified_at,
+        )
+        session.add(entry)
+        session.flush()
+        state = {**logbook_state(moved.id, entry.worked_on, entry.minutes, entry.description, entry.verified_by_id)}
+        state["carried_from"] = kept.id
+        audit.record(session, actor, "logbook.carry_over", "logbook_entry", entry.id, None, state)
     before = state_of(enrolment)
     enrolment.status = EnrolmentStatus.TRANSFERRED
     enrolment.end_date = datetime.date.today()

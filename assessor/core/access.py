@@ -26,6 +26,7 @@ from assessor.models import (
     EvidenceMapping,
     GroupObservation,
     Job,
+    LogbookEntry,
     SampleReview,
     User,
     cohort_coordinator,
@@ -187,6 +188,9 @@ class Permissions:
 
     def log_hours(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_log_hours, enrolment_facts(enrolment))
+
+    def verify_hours(self, enrolment: Enrolment, entry: LogbookEntry) -> bool:
+        return self._ask(policy.may_verify_hours, enrolment_facts(enrolment), entry.recorded_by_id)
 
     def record_credit(self, enrolment: Enrolment) -> bool:
         """Whether credits may be recorded and withdrawn for the trainee of this enrolment."""

@@ -29,6 +29,7 @@ from assessor.domain.audit_states import (
     credit_state,
     enrolment_state,
     evidence_state,
+    logbook_state,
     mapping_state,
     user_state,
 )
@@ -43,6 +44,7 @@ from assessor.models import (
     Enrolment,
     Evidence,
     EvidenceMapping,
+    LogbookEntry,
     Revocation,
     UnitVersion,
     User,
@@ -306,6 +308,7 @@ def _entity(kind: str, key: ar.Key) -> tuple[str, int] | None:
         ar.COMPLETION: "completion_record",
         ar.REVOCATION: "completion_record",
         ar.CREDIT: "credit",
+        ar.LOGBOOK: "logbook_entry",
     }
     if kind == ar.ACKNOWLEDGEMENT and isinstance(key, tuple):
         return ("evidence", key[0])
@@ -482,6 +485,13 @@ def _credits(session: so.Session) -> Iterator[Row]:
         yield id, canonical(credit_state(*fields)), None
 
 
+def _logbook_entries(session: so.Session) -> Iterator[Row]:
+    columns = (LogbookEntry.id, LogbookEntry.enrolment_id, LogbookEntry.worked_on, LogbookEntry.minutes)
+    query = sa.select(*columns, LogbookEntry.description, LogbookEntry.verified_by_id).order_by(LogbookEntry.id)
+    for id, *fields in _stream(session, query):
+        yield id, canonical(logbook_state(*fields)), None
+
+
 _ROWS: tuple[tuple[str, Callable[[so.Session], Iterable[Row]]], ...] = (
     (ar.ACCOUNT, _accounts),
     (ar.COHORT, _cohorts),
@@ -494,4 +504,5 @@ _ROWS: tuple[tuple[str, Callable[[so.Session], Iterable[Row]]], ...] = (
     (ar.COMPLETION, _completions),
     (ar.REVOCATION, _revocations),
     (ar.CREDIT, _credits),
+    (ar.LOGBOOK, _logbook_entries),
 )

@@ -207,8 +207,9 @@ def init_app(app: Flask) -> None:
 
 
 def hours(minutes: int) -> str:
-    """Minutes as hours for people: `7.5`, `120`."""
-    return f"{minutes / 60:.1f}".removesuffix(".0")
+    """Minutes as hours for people, never rounded up to a whole it has not reached: `120`, `7 h 30 min`."""
+    whole, rest = divmod(minutes, 60)
+    return f"{whole} h {rest} min" if rest else str(whole)
 
 
 def obstacle(found: Obstacle) -> str:

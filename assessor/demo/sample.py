@@ -17,6 +17,7 @@ from assessor.models import Cohort, Evidence, UnitVersion, User
 from assessor.quality.operations import PlanInput, create_plan, propose_sample
 from assessor.records.operations import Declaration, sign_off
 from assessor.standards.operations import register_units
+from assessor.standards.queries import loaded_version
 
 EXAMPLES = Path(__file__).parent / "units"  # example units, in this project's own words, for the demo and the tests
 NZ = "us_case_mgmt"
@@ -154,11 +155,13 @@ def _examples(
     """The example units (not published ones: see their files) loaded; Tūī part-way through release 1 of the one a
     release 2 supersedes, so a coordinator can see what moving her to release 2 carries, and enrolled in the one whose
     meetings must be with different whānau, so the evidence form asks which."""
-    versions = register_units(session, Catalogue(tuple(load_unit(f) for f in sorted(EXAMPLES.glob("*.yaml")))))
-    release_1 = next(v for v in versions if v.unit_id == "example_support_plans" and v.version == 1)
+    register_units(session, Catalogue(tuple(load_unit(f) for f in sorted(EXAMPLES.glob("*.yaml")))))
+    release_1, hui = (
+        loaded_version(session, *key) for key in (("example_support_plans", 1), ("example_whanau_hui", 1))
+    )
+    assert release_1 is not None and hui is not None, "the example units are in the package"
     trainee, assessor = users["trainee2"], users["assessor"]
     enrolment = enrol(session, users["admin"], trainee, release_1, [assessor], started, cohort)
-    hui = next(v for v in versions if v.unit_id == "example_whanau_hui")
     enrol(session, users["admin"], trainee, hui, [assessor], started, cohort)
     judged = [
         ("1.1", Verdict.SATISFIED),

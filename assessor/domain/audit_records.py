@@ -27,6 +27,7 @@ ACKNOWLEDGEMENT = "acknowledgement"
 COMPLETION = "completion record"
 REVOCATION = "revocation"
 CREDIT = "credit"
+LOGBOOK = "logbook entry"
 KINDS = (
     ACCOUNT,
     COHORT,
@@ -39,6 +40,7 @@ KINDS = (
     COMPLETION,
     REVOCATION,
     CREDIT,
+    LOGBOOK,
 )
 
 # The actions whose `after` is the whole state of an account, an enrolment, a piece of evidence.
@@ -55,6 +57,7 @@ ENROLMENT_ACTIONS = frozenset(
     }
 )
 CREDIT_ACTIONS = frozenset({"credit.record", "credit.withdraw"})
+LOGBOOK_ACTIONS = frozenset({"logbook.log", "logbook.verify", "logbook.carry_over"})
 # What an event says beside a record's state: why it was withdrawn, where a move came from or went.
 BESIDE_THE_STATE = ("reason", "carried_from", "transferred_to")
 EVIDENCE_ACTIONS = frozenset({"evidence.record", "evidence.edit"})
@@ -99,6 +102,8 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
         yield Change(ENROLMENT, int(entity_id), canonical(_without(json.loads(after), BESIDE_THE_STATE)))
     elif action in CREDIT_ACTIONS and entity_type == "credit":
         yield Change(CREDIT, int(entity_id), after)
+    elif action in LOGBOOK_ACTIONS and entity_type == "logbook_entry":
+        yield Change(LOGBOOK, int(entity_id), canonical(_without(json.loads(after), BESIDE_THE_STATE)))
     elif action == "evidence.acknowledge" and entity_type == "evidence":
         yield Change(ACKNOWLEDGEMENT, (int(entity_id), json.loads(after)["version"]), PRESENT)
     elif action == "attachment.add" and entity_type == "evidence":

@@ -144,3 +144,16 @@ def credit_state(
     if withdrawn_because is not None:
         state["withdrawn_because"] = withdrawn_because
     return state
+
+
+def logbook_state(
+    enrolment_id: int, worked_on: datetime.date, minutes: int, description: str, verified_by: int | None
+) -> dict[str, Any]:
+    """A day's work logged toward an enrolment, and who verified it."""
+    return {
+        "enrolment": enrolment_id,
+        "worked_on": worked_on.isoformat(),
+        "minutes": minutes,
+        "description": description,
+        "verified_by": verified_by,
+    }

@@ -89,11 +89,6 @@ def obstacles(
     return tuple(found)
 
 
-def is_ready(unit: Unit, progress: Progress, enrolment_status: EnrolmentStatus) -> bool:
-    """Whether the enrolment can be signed off now."""
-    return not obstacles(unit, progress, enrolment_status)
-
-
 def supporting_snapshot(unit: Unit, progress: Progress) -> dict[str, Any]:
     """The frozen record of the accepted, satisfied evidence behind each criterion and item, in the unit's words."""
 

@@ -119,6 +119,11 @@ def may_log_hours(actor: Actor, enrolment: EnrolmentFacts) -> bool:
     )
 
 
+def may_verify_hours(actor: Actor, enrolment: EnrolmentFacts, recorded_by: int) -> bool:
+    """Verify logged hours: an assessor of the open enrolment who did not log them."""
+    return enrolment.status.is_open and may_assess(actor, enrolment) and actor.id != recorded_by
+
+
 def may_record_credit(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
     """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator who
     runs the cohort of every enrolment the trainee has (a credit counts toward every unit of theirs that requires it,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import ROUND_HALF_UP
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def log(enrolment_id: int) -> Any:
     enrolment = _with_logbook(enrolment_id)
     form = LogForm()
     if form.validate_on_submit():
-        minutes = round(float(form.hours.data) * 60)
+        minutes = int((form.hours.data * 60).to_integral_value(ROUND_HALF_UP))
         try:
             log_hours(
                 session,
@@ -50,7 +51,8 @@ def log(enrolment_id: int) -> Any:
             )
         except InvalidInput as exc:
             db.keep_nothing()
-            show_problems(form, exc.problems, {"minutes": "hours"})
+            show_problems(form, exc.problems, {"minutes": "hours", "submission": "_none"})
+            form.fresh()
         else:
             flash("Hours logged: an assessor verifies them before they count.", "success")
             return redirect(url_for("logbook.logbook", enrolment_id=enrolment.id))
@@ -100,5 +102,5 @@ def _page(enrolment: Enrolment, form: LogForm) -> str:
         form=form,
         verify_form=VerifyForm(),
         may_log=Permissions(me()).log_hours(enrolment),
-        may_verify=Permissions(me()).assess(enrolment) and enrolment.status.is_open,
+        may_verify={e.id for e in entries if Permissions(me()).verify_hours(enrolment, e)},
     )

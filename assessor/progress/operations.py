@@ -29,8 +29,7 @@ def reassess(session: so.Session, actor: User | None, enrolment: Enrolment) -> N
         return
     unit = unit_of(enrolment.unit_version)
     missing = not_held(prerequisites_held(session, enrolment.trainee_id, unit))
-    minutes = verified_minutes(session, enrolment) if unit.logbook else 0
-    ready = not obstacles(unit, progress, enrolment.status, missing, minutes)
+    ready = not obstacles(unit, progress, enrolment.status, missing, verified_minutes(session, enrolment))
     status = EnrolmentStatus.READY_FOR_SIGN_OFF if ready else EnrolmentStatus.ACTIVE
     if status != enrolment.status:
         before = state_of(enrolment)

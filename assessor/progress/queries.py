@@ -89,7 +89,10 @@ def prerequisites_held(session: so.Session, trainee_id: int, unit: Unit) -> dict
 
 
 def verified_minutes(session: so.Session, enrolment: Enrolment) -> int:
-    """The minutes of work logged toward the enrolment and verified by an assessor."""
+    """The minutes of work logged toward the enrolment and verified by an assessor (none for a unit without a
+    logbook)."""
+    if unit_of(enrolment.unit_version).logbook is None:
+        return 0
     query = sa.select(sa.func.coalesce(sa.func.sum(LogbookEntry.minutes), 0)).where(
         LogbookEntry.enrolment_id == enrolment.id, LogbookEntry.verified_at.is_not(None)
     )
@@ -112,7 +115,7 @@ def sign_off_obstacles(
     unit = unit_of(enrolment.unit_version)
     if held is None:
         held = prerequisites_held(session, enrolment.trainee_id, unit)
-    minutes = verified_minutes(session, enrolment) if unit.logbook else 0
+    minutes = verified_minutes(session, enrolment)
     found = obstacles(unit, progress or progress_of(session, enrolment), enrolment.status, not_held(held), minutes)
     reviews = session.scalars(
         sa.select(SampleReview).where(SampleReview.enrolment_id == enrolment.id, SampleReview.state.in_(OPEN_REVIEWS))

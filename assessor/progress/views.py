@@ -99,7 +99,7 @@ def enrolment(enrolment_id: int) -> str:
         answer_form=AnswerForm(),
         prerequisites=held,
         carried_from=moved_from(session, enrolment),
-        verified_minutes=verified_minutes(session, enrolment) if unit_of(enrolment.unit_version).logbook else 0,
+        verified_minutes=verified_minutes(session, enrolment),
         credits=credits_for(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
         credit_forms=(CreditForm(), WithdrawCreditForm()) if Permissions(me()).record_credit(enrolment) else None,
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assessor.domain.completion import Obstacle, Reason, is_ready, obstacles, supporting_snapshot
+from assessor.domain.completion import Obstacle, Reason, obstacles, supporting_snapshot
 from assessor.domain.progress import Judgement, assess
 from assessor.domain.standards import Unit, load_unit
 from assessor.domain.vocabulary import EnrolmentStatus
@@ -46,7 +46,7 @@ def lifting() -> Unit:
 def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting, enrolment_status, expected):
     progress = assess(lifting, everything_satisfied())
     assert obstacles(lifting, progress, enrolment_status) == expected
-    assert is_ready(lifting, progress, enrolment_status) is (expected == ())
+    assert (obstacles(lifting, progress, enrolment_status) == ()) is (expected == ())
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_everything_satisfied_is_ready_only_while_the_enrolment_is_open(lifting,
 def test_obstacles_for_each_reason(lifting, leaving_out, extra, expected):
     progress = assess(lifting, everything_satisfied(leaving_out) + extra)
     assert obstacles(lifting, progress, EnrolmentStatus.ACTIVE) == expected
-    assert is_ready(lifting, progress, EnrolmentStatus.ACTIVE) is (expected == ())
+    assert (obstacles(lifting, progress, EnrolmentStatus.ACTIVE) == ()) is (expected == ())
 
 
 def test_obstacles_are_in_unit_order_after_the_enrolment_itself(lifting):

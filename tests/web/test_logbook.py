@@ -9,11 +9,15 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from assessor.carry_over.operations import move, preview
 from assessor.cohorts.operations import enrol
+from assessor.core.audit_verify import verify
 from assessor.demo.sample import EXAMPLES
-from assessor.domain.standards import Catalogue, load_unit
+from assessor.domain.errors import Locked
+from assessor.domain.standards import Catalogue, load_unit, parse_unit
 from assessor.domain.vocabulary import EnrolmentStatus, Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
+from assessor.logbook.operations import log_hours, verify_hours
 from assessor.models import AuditEvent, Enrolment, LogbookEntry, User
 from assessor.standards.operations import register_units
 from assessor.standards.queries import targets_of
@@ -99,7 +103,9 @@ def test_the_same_form_sent_twice_logs_once_and_a_trainee_cannot_verify(app, sig
     assert entry.minutes == 450
     refused = trainee.post(f"{url}/verify", data={"csrf_token": csrf_token(trainee, url), "entry": entry.id})
     assert refused.status_code == 303
-    assert "Only an assessor of this open enrolment verifies its hours." in trainee.get(url).get_data(as_text=True)
+    assert "Only an assessor of this open enrolment who did not log these hours verifies them." in trainee.get(
+        url
+    ).get_data(as_text=True)
     assert _entries(app)[0].verified_at is None
 
 
@@ -124,3 +130,49 @@ def test_wrong_hours_are_refused_with_a_message_and_log_nothing(app, signed_in, 
 def test_a_unit_without_hours_has_no_logbook_and_another_trainee_sees_none(world, signed_in, hours):
     assert signed_in("trainee").get(f"/enrolments/{world.open_enrolment}/logbook").status_code == 404
     assert signed_in("trainee2").get(f"/enrolments/{hours}/logbook").status_code == 404
+
+
+def test_whoever_logged_hours_does_not_verify_them_and_a_day_holds_at_most_24_hours(app, signed_in, hours):
+    assessor = signed_in("assessor")
+    assert _log(assessor, hours, hours="20", description="Logged for the trainee.").status_code == 302
+    too_many = _log(assessor, hours, hours="5", description="Same day again.")
+    assert too_many.status_code == 400 and "2026-09-01 has hours logged already" in too_many.get_data(as_text=True)
+    (entry,) = _entries(app)
+    url = f"/enrolments/{hours}/logbook"
+    page = assessor.get(url).get_data(as_text=True)
+    assert "Verify 2026-09-01" not in page
+    assessor.post(f"{url}/verify", data={"csrf_token": csrf_token(assessor, url), "entry": entry.id})
+    assert "who did not log these hours verifies them" in assessor.get(url).get_data(as_text=True)
+    assert _entries(app)[0].verified_at is None
+
+
+def test_hours_are_verified_once_the_trail_checks_them_and_they_move_with_the_enrolment(app, signed_in, hours):
+    with app.extensions["database"].sessions.begin() as session:
+        enrolment = session.get_one(Enrolment, hours)
+        trainee, assessor = (session.scalar(sa.select(User).where(User.username == n)) for n in ("trainee", "assessor"))
+        for n, minutes in enumerate((1440, 959)):  # 39 hours 59 minutes over two days
+            worked = datetime.date(2026, 9, 2 + n)
+            entry = log_hours(session, trainee, enrolment, worked, minutes, "Support.", f"{n:032d}", TODAY)
+            verify_hours(session, assessor, enrolment, entry)
+        with pytest.raises(Locked, match="verified already"):
+            verify_hours(session, assessor, enrolment, entry)
+    page = signed_in("assessor").get(f"/enrolments/{hours}").get_data(as_text=True)
+    assert "it has 39 h 59 min." in page  # never rounded up to the 40 it has not reached
+    # A release 3 that keeps the logbook: the hours go with the enrolment.
+    third = (
+        (EXAMPLES / "example_support_plans_2.yaml")
+        .read_text(encoding="utf-8")
+        .replace("version: 2\n", "version: 3\n", 1)
+    )
+    with app.extensions["database"].sessions.begin() as session:
+        (version,) = register_units(session, Catalogue((parse_unit(third, "r3.yaml"),)))
+        coordinator = session.scalar(sa.select(User).where(User.username == "coordinator"))
+        enrolment = session.get_one(Enrolment, hours)
+        moved = move(
+            session, coordinator, enrolment, version, preview(session, coordinator, enrolment, version).fingerprint
+        )
+        moved_id = moved.id
+    with app.extensions["database"].sessions() as session:
+        carried = session.scalars(sa.select(LogbookEntry).where(LogbookEntry.enrolment_id == moved_id)).all()
+        assert [(e.minutes, e.verified_by_id is not None) for e in carried] == [(1440, True), (959, True)]
+        assert verify(session).problems == []

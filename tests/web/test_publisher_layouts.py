@@ -4,7 +4,6 @@ them: loaded on the web, read, assessed, signed off and exported. The release pa
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,8 +21,6 @@ from tests.records.factories import TODAY
 from tests.web.conftest import WebWorld
 from tests.web.test_any_unit_shape import workbook_text
 from tests.web.test_standards_upload import confirm, upload
-
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 # Each file, and what a reader of that publisher's layout looks for on the unit page.
 LAYOUTS = {
