@@ -246,6 +246,10 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     read_checklist(sections, choices)
     dimensions = dimension_fields(sections, evidence)
     form.values = read_dimensions(dimensions)
+    if evidence is not None and evidence.dimensions:  # values for units outside this user's checklist stay
+        shown = {d.id for d in dimensions}
+        kept = {k: (v["value"], tuple(v.get("kinds") or ())) for k, v in evidence.dimensions.items() if k not in shown}
+        form.values = {**kept, **form.values}
     held = [] if request.form.get("drop_held") else unhold(request.form.get("held", ""), me().id)
     new = store_attachments(form, len(held))
     attachments = held + (new or [])

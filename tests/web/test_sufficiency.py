@@ -17,7 +17,7 @@ from assessor.demo.sample import EXAMPLES
 from assessor.domain.errors import InvalidInput
 from assessor.domain.retention import DEFAULT_RULES, Rule
 from assessor.domain.standards import Catalogue, load_unit
-from assessor.domain.vocabulary import Context, Method
+from assessor.domain.vocabulary import Context, Method, Verdict
 from assessor.evidence.operations import EvidenceInput, MappingInput, record_evidence
 from assessor.models import AuditEvent, Enrolment, Evidence, User
 from assessor.retention.operations import Erasure, erase_if_due
@@ -164,3 +164,37 @@ def test_the_trail_verifies_with_values_kept_and_erasing_the_evidence_erases_the
         assert "Tupou" not in trail
     page = assessor.get(f"/enrolments/{meeting}").get_data(as_text=True)
     assert "1 of 2 different: whānau" in page  # the erased occasion no longer counts as a different one
+
+
+def test_an_assessor_editing_evidence_keeps_the_values_of_units_they_do_not_assess(app, world, signed_in, meeting):
+    with app.extensions["database"].sessions.begin() as session:
+        enrolment = session.get_one(Enrolment, meeting)
+        assessor, assessor2 = (
+            session.scalar(sa.select(User).where(User.username == n)) for n in ("assessor", "assessor2")
+        )
+        data = EvidenceInput(Method.DIRECT_OBSERVATION, Context.WORKPLACE, TODAY, "Hui.", "", {"whanau": ("Tupou", ())})
+        mappings = [MappingInput(meeting, "2.1", Verdict.SATISFIED), MappingInput(world.open_enrolment, "1.1", None)]
+        evidence_id = record_evidence(session, assessor, enrolment.trainee, data, mappings, today=TODAY).id
+        enrolment.assessors = [assessor2]  # from now on the whānau unit is assessor2's alone
+    assessor = signed_in("assessor")  # assesses the other unit it is mapped to, not the whānau one
+    url = f"/evidence/{evidence_id}/edit"
+    form = assessor.get(url).get_data(as_text=True)
+    assert "value-whanau" not in form
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)[1]
+    seen = re.search(rf'name="s-{world.open_enrolment}-1.1" value="(\d+)"', form)[1]
+    edited = assessor.post(
+        url,
+        data={
+            "csrf_token": csrf_token(assessor, url),
+            "version": version,
+            "observed_on": TODAY.isoformat(),
+            "method": "direct_observation",
+            "context": "workplace",
+            "narrative": "Hui.",
+            f"v-{world.open_enrolment}-1.1": "satisfied",
+            f"s-{world.open_enrolment}-1.1": seen,
+        },
+    )
+    assert edited.status_code == 302, edited.get_data(as_text=True)
+    with app.extensions["database"].sessions() as session:
+        assert session.get_one(Evidence, evidence_id).dimensions["whanau"]["value"] == "Tupou"
