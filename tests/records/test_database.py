@@ -186,7 +186,7 @@ def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     }
     from assessor.models import CompletionRecord, Enrolment, SampleReview, SamplingPlan
 
-    assert db.scalar(sa.select(sa.func.count(Enrolment.id))) == 4
+    assert db.scalar(sa.select(sa.func.count(Enrolment.id))) == 6  # both trainees in both units; Tūī in two examples
     assert db.scalar(sa.select(sa.func.count(CompletionRecord.id))) == 1
     assert db.scalar(sa.select(sa.func.count(SamplingPlan.id))) == 1  # its sample proposed, not yet confirmed
     assert db.scalar(sa.select(sa.func.count(SampleReview.id))) >= 1
