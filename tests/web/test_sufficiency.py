@@ -54,6 +54,22 @@ def _record(client, world: WebWorld, enrolment_id: int, **fields: str | list[str
     return client.post(url, data=data)
 
 
+def _edit(client, url: str, form: str, enrolment_id: int, target: str, **fields: str):
+    """Save the evidence edit form as read, judging `target` of the enrolment satisfied, with `fields`."""
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)[1]
+    seen = re.search(rf'name="s-{enrolment_id}-{target}" value="(\d+)"', form)[1]
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "version": version,
+        "observed_on": TODAY.isoformat(),
+        "method": "direct_observation",
+        "context": "workplace",
+        f"v-{enrolment_id}-{target}": "satisfied",
+        f"s-{enrolment_id}-{target}": seen,
+    }
+    return client.post(url, data={**data, **fields})
+
+
 def _evidence_count(app) -> int:
     with app.extensions["database"].read_sessions() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(Evidence))
@@ -119,23 +135,8 @@ def test_a_quota_not_met_is_named_and_editing_the_kind_meets_it(app, world, sign
     url = f"/evidence/{evidence_id}/edit"
     form = assessor.get(url).get_data(as_text=True)
     assert 'name="value-whanau" value="Ngāti Hemi"' in form
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)[1]
-    seen = re.search(rf'name="s-{meeting}-2.1" value="(\d+)"', form)[1]
-    edited = assessor.post(
-        url,
-        data={
-            "csrf_token": csrf_token(assessor, url),
-            "version": version,
-            "observed_on": TODAY.isoformat(),
-            "method": "direct_observation",
-            "context": "workplace",
-            "narrative": "Facilitated the hui.",
-            f"v-{meeting}-2.1": "satisfied",
-            f"s-{meeting}-2.1": seen,
-            "value-whanau": "Ngāti Hemi",
-            "kinds-whanau": "Māori",
-        },
-    )
+    fields = {"narrative": "Facilitated the hui.", "value-whanau": "Ngāti Hemi", "kinds-whanau": "Māori"}
+    edited = _edit(assessor, url, form, meeting, "2.1", **fields)
     assert edited.status_code == 302, edited.get_data(as_text=True)
     enrolment = assessor.get(f"/enrolments/{meeting}").get_data(as_text=True)
     assert "needs at least 1" not in enrolment and "Māori: 1 of 1 needed" in enrolment
@@ -180,21 +181,7 @@ def test_an_assessor_editing_evidence_keeps_the_values_of_units_they_do_not_asse
     url = f"/evidence/{evidence_id}/edit"
     form = assessor.get(url).get_data(as_text=True)
     assert "value-whanau" not in form
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', form)[1]
-    seen = re.search(rf'name="s-{world.open_enrolment}-1.1" value="(\d+)"', form)[1]
-    edited = assessor.post(
-        url,
-        data={
-            "csrf_token": csrf_token(assessor, url),
-            "version": version,
-            "observed_on": TODAY.isoformat(),
-            "method": "direct_observation",
-            "context": "workplace",
-            "narrative": "Hui.",
-            f"v-{world.open_enrolment}-1.1": "satisfied",
-            f"s-{world.open_enrolment}-1.1": seen,
-        },
-    )
+    edited = _edit(assessor, url, form, world.open_enrolment, "1.1", narrative="Hui.")
     assert edited.status_code == 302, edited.get_data(as_text=True)
     with app.extensions["database"].sessions() as session:
         assert session.get_one(Evidence, evidence_id).dimensions["whanau"]["value"] == "Tupou"
