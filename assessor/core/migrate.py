@@ -15,6 +15,16 @@ from alembic.script import ScriptDirectory
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+def on_this_database(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for comparing the models with a database: leaves out what is made on another
+    database only (an index with `info={"only_on": "postgresql"}`, say)."""
+
+    def include(obj: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+        return getattr(obj, "info", {}).get("only_on", dialect) == dialect
+
+    return include
+
+
 def alembic_config(engine: sa.Engine) -> Config:
     """An Alembic configuration bound to `engine`."""
     config = Config()

@@ -45,6 +45,8 @@ class User(Base):
             postgresql_using="gin",
             postgresql_ops={"search_name": "gin_trgm_ops"},
         ),
+        # Lists sorted by trainee walk this one.
+        sa.Index("ix_user_account_search_name_id", "search_name", "id"),
     )
 
     def __repr__(self) -> str:

@@ -93,3 +93,20 @@ class EnrolmentProgress(Base):
     percent: so.Mapped[int]
     outstanding: so.Mapped[int]
     last_evidence: so.Mapped[datetime.date | None]
+
+
+# An index for each sort of the enrolment lists but the trainee's name (on user_account): a page anywhere in a list of
+# any length reads about a page of rows. Outstanding sorts most first, so its list walks this index backwards. NULL
+# (no evidence yet) sorts first: SQLite's indexes put it there already; PostgreSQL's must be told.
+sa.Index("ix_enrolment_progress_percent", EnrolmentProgress.percent, EnrolmentProgress.enrolment_id)
+sa.Index("ix_enrolment_progress_outstanding", EnrolmentProgress.outstanding, EnrolmentProgress.enrolment_id)
+for _dialect, _first in (
+    ("sqlite", EnrolmentProgress.last_evidence),
+    ("postgresql", EnrolmentProgress.last_evidence.asc().nulls_first()),
+):
+    sa.Index(
+        f"ix_enrolment_progress_last_evidence_{_dialect}",
+        _first,
+        EnrolmentProgress.enrolment_id,
+        info={"only_on": _dialect},
+    ).ddl_if(dialect=_dialect)

@@ -3,6 +3,7 @@ fixed number of statements however many records there are."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core.access import visible_enrolments
+from assessor.core.paging import Cursor, Key, Page, page_of
 from assessor.domain.completion import Obstacle, Reason, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess, values_of
 from assessor.domain.standards import Prerequisite, Unit
@@ -160,25 +162,23 @@ class EnrolmentSummary:
     progress: Tally
 
 
-# Each sort's order in SQL; the enrolment id last, so that pages never overlap.
-SORTS = {
-    "trainee": (sa.func.lower(User.display_name), UnitVersion.title),
-    "unit": (UnitVersion.title, sa.func.lower(User.display_name)),
-    "progress": (EnrolmentProgress.percent, sa.func.lower(User.display_name)),
-    "outstanding": (EnrolmentProgress.outstanding.desc(), sa.func.lower(User.display_name)),
-    "last_evidence": (EnrolmentProgress.last_evidence.asc().nulls_first(),),
+# Each sort's key, its last column the enrolment's id so that every row has a place of its own. Each is served by an
+# index (see the models): a page deep in a list of any length, in any order, reads about a page of rows.
+SORTS: dict[str, tuple[Key, ...]] = {
+    "trainee": (Key(User.search_name, str), Key(Enrolment.id)),
+    "unit": (Key(UnitVersion.title, str), Key(User.search_name, str), Key(Enrolment.id)),
+    "progress": (Key(EnrolmentProgress.percent), Key(EnrolmentProgress.enrolment_id)),
+    "outstanding": (
+        Key(EnrolmentProgress.outstanding, descending=True),
+        Key(EnrolmentProgress.enrolment_id, descending=True),
+    ),
+    "last_evidence": (
+        Key(EnrolmentProgress.last_evidence, datetime.date, nullable=True),
+        Key(EnrolmentProgress.enrolment_id),
+    ),
 }
-
-
-@dataclass(frozen=True)
-class EnrolmentPage:
-    """One page of an enrolment list, and where it stands among all the matching enrolments."""
-
-    summaries: list[EnrolmentSummary]
-    number: int
-    pages: int
-    total: int
-    first: int  # the position of the page's first enrolment among all, counting from 1
+# A list counts its enrolments up to this many and says "more than" beyond: a count never reads everything.
+COUNTED_TO = 10_000
 
 
 def enrolment_summaries(
@@ -188,10 +188,12 @@ def enrolment_summaries(
     status: str = "",
     unit_id: str = "",
     sort: str = "trainee",
-    page: int = 1,
+    cursor: Cursor | None = None,
     per_page: int = 100,
-) -> EnrolmentPage:
-    """One page of the enrolments a user may see, filtered and sorted, each with its stored tally: three statements."""
+) -> Page[EnrolmentSummary]:
+    """The page at `cursor` of the enrolments a user may see, filtered and sorted, each with its stored tally: five
+    statements for a list of any length. The sort runs over the key columns alone; the page's rows are read after."""
+    keys = SORTS[sort]
     query = (
         visible_enrolments(user)
         .join(Enrolment.trainee)
@@ -204,22 +206,30 @@ def enrolment_summaries(
         query = query.where(Enrolment.status == EnrolmentStatus(status))
     if unit_id:
         query = query.where(UnitVersion.unit_id == unit_id)
-    total = session.scalar(query.with_only_columns(sa.func.count()).order_by(None)) or 0
-    pages = max(1, -(-total // per_page))
-    number = min(max(page, 1), pages)
-    rows = session.execute(
-        query.add_columns(EnrolmentProgress.tally)
-        .options(
-            so.contains_eager(Enrolment.trainee),
-            so.contains_eager(Enrolment.unit_version),
-            so.selectinload(Enrolment.assessors),
-        )
-        .order_by(*SORTS.get(sort, SORTS["trainee"]), Enrolment.id)
-        .limit(per_page)
-        .offset((number - 1) * per_page)
-    )
-    summaries = [EnrolmentSummary(e, unit_of(e.unit_version), Tally.from_json(tally)) for e, tally in rows]
-    return EnrolmentPage(summaries, number, pages, total, (number - 1) * per_page + 1)
+    matching = query.with_only_columns(Enrolment.id).limit(COUNTED_TO + 1).subquery()
+    total = session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+
+    def rows_of(
+        condition: sa.ColumnElement[bool], order: list[sa.ColumnElement[Any]], limit: int
+    ) -> list[tuple[tuple[Any, ...], EnrolmentSummary]]:
+        found = session.execute(
+            query.with_only_columns(*(k.column for k in keys)).where(condition).order_by(*order).limit(limit)
+        ).all()
+        ids = [row[-1] for row in found]
+        loaded = session.execute(
+            sa.select(Enrolment, EnrolmentProgress.tally)
+            .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
+            .where(Enrolment.id.in_(ids))
+            .options(
+                so.joinedload(Enrolment.trainee),
+                so.selectinload(Enrolment.unit_version),
+                so.selectinload(Enrolment.assessors),
+            )
+        ).all()
+        summaries = {e.id: EnrolmentSummary(e, unit_of(e.unit_version), Tally.from_json(t)) for e, t in loaded}
+        return [(tuple(row), summaries[row[-1]]) for row in found]
+
+    return page_of(rows_of, keys, cursor, per_page, total, exact=total <= COUNTED_TO)
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ from assessor.cohorts.forms import enrolment_forms
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
 from assessor.core.labels import obstacle
+from assessor.core.paging import Cursor
 from assessor.credits.forms import CreditForm, WithdrawCreditForm
 from assessor.credits.queries import credits_for
+from assessor.domain.errors import OperationError
 from assessor.domain.vocabulary import EnrolmentStatus, Role
 from assessor.progress.queries import (
     SORTS,
@@ -51,13 +53,14 @@ def enrolments() -> str:
     filters = {key: request.args.get(key, "") for key in ("search", "status", "unit_id")}
     sort = request.args.get("sort", "trainee")
     sort = sort if sort in SORTS else "trainee"
+    try:
+        cursor = Cursor.parse(request.args["at"], SORTS[sort]) if request.args.get("at") else None
+    except ValueError:
+        raise OperationError(
+            "That link to a page of the list is not one this site made; start again from the list."
+        ) from None
     page = enrolment_summaries(
-        db.session(),
-        me(),
-        sort=sort,
-        page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["ENROLMENTS_PER_PAGE"],
-        **filters,
+        db.session(), me(), sort=sort, cursor=cursor, per_page=current_app.config["ENROLMENTS_PER_PAGE"], **filters
     )
     may = Permissions(me())
     waiting = to_do(db.session(), me(), datetime.date.today(), current_app.config["STALE_AFTER_DAYS"])
@@ -65,12 +68,12 @@ def enrolments() -> str:
         "progress/enrolments.html",
         todo=waiting,
         personal=me().role == Role.TRAINEE,  # a trainee's own units: cards, without the staff's filters
-        recordable={s.enrolment.id for s in page.summaries if s.enrolment.status.is_open and may.assess(s.enrolment)},
+        recordable={s.enrolment.id for s in page.rows if s.enrolment.status.is_open and may.assess(s.enrolment)},
         page=page,
-        summaries=page.summaries,
+        keys=SORTS[sort],
+        summaries=page.rows,
         filters=filters,
         sort=sort,
-        sorts=SORTS,
         statuses=list(EnrolmentStatus),
         units=[unit for _, unit in latest_units(db.session())],
     )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
+import sqlalchemy as sa
 
-from tests.records.factories import build_cohort, build_world
+from assessor.cohorts.operations import enrol
+from assessor.domain.vocabulary import Role
+from assessor.models import Enrolment, User
+from assessor.progress import queries
+from tests.records.factories import build_cohort, build_world, make_user
 from tests.web.conftest import sign_in
 
 PER_PAGE = 4
@@ -39,36 +45,103 @@ def rows(client, query: str) -> tuple[list[tuple[int, int, str]], str]:
     return [(int(i), int(o), last) for i, o, last in ROW.findall(page)], page
 
 
+def link(page: str, name: str) -> str | None:
+    """The address of the pager's link with this text (its first, if the pager is shown twice)."""
+    found = re.search(rf'<a (?:rel="\w+" )?href="([^"]+)">{name}<span class="visually-hidden"> page', page)
+    return found.group(1).replace("&amp;", "&").removeprefix("/enrolments?") if found else None
+
+
+def walk(client, query: str) -> list[list[tuple[int, int, str]]]:
+    """Every page of a list, following Next from the first."""
+    pages = []
+    while query is not None:
+        found, page = rows(client, query)
+        pages.append(found)
+        query = link(page, "Next")
+    return pages
+
+
 def test_pages_cover_every_enrolment_once_and_say_where_they_are(listed):
     client, ids = listed
     seen = []
-    for number in (1, 2, 3):
-        found, page = rows(client, f"page={number}")
+    query = ""
+    for first, last in ((1, 4), (5, 8), (9, 11)):
+        found, page = rows(client, query)
         seen += [i for i, _, _ in found]
-        assert f"Page {number} of 3" in page
-        first = (number - 1) * PER_PAGE + 1
-        assert f"{first}–{first + len(found) - 1} of 11 enrolments" in page
-        assert ('rel="prev"' in page) == (number > 1) and ('rel="next"' in page) == (number < 3)
+        assert f"{first}–{last} of 11 enrolments" in page
+        assert (link(page, "Previous") is not None) == (first > 1) and (link(page, "First") is not None) == (first > 1)
+        assert (link(page, "Next") is not None) == (last < 11) and (link(page, "Last") is not None) == (last < 11)
+        query = link(page, "Next")
     assert len(seen) == len(ids) == 11 and set(seen) == ids
 
-    last, page = rows(client, "page=99")
-    assert "Page 3 of 3" in page and len(last) == 3
-    first, page = rows(client, "page=nonsense")
-    assert "Page 1 of 3" in page and len(first) == PER_PAGE
+    # The last page holds the last four; Previous from there steps back by a page, and First goes to the start.
+    found, page = rows(client, "at=end")
+    assert "8–11 of 11 enrolments" in page and [i for i, _, _ in found] == seen[7:]
+    assert link(page, "Next") is None
+    found, page = rows(client, link(page, "Previous"))
+    assert "4–7 of 11 enrolments" in page and [i for i, _, _ in found] == seen[3:7]
+    found, page = rows(client, link(page, "First"))
+    assert "1–4 of 11 enrolments" in page and [i for i, _, _ in found] == seen[:4]
+
+
+def test_a_page_link_is_not_shifted_by_an_enrolment_added_before_it(listed):
+    client, _ = listed
+    _, page = rows(client, "")
+    following = link(page, "Next")
+    expected, _ = rows(client, following)
+    with client.application.extensions["database"].sessions.begin() as session:
+        coordinator, assessor = (
+            session.scalars(sa.select(User).where(User.username == name)).one() for name in ("coordinator", "assessor")
+        )
+        generated = session.scalars(sa.select(Enrolment).where(Enrolment.id == expected[0][0])).one()
+        newcomer = make_user(session, "aaaa", Role.TRAINEE, "Aaron Aaa")
+        enrol(
+            session,
+            coordinator,
+            newcomer,
+            generated.unit_version,
+            [assessor],
+            datetime.date(2026, 8, 1),
+            generated.cohort,
+        )
+    assert "Aaron Aaa" in rows(client, "")[1]  # the newcomer sorts first, before the link's rows
+    again, _ = rows(client, following)
+    assert again == expected
+
+
+# Tokens of the trainee sort's key (forward, place, name, id): one value short, the values' types swapped, a place
+# below zero, no such direction, True for an id, not a list; and text that is no token at all.
+FORGED = ["WzEsMSwiYSJd", "WzEsMSwyLCJhIl0", "WzEsLTEsImEiLDJd", "WzIsMSwiYSIsMl0", "WzEsMSwiYSIsdHJ1ZV0", "eyJhIjoxfQ"]
+
+
+@pytest.mark.parametrize("at", [*FORGED, "nonsense!", "end" * 1000])
+def test_a_page_link_this_site_did_not_make_is_refused_in_words(listed, at):
+    client, _ = listed
+    response = client.get(f"/enrolments?{urlencode({'at': at})}")
+    assert response.status_code == 400
+    assert "not one this site made" in response.get_data(as_text=True)
+
+
+def test_a_list_longer_than_it_counts_says_so_and_still_pages(listed, monkeypatch):
+    client, ids = listed
+    monkeypatch.setattr(queries, "COUNTED_TO", 5)
+    _, page = rows(client, "")
+    assert "more than 5 enrolments" in page and link(page, "Last") is None
+    assert sorted(i for found in walk(client, "") for i, _, _ in found) == sorted(ids)
 
 
 def test_the_next_page_keeps_the_filters_and_the_sort(listed):
     client, _ = listed
-    _, page = rows(client, "sort=outstanding&status=active&page=1")
-    link = re.search(r'<a rel="next" href="([^"]+)"', page).group(1).replace("&amp;", "&")
-    assert "sort=outstanding" in link and "status=active" in link and "page=2" in link
+    _, page = rows(client, "sort=outstanding&status=active")
+    following = link(page, "Next")
+    assert "sort=outstanding" in following and "status=active" in following and "at=" in following
 
 
 def test_sorting_orders_across_pages(listed):
     client, _ = listed
-    by_outstanding = [o for n in (1, 2, 3) for _, o, _ in rows(client, f"sort=outstanding&page={n}")[0]]
+    by_outstanding = [o for found in walk(client, "sort=outstanding") for _, o, _ in found]
     assert len(by_outstanding) == 11 and by_outstanding == sorted(by_outstanding, reverse=True)
-    by_date = [d for n in (1, 2, 3) for _, _, d in rows(client, f"sort=last_evidence&page={n}")[0]]
+    by_date = [d for found in walk(client, "sort=last_evidence") for _, _, d in found]
     dated = [d for d in by_date if d != "None yet"]
     assert by_date[: len(by_date) - len(dated)] == ["None yet"] * (len(by_date) - len(dated)) and dated == sorted(dated)
     assert len(dated) == 9
@@ -77,7 +150,7 @@ def test_sorting_orders_across_pages(listed):
 def test_filters_narrow_the_list_and_the_count(listed):
     client, _ = listed
     found, page = rows(client, "search=gengen0003")
-    assert len(found) == 1 and "1 enrolment" in page and "Page 1 of" not in page
+    assert len(found) == 1 and "1 enrolment" in page and link(page, "Next") is None
     found, _ = rows(client, "unit_id=cscofm023")
     assert len(found) == 1
     found, page = rows(client, "status=completed")

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from assessor import models  # noqa: F401  (registers every table on the metadata)
 from assessor.core.database import Base, make_engine
+from assessor.core.migrate import on_this_database
 
 config = context.config
 
@@ -31,6 +32,7 @@ def _migrate(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=on_this_database(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
