@@ -40,6 +40,8 @@ SEED = 1
 # cohorts of 25-40 and one cohort as big as the whole small dataset: the heat map of 1,000 trainees at the default
 # sizes.
 SMALL, LARGE = 1000, 10000
+# With --huge, PostgreSQL also measures the pages at this size: the large dataset grown by 90,000 more trainees.
+HUGE = 100_000
 WARMUP = 5
 REQUESTS = 50
 PAGE_BUDGET_S = 25.0  # the most one page's timed requests may take: slow pages get fewer (at least MIN_REQUESTS)
@@ -82,6 +84,8 @@ class Subjects:
     big_cohort_size: int
     code: str
     assessor_enrolments: int
+    middle: str = ""  # the coordinator's enrolment list, sorted by trainee: the link to the page halfway down
+    search: str = ""  # part of a trainee's name, with its diacritics dropped, as a coordinator types it
 
 
 PAGES = (
@@ -98,6 +102,21 @@ PAGES = (
         (BIG_HEAT_MAP_MS, math.inf),
     ),
     Page("public verify page", None, lambda s: f"/verify/{s.code}"),
+    Page("cohort list (/cohorts)", "coordinator", lambda s: "/cohorts"),
+    Page("coordinator's enrolment list", "coordinator", lambda s: "/enrolments"),
+    Page("… halfway down", "coordinator", lambda s: f"/enrolments?at={s.middle}"),
+    Page("… its last page", "coordinator", lambda s: "/enrolments?at=end"),
+    *(
+        Page(f"… by {label}{where}", "coordinator", lambda s, sort=sort, at=at: f"/enrolments?sort={sort}{at}")
+        for sort, label in (
+            ("unit", "unit"),
+            ("progress", "progress"),
+            ("outstanding", "most outstanding"),
+            ("last_evidence", "last evidence"),
+        )
+        for where, at in (("", ""), (", last page", "&at=end"))
+    ),
+    Page("… found by name", "coordinator", lambda s: f"/enrolments?search={s.search}"),
 )
 
 
@@ -158,11 +177,11 @@ def assessor_cli(url: str, *args: str, timeout: float = 3600) -> str:
 def grow(url: str, size: int) -> float:
     """Bring the database to `size` generated trainees through `assessor demo`; return the seconds taken."""
     started = time.perf_counter()
-    steps = (
-        [("--trainees", str(SMALL))]
-        if size == SMALL
-        else [("--trainees", str(LARGE - 2 * SMALL)), ("--trainees", str(SMALL), "--cohort-size", str(SMALL))]
-    )
+    steps = {
+        SMALL: [("--trainees", str(SMALL))],
+        LARGE: [("--trainees", str(LARGE - 2 * SMALL)), ("--trainees", str(SMALL), "--cohort-size", str(SMALL))],
+        HUGE: [("--trainees", str(HUGE - LARGE))],
+    }[size]
     for step in steps:
         log(f"  assessor demo {' '.join(step)}")
         log(
@@ -269,6 +288,7 @@ def subjects_of(engine: sa.Engine) -> Subjects:
         )
         big = max(sizes, key=lambda k: sizes[k])
         code = c.scalar(sa.text("SELECT verification_code FROM completion_record ORDER BY id LIMIT 1"))
+        middle, search = coordinator_list(c)
     return Subjects(
         assessor,
         trainee,
@@ -280,7 +300,28 @@ def subjects_of(engine: sa.Engine) -> Subjects:
         sizes[big],
         code,
         count,
+        middle,
+        search,
     )
+
+
+def coordinator_list(c: sa.Connection) -> tuple[str, str]:
+    """The link to the page halfway down the demo coordinator's enrolment list sorted by trainee, as the list makes it;
+    and a search for the given name of the trainee there, typed without its macrons."""
+    from assessor.core.paging import Cursor
+    from assessor.domain.text import folded
+    from assessor.progress.queries import SORTS
+
+    visible = (
+        "FROM enrolment e JOIN user_account t ON t.id = e.trainee_id JOIN cohort_coordinator cc ON cc.cohort_id = e.cohort_id "
+        "JOIN user_account c ON c.id = cc.user_id WHERE c.username = 'coordinator'"
+    )
+    half = c.scalar(sa.text(f"SELECT count(*) {visible}")) // 2
+    name, enrolment, shown = c.execute(
+        sa.text(f"SELECT t.search_name, e.id, t.display_name {visible} ORDER BY t.search_name, e.id LIMIT 1 OFFSET :n"),
+        {"n": half},
+    ).one()
+    return Cursor((name, enrolment), True, half + 1).token(SORTS["trainee"]), folded(shown.split()[0])
 
 
 def csrf_token(html: str) -> str:
@@ -557,12 +598,12 @@ def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dic
 # --- the run and its report ---------------------------------------------------------------------
 
 
-def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str]) -> list[Run]:
-    """Build each size (the large from a copy of the small) and measure it."""
+def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str], huge: bool) -> list[Run]:
+    """Build each size (each from a copy of the one before) and measure it; the huge one, pages and throughput only."""
     runs = []
     previous = None
     earlier = {r.size: r for r in load_runs(out / f"results-{databases.name.lower()}.json")}
-    for size in (SMALL, LARGE):
+    for size in (SMALL, LARGE, HUGE) if huge else (SMALL, LARGE):
         url = databases.url(size)
         run = Run(databases.name, size)
         if reuse and databases.exists(size):
@@ -585,7 +626,7 @@ def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str]) -
         where = out / f"{databases.name.lower()}-{size}"
         where.mkdir(parents=True, exist_ok=True)
         run.pages = measure_pages(url, subjects)
-        if "exports" not in skip:
+        if "exports" not in skip and size != HUGE:
             run.exports, run.floor = measure_exports(url, where)
         if "wrk" not in skip:
             run.wrk = measure_throughput(url, subjects, where)
@@ -669,6 +710,7 @@ def report(runs: list[Run], took: str, notes: dict[str, str], postgres_version: 
     ]
     lines += page_table(runs, notes)
     lines += statement_table(runs)
+    lines += huge_table(runs, notes)
     lines += export_table(runs, notes)
     lines += throughput_table(runs, notes)
     missed = [note for key, note in notes.items() if key.startswith("!")]
@@ -707,6 +749,40 @@ def page_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
             first = f"{small.median_ms:.1f} / {small.p95_ms:.1f} ms" if small else "–"
             lines.append(
                 f"| {page.name} | {database} | {first} | {big.median_ms:.1f} / {big.p95_ms:.1f} ms | {big.requests} | {target} | {ok(met)} |"
+            )
+    return lines + [""]
+
+
+def huge_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
+    """The pages at HUGE trainees (PostgreSQL), against the same targets, with statement counts beside those at SMALL."""
+    huge = [r for r in runs if r.size == HUGE]
+    if not huge:
+        return []
+    lines = [
+        f"## Pages at {HUGE:,} trainees",
+        "",
+        f"As above, on the {LARGE:,} dataset grown by {HUGE - LARGE:,} trainees in cohorts of 25–40. Target for every page: "
+        f"median ≤ {PAGE_MEDIAN_MS:.0f} ms and p95 ≤ {PAGE_P95_MS:.0f} ms; the statements the same as at {SMALL:,}.",
+        "",
+        f"| page | database | median / p95 | requests | statements ({SMALL:,} / {HUGE:,}) | time | statements |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in huge:
+        small = next((s for s in runs if s.database == r.database and s.size == SMALL), None)
+        for page in PAGES:
+            p = r.pages.get(page.name)
+            if p is None:
+                continue
+            before = small.pages.get(page.name) if small else None
+            met = p.median_ms <= page.target_ms[0] and p.p95_ms <= page.target_ms[1]
+            if not met:
+                key = f"!{page.name}"
+                notes.setdefault(key, f"- **{page.name}** ({notes.get(page.name, 'see the profile below')})")
+                notes[key] += f"\n  - {r.database} at {HUGE:,}, profile: {'; '.join(p.diagnosis)}"
+            counts = f"{before.statements} / {p.statements}" if before else f"– / {p.statements}"
+            same = ok(before.statements == p.statements) if before else "–"
+            lines.append(
+                f"| {page.name} | {r.database} | {p.median_ms:.1f} / {p.p95_ms:.1f} ms | {p.requests} | {counts} | {ok(met)} | {same} |"
             )
     return lines + [""]
 
@@ -826,9 +902,9 @@ def sizes(text: str) -> tuple[int, int]:
     return small, large
 
 
-def set_sizes(small: int, large: int) -> None:
-    global SMALL, LARGE
-    SMALL, LARGE = small, large
+def set_sizes(small: int, large: int, huge: int) -> None:
+    global SMALL, LARGE, HUGE
+    SMALL, LARGE, HUGE = small, large, huge
 
 
 def main() -> None:
@@ -855,12 +931,20 @@ def main() -> None:
         help="SMALL,LARGE trainees (default 1000,10000); LARGE at least 2 × SMALL",
     )
     parser.add_argument(
+        "--huge",
+        nargs="?",
+        type=int,
+        const=HUGE,
+        help=f"PostgreSQL only: also build this many trainees (default {HUGE:,}; the large dataset grown) and measure "
+        "its pages and throughput",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="measure nothing: write the report again from the figures in WORK/results.json",
     )
     args = parser.parse_args()
-    set_sizes(*args.sizes)
+    set_sizes(*args.sizes, args.huge or HUGE)
     from notes import NOTES  # bench/notes.py: this script's folder is first on sys.path
 
     version = postgres_version(args.postgres_url) if args.postgres_url else None
@@ -882,7 +966,9 @@ def main() -> None:
         targets.append(Databases("PostgreSQL", args.work, args.postgres_url))
     runs = []
     for databases in targets:
-        runs += run_database(databases, args.work, args.reuse, set(args.skip))
+        runs += run_database(
+            databases, args.work, args.reuse, set(args.skip), args.huge and databases.server_url is not None
+        )
         (args.work / "results.json").write_text(json.dumps([asdict(r) for r in runs], indent=1, default=str))
     took = f"the whole run took {(time.perf_counter() - started) / 60:.0f} minutes"
     args.results.write_text(report(runs, took, dict(NOTES), version))

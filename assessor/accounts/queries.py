@@ -15,7 +15,7 @@ from assessor.core.passwords import UNUSABLE
 from assessor.domain import policy
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role, TokenPurpose
-from assessor.models import AccountToken, User, UserSession, utcnow
+from assessor.models import AccountToken, NameContains, User, UserSession, utcnow
 from assessor.models.columns import as_utc
 
 
@@ -38,7 +38,7 @@ def account_page(session: so.Session, search: str, after: str | None, limit: int
     on the trigram index on PostgreSQL): one statement whatever the number of accounts."""
     query = sa.select(User)
     if wanted := folded(search):
-        query = query.where(User.search_name.contains(wanted, autoescape=True))
+        query = query.where(NameContains(wanted))
     if after is not None:
         query = query.where(User.username > after)
     return list(session.scalars(query.order_by(User.username).limit(limit)))

@@ -12,14 +12,19 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from assessor.models.accounts import NAME_INDEX
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def on_this_database(dialect: str) -> Callable[..., bool]:
     """Alembic's `include_object` for comparing the models with a database: leaves out what is made on another
-    database only (an index with `info={"only_on": "postgresql"}`, say)."""
+    database only (an index with `info={"only_on": "postgresql"}`, say), and SQLite's full-text index of names with
+    the tables it keeps its index in (migration 0020)."""
 
-    def include(obj: Any, _name: str | None, _type: str, _reflected: bool, _compare_to: Any) -> bool:
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+        if type_ == "table" and reflected and (name or "").startswith(NAME_INDEX):
+            return False
         return getattr(obj, "info", {}).get("only_on", dialect) == dialect
 
     return include

@@ -1,6 +1,6 @@
 """The records as typed SQLAlchemy models, one module per aggregate; importing this package registers every table."""
 
-from assessor.models.accounts import AccountToken, LoginFailure, RecoveryCode, User, UserSession
+from assessor.models.accounts import AccountToken, LoginFailure, NameContains, RecoveryCode, User, UserSession
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
@@ -38,6 +38,7 @@ __all__ = [
     "SamplingPlan",
     "UnitStatus",
     "UnitVersion",
+    "NameContains",
     "User",
     "UserSession",
     "cohort_coordinator",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from assessor.core.database import Base
 from assessor.domain.text import folded
@@ -38,7 +41,7 @@ class User(Base):
     search_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
 
     __table_args__ = (
-        # A trigram index on PostgreSQL serves "contains" searches; SQLite has no such index and scans the column.
+        # A trigram index on PostgreSQL serves "contains" searches (NameContains; SQLite has NAME_INDEX).
         sa.Index(
             "ix_user_account_search_name",
             "search_name",
@@ -93,6 +96,39 @@ def search_name_of(display_name: str, username: str) -> str:
 @sa.event.listens_for(User, "before_update")
 def _keep_search_name(_mapper: object, _connection: object, user: User) -> None:
     user.search_name = search_name_of(user.display_name, user.username)
+
+
+# On SQLite, a full-text table with the trigram tokenizer indexes every search_name (migration 0020 makes it and the
+# triggers that keep it): its trigrams find a piece of a name the way PostgreSQL's trigram index does.
+NAME_INDEX = "user_search"
+TRIGRAM = 3  # a piece shorter than a trigram has none to look up: it is found by reading the names
+
+
+class NameContains(sa.ColumnElement[bool]):
+    """Accounts whose search_name contains `folded` (already folded), on each database's trigram index."""
+
+    inherit_cache = False  # the statement depends on the piece's length
+    type = sa.Boolean()
+
+    def __init__(self, folded: str):
+        self.folded = folded
+
+    def read_through(self) -> sa.ColumnElement[bool]:
+        return User.search_name.contains(self.folded, autoescape=True)
+
+
+@compiles(NameContains)
+def _contains(element: NameContains, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.read_through(), **kw)
+
+
+@compiles(NameContains, "sqlite")
+def _contains_on_sqlite(element: NameContains, compiler: SQLCompiler, **kw: Any) -> str:
+    if len(element.folded) < TRIGRAM:
+        return compiler.process(element.read_through(), **kw)
+    phrase = '"' + element.folded.replace('"', '""') + '"'  # the piece as one phrase: its characters, no operators
+    found: sa.Select[Any] = sa.select(sa.literal_column("rowid")).select_from(sa.table(NAME_INDEX))
+    return compiler.process(User.id.in_(found.where(sa.literal_column(NAME_INDEX).op("MATCH")(phrase))), **kw)
 
 
 class AccountToken(Base):

@@ -25,6 +25,7 @@ from assessor.models import (
     Evidence,
     EvidenceMapping,
     LogbookEntry,
+    NameContains,
     Revocation,
     SampleReview,
     UnitVersion,
@@ -201,7 +202,7 @@ def enrolment_summaries(
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
     )
     if wanted := folded(search):
-        query = query.where(User.search_name.contains(wanted, autoescape=True))
+        query = query.where(NameContains(wanted))
     if status in {s.value for s in EnrolmentStatus}:
         query = query.where(Enrolment.status == EnrolmentStatus(status))
     if unit_id:

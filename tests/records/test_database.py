@@ -17,8 +17,9 @@ from assessor.core import migrate
 from assessor.core.database import Base
 from assessor.domain.errors import StandardChanged
 from assessor.domain.standards import load_catalogue
+from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role
-from assessor.models import UnitVersion, User
+from assessor.models import NameContains, UnitVersion, User
 from assessor.standards.operations import register_units
 from assessor.standards.queries import unit_of
 from tests.conftest import STANDARDS, only_sqlite
@@ -201,13 +202,31 @@ def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
-def test_searching_names_is_served_by_the_trigram_index_on_postgresql(app, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no index for 'contains' searches: it scans the folded names")
-    with app.extensions["database"].engine.begin() as connection:
-        # A handful of rows: make the planner show whether the index can serve the search.
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        plan = connection.execute(
-            sa.text("EXPLAIN SELECT id FROM user_account WHERE search_name LIKE :pattern"), {"pattern": "%ngati%"}
-        ).all()
-    assert "ix_user_account_search_name" in " ".join(row[0] for row in plan)
+def test_searching_names_is_served_by_a_trigram_index_on_either_database(app, database_url):
+    engine = app.extensions["database"].engine
+    search = sa.select(User.id).where(NameContains("ngati"))
+    sql = str(search.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    with engine.begin() as connection:
+        if database_url.startswith("postgresql"):
+            # A handful of rows: make the planner show whether the index can serve the search.
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+            assert "ix_user_account_search_name" in plan
+        else:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+            assert "SCAN user_search VIRTUAL TABLE INDEX" in plan
+
+
+@pytest.mark.parametrize("piece", ["hēmi", "HEMI", "emi walk", "hemi_walker", "Hē"])
+def test_a_name_is_found_by_any_piece_of_it_and_after_a_rename_only_by_its_new_name(app, piece):
+    wanted = folded(piece)
+    with app.extensions["database"].sessions.begin() as session:
+        user = User(username="hemi_walker", display_name="Hēmi Walker", password_hash="!", role=Role.TRAINEE)
+        session.add(user)
+        session.flush()
+        assert session.scalars(sa.select(User.id).where(NameContains(wanted))).all() == [user.id]
+        user.display_name, user.username = "Rāwiri Kingi", "rawiri"
+        session.flush()
+        assert session.scalars(sa.select(User.id).where(NameContains(wanted))).all() == []
+        assert session.scalars(sa.select(User.id).where(NameContains("rawiri king"))).all() == [user.id]
+        assert session.scalars(sa.select(User.id).where(NameContains('ri "k'))).all() == []
