@@ -10,6 +10,7 @@ the rows they could reach are reached only through the hidden ones.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,17 +32,22 @@ def sees(session: so.Session, import_id: int | None = None) -> so.Session:
     return session
 
 
-def _criteria(seen: Any) -> list[Any]:
-    if isinstance(seen, int):
-        return [
+@functools.lru_cache(maxsize=64)
+def _criteria(seen: int | None) -> tuple[Any, ...]:
+    """The options that hide the rows of imports under way, but those of `seen`; made once (they are costly to make,
+    and every query of the application takes them)."""
+    if seen is not None:
+        return tuple(
             so.with_loader_criteria(
                 model,
                 sa.or_(model.pending_import_id.is_(None), model.pending_import_id == seen),
                 include_aliases=True,
             )
             for model in MARKED
-        ]
-    return [so.with_loader_criteria(model, model.pending_import_id.is_(None), include_aliases=True) for model in MARKED]
+        )
+    return tuple(
+        so.with_loader_criteria(model, model.pending_import_id.is_(None), include_aliases=True) for model in MARKED
+    )
 
 
 @sa.event.listens_for(so.Session, "before_flush")
@@ -61,4 +67,4 @@ def _hide_pending_imports(state: so.ORMExecuteState) -> None:
     seen = state.session.info.get(SEES)
     if seen == EVERY_IMPORT:
         return
-    state.statement = state.statement.options(*_criteria(seen))
+    state.statement = state.statement.options(*_criteria(seen if isinstance(seen, int) else None))
