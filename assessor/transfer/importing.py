@@ -1,11 +1,11 @@
 """Imports as jobs: the uploaded file waits in the instance folder; the worker checks it (the preview) and, once the
 person who uploaded it confirms, checks it again and carries it out, all rows or none.
 
-Carrying it out never holds the write lock for long: the rows are written BATCH_ROWS at a time, each batch a
-transaction of its own, marked as the import's and seen by nobody else (`models.pending`) until the short transaction
-that finishes the job makes them everyone's. A worker killed part-way leaves its rows to the next attempt, which
-carries on from them; an import that no longer checks out, or that fails for good, removes them. The invitations to
-the new trainees go out afterwards, in a job of their own.
+Carrying it out never holds the write lock for long: the rows are written in batches (BATCH_ROWS, or as many as
+BATCH_SECONDS allow), each a transaction of its own, marked as the import's and seen by nobody else (`models.pending`)
+until the short transaction that finishes the job makes them everyone's. A worker killed part-way leaves its rows to
+the next attempt, which carries on from them; an import that no longer checks out, or that fails for good, removes
+them. The invitations to the new trainees go out afterwards, in a job of their own.
 
 A file that cannot be read as a table, or that no longer checks out when it is carried out, is an answer, not a
 failure: the job is done and its result says why nothing was imported.
@@ -45,8 +45,10 @@ IMPORT_BEGIN = "import.begin"
 NO_LONGER = "The file no longer checks out: upload it again to see why. Nothing was imported."
 EXPIRED = "That preview has expired: upload the file again. Nothing was imported."
 PENDING_HOURS = 24  # an uploaded file waits this long for its confirmation
-# Rows written in one transaction: few enough that an assessor saving evidence waits a moment at most for the lock.
+# A batch, one transaction, writes up to BATCH_ROWS rows, and stops after BATCH_SECONDS whatever the machine's speed:
+# an assessor saving evidence meanwhile waits that long at most for the write lock.
 BATCH_ROWS = 100
+BATCH_SECONDS = 0.5
 
 
 def pending_folder() -> Path:
@@ -129,8 +131,8 @@ class _TakenOver(Exception):
 
 @handles(APPLY, "Import of trainees and enrolments")
 def apply_import_job(work: Work) -> Finish:
-    """Check the file again, then write its rows in batches of BATCH_ROWS, each a short transaction of its own, so that
-    others get the write lock between them. The rows are marked as this import's, and nobody else sees them until the
+    """Check the file again, then write its rows in batches, each a short transaction of its own, so that others get
+    the write lock between them. The rows are marked as this import's, and nobody else sees them until the
     transaction that finishes the job makes them everyone's: all rows or none, as far as anyone can tell. An attempt
     cut short leaves its rows for the next one, which carries on; an import that can no longer be carried out, or that
     failed for good, removes what it wrote."""
@@ -182,30 +184,30 @@ def _checked_again(work: Work, path: Path) -> imports.Plan:
 
 
 def _write(work: Work, plan: imports.Plan) -> None:
-    """The plan's rows, BATCH_ROWS to a transaction, each checking first that the job is still this attempt's."""
+    """The plan's rows, a batch to a transaction, each checking first that the job is still this attempt's."""
     rows = plan.new_enrolments
+    done = batches = 0
     longest = 0.0  # a batch's transaction, from taking the write lock to letting it go
-    for start in range(0, len(rows), BATCH_ROWS):
+    while done < len(rows):
         with database().sessions.begin() as session:
-            if not work.step(session, start, len(rows)):
+            if not work.step(session, done, len(rows)):
                 raise _TakenOver
             began = time.monotonic()
             owner = _owner(pending.sees(session, work.id), work)
-            if start == 0:
+            if done == 0:
                 after = {"rows": len(rows), "attempt": work.attempt}
                 audit.record(session, owner, IMPORT_BEGIN, "import", work.id, None, after)
-            import_rows(session, owner, plan, rows[start : start + BATCH_ROWS], work.id)
+            batch = rows[done : done + BATCH_ROWS]
+            done += import_rows(session, owner, plan, batch, work.id, until=began + BATCH_SECONDS)
         longest = max(longest, time.monotonic() - began)
+        batches += 1
     if rows:
-        batches = -(-len(rows) // BATCH_ROWS)
-        log.info(
-            "import %s: %s rows written in %s transactions, the longest %.3f s", work.id, len(rows), batches, longest
-        )
+        log.info("import %s: %s rows written in %s transactions, the longest %.3f s", work.id, done, batches, longest)
 
 
 def _undo(work: Work) -> None:
     """Remove what this import wrote, BATCH_ROWS to a transaction (nobody saw it, so removing it bit by bit shows
-    nobody half an import either)."""
+    nobody half an import either); removing is quick, so a count is bound enough."""
     while True:
         with database().sessions.begin() as session:
             if not work.step(session):
@@ -234,14 +236,16 @@ def _dropped(_session: so.Session) -> None:
 
 @handles(INVITE, "Invitations to imported trainees")
 def invite_imported_trainees(work: Work) -> Finish:
-    """E-mail each new trainee of a finished import an invitation to set a password, BATCH_ROWS to a transaction; one
+    """E-mail each new trainee of a finished import an invitation to set a password, a batch to a transaction; one
     invited already (by an attempt cut short, or by hand) is not invited again."""
     trainees = [int(i) for i in work.params["trainees"]]
-    for start in range(0, len(trainees), BATCH_ROWS):
+    done = 0
+    while done < len(trainees):
         with database().sessions.begin() as session:
-            if not work.step(session, start, len(trainees)):
+            if not work.step(session, done, len(trainees)):
                 return _dropped
-            invite_trainees(session, _owner(session, work), trainees[start : start + BATCH_ROWS])
+            until = time.monotonic() + BATCH_SECONDS
+            done += invite_trainees(session, _owner(session, work), trainees[done : done + BATCH_ROWS], until)
     return lambda _session: {"trainees": len(trainees)}
 
 

@@ -3,6 +3,7 @@ its trainees; and noting each export in the audit trail."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,10 +37,16 @@ IMPORT_DONE = "import"
 
 
 def import_rows(
-    session: so.Session, actor: User, plan: Plan, rows: Sequence[PlannedEnrolment], import_id: int | None = None
+    session: so.Session,
+    actor: User,
+    plan: Plan,
+    rows: Sequence[PlannedEnrolment],
+    import_id: int | None = None,
+    until: float | None = None,
 ) -> int:
     """Create the enrolments of these rows of a checked plan, with the cohorts and trainees (no password yet) they need
-    that do not exist yet; how many enrolments were created.
+    that do not exist yet; how many of the rows it went through: all, or, once the monotonic clock passes `until`,
+    those before (at least one).
 
     With `import_id`, the session is that import's (`pending.sees`): what it creates is the import's, hidden from
     everyone else until `finish_import`, and a row the import wrote already (in an attempt that was cut short) is not
@@ -65,8 +72,11 @@ def import_rows(
         )
         written = {(trainee_id, version_id) for trainee_id, version_id in session.execute(query)}
     versions = {(v.unit_id, v.version): v for v in session.scalars(sa.select(UnitVersion))}
-    created = 0
+    done = 0
     for row in rows:
+        if done and until is not None and time.monotonic() > until:
+            break
+        done += 1
         if row.cohort in new_cohorts and row.cohort not in made_cohorts:
             coordinators = [actor] if actor.role == Role.COORDINATOR else []
             cohorts[row.cohort] = create_cohort(session, actor, row.cohort, coordinators)
@@ -85,8 +95,7 @@ def import_rows(
         if (trainee.id, version.id) in written:
             continue
         enrol(session, actor, trainee, version, assessors, row.start_date, cohort)
-        created += 1
-    return created
+    return done
 
 
 def finish_import(session: so.Session, actor: User, counts: dict[str, int], import_id: int | None = None) -> list[int]:
@@ -133,12 +142,12 @@ def undo_import(session: so.Session, import_id: int, limit: int) -> int:
     return count
 
 
-def invite_trainees(session: so.Session, actor: User, ids: Sequence[int]) -> int:
+def invite_trainees(session: so.Session, actor: User, ids: Sequence[int], until: float | None = None) -> int:
     """E-mail an invitation to each of these trainees who has an address and still no password nor invitation (so
-    that asking twice invites once); how many were invited."""
-    invited = session.scalars(
-        sa.select(User)
-        .where(
+    that asking twice invites once); how many of the ids it went through: all, or, once the monotonic clock passes
+    `until`, those before (at least one)."""
+    invitable = session.scalars(
+        sa.select(User).where(
             User.id.in_(ids),
             User.role == Role.TRAINEE,
             User.active,
@@ -146,11 +155,16 @@ def invite_trainees(session: so.Session, actor: User, ids: Sequence[int]) -> int
             User.password_hash == UNUSABLE,
             ~sa.exists().where(AccountToken.user_id == User.id, AccountToken.purpose == TokenPurpose.INVITATION),
         )
-        .order_by(User.id)
-    ).all()
-    for user in invited:
-        invite(session, actor, user)
-    return len(invited)
+    )
+    by_id = {user.id: user for user in invitable}
+    done = 0
+    for user_id in ids:
+        if done and until is not None and time.monotonic() > until:
+            break
+        done += 1
+        if user_id in by_id:
+            invite(session, actor, by_id[user_id])
+    return done
 
 
 def apply_import(session: so.Session, actor: User, plan: Plan) -> tuple[int, int, int]:
