@@ -26,7 +26,7 @@ from flask import current_app
 
 from assessor.core import audit
 from assessor.core.access import actor, require
-from assessor.core.database import database
+from assessor.core.database import database, is_sqlite
 from assessor.core.jobs import Finish, Work, enqueue, every_hour, handles
 from assessor.domain import policy
 from assessor.domain.errors import InvalidInput, NotFound, OperationError
@@ -45,10 +45,14 @@ IMPORT_BEGIN = "import.begin"
 NO_LONGER = "The file no longer checks out: upload it again to see why. Nothing was imported."
 EXPIRED = "That preview has expired: upload the file again. Nothing was imported."
 PENDING_HOURS = 24  # an uploaded file waits this long for its confirmation
-# A batch, one transaction, writes up to BATCH_ROWS rows, and stops after BATCH_SECONDS whatever the machine's speed:
-# an assessor saving evidence meanwhile waits that long at most for the write lock.
+# A batch, one transaction, writes up to BATCH_ROWS rows, and stops after BATCH_SECONDS whatever the machine's speed,
+# so that an assessor saving evidence meanwhile never waits long for the write lock.
 BATCH_ROWS = 100
-BATCH_SECONDS = 0.5
+BATCH_SECONDS = 0.25
+# SQLite hands the write lock to whoever asks first once it is free, and a writer kept waiting asks again only every
+# 100 ms: without a pause longer than that between batches, the import would take the lock back nearly every time.
+# PostgreSQL queues waiters in turn (the audit trail's lock among them), so there the next batch starts at once.
+SQLITE_PAUSE = 0.2
 
 
 def pending_folder() -> Path:
@@ -201,8 +205,14 @@ def _write(work: Work, plan: imports.Plan) -> None:
             done += import_rows(session, owner, plan, batch, work.id, until=began + BATCH_SECONDS)
         longest = max(longest, time.monotonic() - began)
         batches += 1
+        _let_others_write()
     if rows:
         log.info("import %s: %s rows written in %s transactions, the longest %.3f s", work.id, done, batches, longest)
+
+
+def _let_others_write() -> None:
+    if is_sqlite(database().engine):
+        time.sleep(SQLITE_PAUSE)
 
 
 def _undo(work: Work) -> None:
@@ -246,6 +256,7 @@ def invite_imported_trainees(work: Work) -> Finish:
                 return _dropped
             until = time.monotonic() + BATCH_SECONDS
             done += invite_trainees(session, _owner(session, work), trainees[done : done + BATCH_ROWS], until)
+        _let_others_write()
     return lambda _session: {"trainees": len(trainees)}
 
 
