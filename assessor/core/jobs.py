@@ -76,6 +76,18 @@ class Work:
                 .values(done=done, total=total, lease_until=utcnow() + self.queue.lease)
             )
 
+    def step(self, session: so.Session, done: int | None = None, total: int | None = None) -> bool:
+        """In the caller's transaction, before its writes: the lease renewed and, given `done`, how far the work is.
+        False when the job is no longer this attempt's (its lease lapsed and another worker took it over): the caller
+        must then write nothing. On PostgreSQL the job's row stays locked until the transaction ends, so no other
+        worker takes the job over in the middle of it."""
+        values: dict[str, Any] = {"lease_until": utcnow() + self.queue.lease}
+        if done is not None:
+            self._written = time.monotonic()
+            values |= {"done": done, "total": total}
+        renewed = session.execute(sa.update(Job).where(*self.queue.ours(self)).values(**values))
+        return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
 
 Handler = Callable[[Work], Finish]
 

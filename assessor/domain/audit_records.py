@@ -65,6 +65,9 @@ ERASE = "evidence.erase"  # its `after`: the evidence's state, its attachments' 
 SIGN_OFF = "completion.sign_off"
 REVOKE = "completion.revoke"
 ENROLMENT_COMPLETE = "enrolment.complete"
+# An import that failed part-way removed what it had written (never seen by anyone): its `after` lists the records.
+IMPORT_UNDO = "import.undo"
+UNDONE = {"enrolments": ENROLMENT, "accounts": ACCOUNT, "cohorts": COHORT}
 
 PRESENT = ""  # the state of a record whose existence is all the trail says (an acknowledgement)
 
@@ -119,6 +122,11 @@ def changes(action: str, entity_type: str, entity_id: str, before: str, after: s
         yield Change(COHORT, int(entity_id), cohort_state_text(json.loads(after)))
     elif action == "unit_version.load" and entity_type == "unit_version":
         yield Change(UNIT_VERSION, int(entity_id), after)
+    elif action == IMPORT_UNDO and entity_type == "import":
+        undone = json.loads(after)
+        for name, kind in UNDONE.items():
+            for key in undone[name]:
+                yield Change(kind, int(key), None)
 
 
 def _without(state: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The records as typed SQLAlchemy models, one module per aggregate; importing this package registers every table."""
 
+from assessor.models import pending  # noqa: F401  (hides the rows of imports still being written from every query)
 from assessor.models.accounts import AccountToken, LoginFailure, NameContains, RecoveryCode, User, UserSession
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow

@@ -14,7 +14,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from assessor.core.database import Base
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role, TokenPurpose
-from assessor.models.columns import Timestamp, enum_column, utcnow
+from assessor.models.columns import Timestamp, enum_column, pending_import_index, utcnow
 
 
 class User(Base):
@@ -39,8 +39,11 @@ class User(Base):
     digest_sent_on: so.Mapped[datetime.date | None]
     # The name and username without case or diacritics, for search ("tui" finds "Tūī"); kept by the events below.
     search_name: so.Mapped[str] = so.mapped_column(sa.String(300), default="")
+    # The import still writing this account (see models.pending): nobody else sees it until that import is done.
+    pending_import_id: so.Mapped[int | None]
 
     __table_args__ = (
+        pending_import_index("user_account"),
         # A trigram index on PostgreSQL serves "contains" searches (NameContains; SQLite has NAME_INDEX).
         sa.Index(
             "ix_user_account_search_name",

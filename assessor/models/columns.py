@@ -32,3 +32,9 @@ def enum_column(kind: type[enum.StrEnum], name: str) -> sa.Enum:
 
 
 Timestamp = sa.DateTime(timezone=True)
+
+
+def pending_import_index(table: str) -> sa.Index:
+    """The index of a table's rows that an import is still writing (see `models.pending`): only they are in it."""
+    where = sa.text("pending_import_id IS NOT NULL")
+    return sa.Index(f"ix_{table}_pending_import_id", "pending_import_id", sqlite_where=where, postgresql_where=where)

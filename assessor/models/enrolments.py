@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from assessor.core.database import Base
 from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models.accounts import User
-from assessor.models.columns import Timestamp, enum_column, utcnow
+from assessor.models.columns import Timestamp, enum_column, pending_import_index, utcnow
 from assessor.models.standards import UnitVersion
 
 if TYPE_CHECKING:
@@ -37,10 +37,13 @@ enrolment_assessor = sa.Table(
 
 class Cohort(Base):
     __tablename__ = "cohort"
+    __table_args__ = (pending_import_index("cohort"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(200), unique=True)
     created_at: so.Mapped[datetime.datetime] = so.mapped_column(Timestamp, default=utcnow)
+    # The import still writing this cohort (see models.pending): nobody else sees it until that import is done.
+    pending_import_id: so.Mapped[int | None]
 
     coordinators: so.Mapped[list[User]] = so.relationship(secondary=cohort_coordinator)
 
@@ -49,7 +52,7 @@ class Enrolment(Base):
     """A trainee working toward one version of one unit."""
 
     __tablename__ = "enrolment"
-    __table_args__ = (sa.UniqueConstraint("trainee_id", "unit_version_id"),)
+    __table_args__ = (sa.UniqueConstraint("trainee_id", "unit_version_id"), pending_import_index("enrolment"))
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     trainee_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("user_account.id"), index=True)
@@ -63,6 +66,8 @@ class Enrolment(Base):
     # Set when the enrolment moved to a newer version of its unit: the enrolment that carries on.
     transferred_to_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("enrolment.id"))
     version: so.Mapped[int] = so.mapped_column(default=1)
+    # The import still writing this enrolment (see models.pending): nobody else sees it until that import is done.
+    pending_import_id: so.Mapped[int | None]
 
     trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])
     unit_version: so.Mapped[UnitVersion] = so.relationship()

@@ -8,6 +8,9 @@ A search for a piece of a name ("tui" finds "Tūī Ngata") read every account's 
 index for "contains". A full-text table with the trigram tokenizer is one: it holds each account's search_name, kept
 by triggers, and finds the accounts containing a piece of three characters or more from its trigrams. PostgreSQL has
 had its trigram index since 0007; there this migration does nothing.
+
+A later migration that rebuilds user_account on SQLite (a batch operation that copies the table) drops the triggers
+with the old table, and must make them again.
 """
 
 from __future__ import annotations
@@ -47,5 +50,5 @@ def downgrade() -> None:
     if op.get_context().dialect.name != "sqlite":
         return
     for trigger in ("user_search_insert", "user_search_delete", "user_search_update"):
-        op.execute(f"DROP TRIGGER {trigger}")
+        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE user_search")
