@@ -143,6 +143,7 @@ class Run:
     exports: dict[str, dict[str, float]] = field(default_factory=dict)
     floor: dict[str, float] = field(default_factory=dict)
     wrk: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def log(message: str) -> None:
@@ -241,6 +242,14 @@ class Databases:
             return
         with self._admin() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS assessor_bench_{size}")
+            if previous is not None:  # a copy needs its source to itself: the job queue's connections may linger
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :source AND pid <> pg_backend_pid()"
+                    ),
+                    {"source": f"assessor_bench_{previous}"},
+                )
             template = f" TEMPLATE assessor_bench_{previous}" if previous is not None else ""
             connection.exec_driver_sql(f"CREATE DATABASE assessor_bench_{size}{template}")
 
@@ -595,6 +604,82 @@ def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dic
     return results
 
 
+# --- jobs, end to end ----------------------------------------------------------------------------
+
+JOB_EXPORTS = ("matrix", "evidence")
+JOB_TIMEOUT_S = 3600
+
+
+@contextlib.contextmanager
+def worker(url: str, log_path: Path) -> Iterator[None]:
+    """`assessor worker` beside the app, as a site runs it (one job at a time)."""
+    command = [sys.executable, "-c", "from assessor.cli import main; main()", "worker"]
+    with log_path.open("ab") as sink:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env_for(url), stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def job_done(engine: sa.Engine, job_id: int) -> float:
+    """Wait for a job to finish; when it did (a monotonic time), or fail with its error."""
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            status, error = connection.execute(
+                sa.text("SELECT status, error FROM job WHERE id = :id"), {"id": job_id}
+            ).one()
+        if status == "done":
+            return time.monotonic()
+        if status == "failed":
+            raise RuntimeError(f"job {job_id} failed: {error}")
+        time.sleep(0.1)
+    raise RuntimeError(f"job {job_id} not done in {JOB_TIMEOUT_S} s")
+
+
+def ask_and_wait(client: Any, engine: sa.Engine, kind: str) -> tuple[int, float]:
+    """Ask for an export of every enrolment on the web; its job's id and when it was done."""
+    token = csrf_token(client.get("/exports").get_data(as_text=True))
+    response = client.post(f"/exports/{kind}", data={"csrf_token": token, "format": "xlsx"})
+    if response.status_code != 302:
+        raise RuntimeError(f"asking for the {kind} export: {response.status_code}")
+    job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    return job_id, job_done(engine, job_id)
+
+
+def measure_jobs(url: str, out: Path) -> dict[str, dict[str, float]]:
+    """Each export of every enrolment asked for on the web as the coordinator, done by a real worker: seconds from
+    the request to the file being ready, and the file's size."""
+    from assessor import create_app
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "MFA_REQUIRED_ROLES": ""})
+    engine = app.extensions["database"].engine
+    client = signed_in_client(app, "coordinator")
+    results: dict[str, dict[str, float]] = {}
+    try:
+        with worker(url, out / "worker.log"):
+            ask_and_wait(client, engine, "completions")  # warm-up: the worker has started and imported everything
+            for kind in JOB_EXPORTS:
+                asked = time.monotonic()
+                job_id, ready = ask_and_wait(client, engine, kind)
+                file = client.get(f"/exports/{job_id}/file")
+                if file.status_code != 200:
+                    raise RuntimeError(f"the {kind} export's file: {file.status_code}")
+                results[kind] = {"seconds": ready - asked, "bytes": len(file.get_data())}
+                log(f"  export job {kind}: {results[kind]['seconds']:.1f} s, {results[kind]['bytes']:,} bytes")
+    finally:
+        app.extensions["database"].dispose()
+    return results
+
+
 # --- the run and its report ---------------------------------------------------------------------
 
 
@@ -630,6 +715,8 @@ def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str], h
             run.exports, run.floor = measure_exports(url, where)
         if "wrk" not in skip:
             run.wrk = measure_throughput(url, subjects, where)
+        if "jobs" not in skip and size != HUGE:
+            run.jobs = measure_jobs(url, where)
         runs.append(run)
         (out / f"results-{databases.name.lower()}.json").write_text(
             json.dumps([asdict(r) for r in runs], indent=1, default=str)
@@ -713,6 +800,7 @@ def report(runs: list[Run], took: str, notes: dict[str, str], postgres_version: 
     lines += huge_table(runs, notes)
     lines += export_table(runs, notes)
     lines += throughput_table(runs, notes)
+    lines += jobs_table(runs)
     missed = [note for key, note in notes.items() if key.startswith("!")]
     if missed:
         lines += ["## Notes on missed targets", "", *missed, ""]
@@ -886,6 +974,25 @@ def throughput_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
     return lines + [""]
 
 
+def jobs_table(runs: list[Run]) -> list[str]:
+    measured = [r for r in runs if r.jobs]
+    if not measured:
+        return []
+    lines = [
+        "## Export jobs, end to end",
+        "",
+        "Asked for on the web as the coordinator (every enrolment, xlsx), done by `assessor worker` in a process of its "
+        "own: the time from the request to the file being ready, and the file's size. No target: any size must finish.",
+        "",
+        "| export | database | trainees | request to file ready | file |",
+        "|---|---|---|---|---|",
+    ]
+    for r in measured:
+        for kind, j in r.jobs.items():
+            lines.append(f"| {kind} | {r.database} | {r.size:,} | {j['seconds']:.1f} s | {j['bytes'] / 1e6:.1f} MB |")
+    return lines + [""]
+
+
 def postgres_version(url: str) -> str:
     engine = sa.create_engine(url)
     try:
@@ -922,7 +1029,7 @@ def main() -> None:
         help="reuse datasets left by an earlier run (SQLite files) instead of building them",
     )
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["exports", "wrk", "sqlite"], help="leave out a part"
+        "--skip", action="append", default=[], choices=["exports", "wrk", "jobs", "sqlite"], help="leave out a part"
     )
     parser.add_argument(
         "--sizes",
