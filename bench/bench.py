@@ -611,7 +611,7 @@ JOB_TIMEOUT_S = 3600
 
 
 @contextlib.contextmanager
-def worker(url: str, log_path: Path) -> Iterator[None]:
+def worker(url: str, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`assessor worker` beside the app, as a site runs it (one job at a time)."""
     command = [sys.executable, "-c", "from assessor.cli import main; main()", "worker"]
     with log_path.open("ab") as sink:
@@ -619,7 +619,7 @@ def worker(url: str, log_path: Path) -> Iterator[None]:
             command, cwd=ROOT, env=env_for(url), stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        yield
+        yield process
     finally:
         os.killpg(process.pid, signal.SIGINT)
         try:
@@ -629,10 +629,12 @@ def worker(url: str, log_path: Path) -> Iterator[None]:
             process.wait()
 
 
-def job_done(engine: sa.Engine, job_id: int) -> float:
-    """Wait for a job to finish; when it did (a monotonic time), or fail with its error."""
+def job_done(engine: sa.Engine, job_id: int, doer: subprocess.Popen[bytes]) -> float:
+    """Wait for a job to finish; when it did (a monotonic time), or fail with its error (or the worker's end)."""
     deadline = time.monotonic() + JOB_TIMEOUT_S
     while time.monotonic() < deadline:
+        if doer.poll() is not None:
+            raise RuntimeError(f"the worker ended ({doer.returncode}) before job {job_id} was done: see worker.log")
         with engine.connect() as connection:
             status, error = connection.execute(
                 sa.text("SELECT status, error FROM job WHERE id = :id"), {"id": job_id}
@@ -645,14 +647,14 @@ def job_done(engine: sa.Engine, job_id: int) -> float:
     raise RuntimeError(f"job {job_id} not done in {JOB_TIMEOUT_S} s")
 
 
-def ask_and_wait(client: Any, engine: sa.Engine, kind: str) -> tuple[int, float]:
+def ask_and_wait(client: Any, engine: sa.Engine, kind: str, doer: subprocess.Popen[bytes]) -> tuple[int, float]:
     """Ask for an export of every enrolment on the web; its job's id and when it was done."""
     token = csrf_token(client.get("/exports").get_data(as_text=True))
     response = client.post(f"/exports/{kind}", data={"csrf_token": token, "format": "xlsx"})
     if response.status_code != 302:
         raise RuntimeError(f"asking for the {kind} export: {response.status_code}")
     job_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
-    return job_id, job_done(engine, job_id)
+    return job_id, job_done(engine, job_id, doer)
 
 
 def measure_jobs(url: str, out: Path) -> dict[str, dict[str, float]]:
@@ -665,11 +667,11 @@ def measure_jobs(url: str, out: Path) -> dict[str, dict[str, float]]:
     client = signed_in_client(app, "coordinator")
     results: dict[str, dict[str, float]] = {}
     try:
-        with worker(url, out / "worker.log"):
-            ask_and_wait(client, engine, "completions")  # warm-up: the worker has started and imported everything
+        with worker(url, out / "worker.log") as doer:
+            ask_and_wait(client, engine, "completions", doer)  # warm-up: the worker has started and imported everything
             for kind in JOB_EXPORTS:
                 asked = time.monotonic()
-                job_id, ready = ask_and_wait(client, engine, kind)
+                job_id, ready = ask_and_wait(client, engine, kind, doer)
                 file = client.get(f"/exports/{job_id}/file")
                 if file.status_code != 200:
                     raise RuntimeError(f"the {kind} export's file: {file.status_code}")
@@ -692,7 +694,7 @@ def run_database(databases: Databases, out: Path, reuse: bool, skip: set[str], h
         url = databases.url(size)
         run = Run(databases.name, size)
         if reuse and databases.exists(size):
-            log(f"{databases.name} {size}: reusing the dataset")
+            log(f"{databases.name} {size}: reusing the dataset, " + assessor_cli(url, "init").strip().splitlines()[0])
             run.build_seconds = (
                 earlier[size].build_seconds if size in earlier else 0.0
             )  # as long as it took when it was built
