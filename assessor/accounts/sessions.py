@@ -22,6 +22,7 @@ from assessor.accounts import second_factor
 from assessor.core import database as db
 from assessor.core.jobs import every_hour
 from assessor.core.passwords import check_password, hash_password, needs_rehash
+from assessor.core.revalidation import FORGET_KEPT_PAGES
 from assessor.models import LoginFailure, User, UserSession, utcnow
 from assessor.models.columns import as_utc
 
@@ -117,7 +118,9 @@ def init_app(app: Flask) -> None:
             logout_user()
             session.clear()
             flash(why, "info")
-            return redirect(url_for("accounts.sign_in"))
+            response = redirect(url_for("accounts.sign_in"))
+            response.headers.update(FORGET_KEPT_PAGES)
+            return response
         session["seen"] = now
         note_activity(now)
         return None

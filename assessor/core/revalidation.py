@@ -51,6 +51,9 @@ RENDERERS = ("flask", "flask-wtf", "flask-login", "jinja2", "markupsafe", "werkz
 PACKAGE = Path(__file__).resolve().parent.parent
 KEPT = "revalidated"  # g: this response may be kept by the browser alone, which asks again before showing it
 FLASHES = "_flashes"  # where flask keeps the messages not yet shown
+# Sent when a sign-in ends: the pages this browser kept are gone with it, not left for the next person at the
+# computer (browsers honour it over HTTPS).
+FORGET_KEPT_PAGES = {"Clear-Site-Data": '"cache"'}
 
 
 def init_app(app: Flask) -> None:

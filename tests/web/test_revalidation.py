@@ -203,3 +203,16 @@ def test_every_worker_of_one_build_makes_the_same_tags_and_a_new_build_others(ma
     assert first.extensions["revalidation"] == second.extensions["revalidation"]
     renamed = make_app(QUALITY_ASSURER_TITLE="Moderator")  # a setting that shows on pages
     assert renamed.extensions["revalidation"] != first.extensions["revalidation"]
+
+
+def test_a_sign_in_that_ends_asks_the_browser_to_forget_the_pages_it_kept(app, signed_in, world):
+    trainee = signed_in("trainee")
+    out = trainee.post("/sign-out", data={"csrf_token": csrf_token(trainee, "/enrolments")})
+    assert out.status_code == 302 and out.headers["Clear-Site-Data"] == '"cache"'
+
+    idle = signed_in("trainee")
+    with idle.session_transaction() as session:
+        session["seen"] -= app.config["IDLE_TIMEOUT_MINUTES"] * 60 + 1
+    ended = idle.get("/enrolments")
+    assert ended.status_code == 302 and ended.headers["Clear-Site-Data"] == '"cache"'
+    assert "Clear-Site-Data" not in signed_in("trainee").get("/enrolments").headers  # only when a sign-in ends
