@@ -443,7 +443,7 @@ def measure_exports(url: str, out: Path) -> tuple[dict[str, dict[str, float]], d
 # If-None-Match as a browser that holds the page does (bench/revalidate.lua), answered 304 while nothing changed.
 REPEAT_VIEW = ", repeat view (304)"
 REPEAT_SCRIPT = ROOT / "bench" / "revalidate.lua"
-TAG_CHECKS = 20  # requests with the tag that must each answer 304 (from either worker) before repeat views are measured
+TAG_CHECKS = 20  # requests in a row with the tag that must each answer 304 (from either worker) before repeat views
 
 
 def free_port() -> int:
@@ -510,11 +510,11 @@ def session_cookie(base: str, username: str) -> str:
 def wrk(base: str, path: str, cookie: str, seconds: int, tag: str | None = None) -> dict[str, Any]:
     """wrk against one page with the session cookie; requests per second, latency and any non-2xx or 3xx answers.
     With `tag`, repeat views: each request sends it as If-None-Match, and how many answers were 304 is counted."""
-    check_page(base, path, cookie, tag)
     command = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
     if tag is not None:
         command += ["-s", str(REPEAT_SCRIPT), f"{base}{path}", "--", tag]
     else:
+        check_page(base, path, cookie)
         command.append(f"{base}{path}")
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -532,35 +532,41 @@ def wrk(base: str, path: str, cookie: str, seconds: int, tag: str | None = None)
     return result
 
 
-def check_page(base: str, path: str, cookie: str, tag: str | None) -> None:
-    """Refuse to measure anything but the page itself: with the cookie, a whole page; with the tag as well, 304 every
-    time, from both workers."""
-    headers = {"Cookie": cookie}
-    if tag is None:
-        with urllib.request.urlopen(urllib.request.Request(f"{base}{path}", headers=headers), timeout=30) as response:
-            if response.status != 200 or "/sign-in" in response.geturl():
-                raise RuntimeError(f"{path} with the cookie answered {response.status} at {response.geturl()}")
-            if len(response.read()) < 1000:
-                raise RuntimeError(f"{path} answered almost nothing: not the page to measure")
-        return
-    for _ in range(TAG_CHECKS):
-        request = urllib.request.Request(f"{base}{path}", headers={**headers, "If-None-Match": tag})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                raise RuntimeError(f"{path} with its tag answered {response.status}, not 304 Not Modified")
-        except urllib.error.HTTPError as answer:
-            if answer.code != 304:
-                raise RuntimeError(f"{path} with its tag answered {answer.code}, not 304 Not Modified") from None
-
-
-def first_tag(base: str, path: str, cookie: str) -> str:
-    """The ETag of a page as a browser first gets it."""
+def check_page(base: str, path: str, cookie: str) -> None:
+    """Refuse to measure anything but the page itself: with the cookie, a whole page."""
     with urllib.request.urlopen(urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie}), timeout=30) as r:
-        tag = r.headers.get("ETag")
-        r.read()
-    if not tag:
-        raise RuntimeError(f"{path} has no ETag: repeat views cannot be measured")
-    return tag
+        if r.status != 200 or "/sign-in" in r.geturl():
+            raise RuntimeError(f"{path} with the cookie answered {r.status} at {r.geturl()}")
+        if len(r.read()) < 1000:
+            raise RuntimeError(f"{path} answered almost nothing: not the page to measure")
+
+
+def settled_tag(base: str, path: str, cookie: str) -> str:
+    """The page's ETag, once TAG_CHECKS requests in a row sending it were each answered 304, from whichever worker.
+    A 200 meanwhile brings a newer tag (the CSRF token's slice of time turned, say), which is checked in turn."""
+    tag = None
+    for _ in range(3):
+        if tag is None:
+            with urllib.request.urlopen(
+                urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie}), timeout=30
+            ) as response:
+                tag = response.headers.get("ETag")
+                response.read()
+            if not tag:
+                raise RuntimeError(f"{path} has no ETag: repeat views cannot be measured")
+        for _ in range(TAG_CHECKS):
+            request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie, "If-None-Match": tag})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    response.read()
+                    tag = response.headers.get("ETag") if response.status == 200 else None
+                    break  # a whole page: check its tag afresh
+            except urllib.error.HTTPError as answer:
+                if answer.code != 304:
+                    raise RuntimeError(f"{path} with its tag answered {answer.code}, not 304") from None
+        else:
+            return tag
+    raise RuntimeError(f"{path} did not answer its own tag with 304 {TAG_CHECKS} times in a row")
 
 
 def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dict[str, Any]]:
@@ -589,7 +595,7 @@ def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dic
         for name, path, cookie in pages:
             measure(name, base, path, cookie)
         for name, path, cookie in pages:
-            measure(name + REPEAT_VIEW, base, path, cookie, first_tag(base, path, cookie))
+            measure(name + REPEAT_VIEW, base, path, cookie, settled_tag(base, path, cookie))
     with gunicorn(url, out / "gunicorn-hello.log", app="hello:app", cwd=ROOT / "bench") as base:
         measure(CEILING, base, "/", "none=0")
     return results
