@@ -83,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.accounts.views import bp as accounts
     from assessor.carry_over.views import bp as carry_over
     from assessor.cohorts.views import bp as cohorts
-    from assessor.core import access, database, errors, jobs, labels, security
+    from assessor.core import access, database, errors, jobs, labels, revalidation, security
     from assessor.credits.views import bp as credits
     from assessor.evidence.views import bp as evidence
     from assessor.jobs.views import bp as jobs_pages
@@ -107,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     labels.init_app(app)
     sessions.init_app(app)
     access.init_app(app)
+    revalidation.init_app(app)
     for blueprint in (
         accounts,
         progress,

@@ -489,6 +489,12 @@ def measure_exports(url: str, out: Path) -> tuple[dict[str, dict[str, float]], d
 
 # --- throughput under gunicorn ------------------------------------------------------------------
 
+# Each page is measured twice: rendered in full for every request, and as repeat views, every request asking with
+# If-None-Match as a browser that holds the page does (bench/revalidate.lua), answered 304 while nothing changed.
+REPEAT_VIEW = ", repeat view (304)"
+REPEAT_SCRIPT = ROOT / "bench" / "revalidate.lua"
+TAG_CHECKS = 20  # requests in a row with the tag that must each answer 304 (from either worker) before repeat views
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -551,54 +557,95 @@ def session_cookie(base: str, username: str) -> str:
     return f"session={cookie.value}"
 
 
-def wrk(base: str, path: str, cookie: str, seconds: int) -> dict[str, Any]:
-    """wrk against one page with the session cookie; requests per second, latency and any non-2xx answers."""
-    request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        if response.status != 200 or "/sign-in" in response.geturl():
-            raise RuntimeError(f"{path} with the cookie answered {response.status} at {response.geturl()}")
-        if len(response.read()) < 1000:
-            raise RuntimeError(f"{path} answered almost nothing: not the page to measure")
-    command = [
-        "wrk",
-        "-t2",
-        f"-c{WRK_CONNECTIONS}",
-        f"-d{seconds}s",
-        "--latency",
-        "-H",
-        f"Cookie: {cookie}",
-        f"{base}{path}",
-    ]
+def wrk(base: str, path: str, cookie: str, seconds: int, tag: str | None = None) -> dict[str, Any]:
+    """wrk against one page with the session cookie; requests per second, latency and any non-2xx or 3xx answers.
+    With `tag`, repeat views: each request sends it as If-None-Match, and how many answers were 304 is counted."""
+    command = ["wrk", "-t2", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
+    if tag is not None:
+        command += ["-s", str(REPEAT_SCRIPT), f"{base}{path}", "--", tag]
+    else:
+        check_page(base, path, cookie)
+        command.append(f"{base}{path}")
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", output, re.MULTILINE))
-    return {
+    result = {
         "rps": rps,
         "non_2xx": int(errors.group(1)) if errors else 0,
         "p50": latency.get("50", "?"),
         "p99": latency.get("99", "?"),
     }
+    if tag is not None:
+        counted = re.search(r"Not modified: (\d+), rendered: (\d+)", output)
+        result["not_modified"], result["rendered"] = int(counted.group(1)), int(counted.group(2))
+    return result
+
+
+def check_page(base: str, path: str, cookie: str) -> None:
+    """Refuse to measure anything but the page itself: with the cookie, a whole page."""
+    with urllib.request.urlopen(urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie}), timeout=30) as r:
+        if r.status != 200 or "/sign-in" in r.geturl():
+            raise RuntimeError(f"{path} with the cookie answered {r.status} at {r.geturl()}")
+        if len(r.read()) < 1000:
+            raise RuntimeError(f"{path} answered almost nothing: not the page to measure")
+
+
+def settled_tag(base: str, path: str, cookie: str) -> str:
+    """The page's ETag, once TAG_CHECKS requests in a row sending it were each answered 304, from whichever worker.
+    A 200 meanwhile brings a newer tag (the CSRF token's slice of time turned, say), which is checked in turn."""
+    tag = None
+    for _ in range(3):
+        if tag is None:
+            with urllib.request.urlopen(
+                urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie}), timeout=30
+            ) as response:
+                tag = response.headers.get("ETag")
+                response.read()
+            if not tag:
+                raise RuntimeError(f"{path} has no ETag: repeat views cannot be measured")
+        for _ in range(TAG_CHECKS):
+            request = urllib.request.Request(f"{base}{path}", headers={"Cookie": cookie, "If-None-Match": tag})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    response.read()
+                    tag = response.headers.get("ETag") if response.status == 200 else None
+                    break  # a whole page: check its tag afresh
+            except urllib.error.HTTPError as answer:
+                if answer.code != 304:
+                    raise RuntimeError(f"{path} with its tag answered {answer.code}, not 304") from None
+        else:
+            return tag
+    raise RuntimeError(f"{path} did not answer its own tag with 304 {TAG_CHECKS} times in a row")
 
 
 def measure_throughput(url: str, subjects: Subjects, out: Path) -> dict[str, dict[str, Any]]:
-    """Requests per second of the trainee's pages and the assessor's home with 2 gunicorn workers, and in the same run
-    of a hello-world Flask app under the same settings, the ceiling they are shares of; skipped when wrk is missing."""
+    """Requests per second of the trainee's pages and the assessor's home with 2 gunicorn workers, rendered in full
+    and as repeat views, and in the same run of a hello-world Flask app under the same settings, the ceiling they are
+    shares of; skipped when wrk is missing."""
     if shutil.which("wrk") is None:
         log("  wrk is not installed: throughput skipped (apt-get install wrk)")
         return {}
     results = {}
 
-    def measure(name: str, base: str, path: str, cookie: str) -> None:
-        wrk(base, path, cookie, 3)  # warm both workers
-        results[name] = wrk(base, path, cookie, WRK_SECONDS)
-        log(f"  wrk {name}: {results[name]['rps']:.0f} req/s, p50 {results[name]['p50']}, p99 {results[name]['p99']}")
+    def measure(name: str, base: str, path: str, cookie: str, tag: str | None = None) -> None:
+        wrk(base, path, cookie, 3, tag)  # warm both workers
+        results[name] = w = wrk(base, path, cookie, WRK_SECONDS, tag)
+        counted = f", {w['not_modified']} × 304, {w['rendered']} rendered" if tag else ""
+        log(f"  wrk {name}: {w['rps']:.0f} req/s, p50 {w['p50']}, p99 {w['p99']}{counted}")
 
     with gunicorn(url, out / "gunicorn.log") as base:
         trainee = session_cookie(base, subjects.trainee)
-        measure(TRAINEE_HOME, base, "/enrolments", trainee)
-        measure(TRAINEE_ENROLMENT, base, f"/enrolments/{subjects.enrolment}", trainee)
-        measure(ASSESSOR_HOME, base, "/enrolments", session_cookie(base, subjects.assessor))
+        assessor = session_cookie(base, subjects.assessor)
+        pages = (
+            (TRAINEE_HOME, "/enrolments", trainee),
+            (TRAINEE_ENROLMENT, f"/enrolments/{subjects.enrolment}", trainee),
+            (ASSESSOR_HOME, "/enrolments", assessor),
+        )
+        for name, path, cookie in pages:
+            measure(name, base, path, cookie)
+        for name, path, cookie in pages:
+            measure(name + REPEAT_VIEW, base, path, cookie, settled_tag(base, path, cookie))
     with gunicorn(url, out / "gunicorn-hello.log", app="hello:app", cwd=ROOT / "bench") as base:
         measure(CEILING, base, "/", "none=0")
     return results
@@ -951,15 +998,23 @@ def throughput_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
         f"a hello-world Flask app answering 40 KB (`bench/hello.py`): the ceiling each figure is a share of. Targets at "
         f"{LARGE:,}: the trainee's pages ≥ 10 % of the ceiling, the assessor's home ≥ 5 %.",
         "",
-        "| page | database | trainees | req/s | share of the ceiling | latency p50 / p99 | non-2xx | target | met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Each page twice: *full render*, every request rendering the whole page; and *repeat view*, every request "
+        "sending the page's ETag as If-None-Match as a browser holding the page does (`bench/revalidate.lua`), "
+        "answered 304 Not Modified while nothing it shows changed; the answers column counts 304s and whole pages.",
+        "",
+        "| page | view | database | trainees | req/s | share of the ceiling | latency p50 / p99 | answers | non-2xx/3xx | target | met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in runs:
         ceiling = r.wrk.get(CEILING, {}).get("rps")
-        for name, w in r.wrk.items():
+        pages = list(dict.fromkeys(name.removesuffix(REPEAT_VIEW) for name in r.wrk))
+        for name, w in sorted(r.wrk.items(), key=lambda item: pages.index(item[0].removesuffix(REPEAT_VIEW))):
+            page = name.removesuffix(REPEAT_VIEW)
+            view = "–" if name == CEILING else ("repeat view" if page != name else "full render")
+            answers = f"{w['not_modified']:,} × 304, {w['rendered']:,} whole" if "not_modified" in w else "–"
             share = w["rps"] / ceiling if ceiling else None
             shown_share = f"{share:.1%}" if share is not None and name != CEILING else "–"
-            wanted = SHARE_OF_CEILING.get(name)
+            wanted = SHARE_OF_CEILING.get(page)
             if wanted is None or share is None:
                 target, shown = "–", "–"
             else:
@@ -971,7 +1026,8 @@ def throughput_table(runs: list[Run], notes: dict[str, str]) -> list[str]:
                         f"!wrk {name}", f"- **{name} under gunicorn** ({notes.get('wrk', 'see the figures above')})"
                     )
             lines.append(
-                f"| {name} | {r.database} | {r.size:,} | {w['rps']:.0f} | {shown_share} | {w['p50']} / {w['p99']} | {w['non_2xx']} | {target} | {shown} |"
+                f"| {page} | {view} | {r.database} | {r.size:,} | {w['rps']:.0f} | {shown_share} | {w['p50']} / {w['p99']} | "
+                f"{answers} | {w['non_2xx']} | {target} | {shown} |"
             )
     return lines + [""]
 

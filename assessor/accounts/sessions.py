@@ -22,6 +22,7 @@ from assessor.accounts import second_factor
 from assessor.core import database as db
 from assessor.core.jobs import every_hour
 from assessor.core.passwords import check_password, hash_password, needs_rehash
+from assessor.core.revalidation import FORGET_KEPT_PAGES
 from assessor.models import LoginFailure, User, UserSession, utcnow
 from assessor.models.columns import as_utc
 
@@ -82,16 +83,17 @@ class SessionCookies(SecureCookieSessionInterface):
 def load_user(session_id: str) -> User | None:
     """The user of a session cookie, if the account is active and the session was not ended."""
     user_id, _, token = session_id.partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    session_db = db.session()
-    user = session_db.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
     row_id = session.get(SESSION_ROW)
-    row = session_db.get(UserSession, row_id) if isinstance(row_id, int) else None
-    if row is None or row.user_id != user.id or row.token != token or row.ended_at is not None:
-        return None  # signed out on its own from the sessions page (or begun before sessions had rows)
+    if not user_id.isdigit() or not token or not isinstance(row_id, int):
+        return None  # (a session begun before sessions had rows has none)
+    # The account and this browser's session in one statement: every signed-in request, a 304 too, begins with it.
+    both = sa.select(User, UserSession).join(UserSession, UserSession.user_id == User.id)
+    found = db.session().execute(both.where(User.id == int(user_id), UserSession.id == row_id)).first()
+    if found is None:
+        return None
+    user, row = found
+    if not user.active or user.session_token != token or row.token != token or row.ended_at is not None:
+        return None  # signed out everywhere, or on its own from the sessions page
     g.user_session = row
     return user
 
@@ -117,7 +119,9 @@ def init_app(app: Flask) -> None:
             logout_user()
             session.clear()
             flash(why, "info")
-            return redirect(url_for("accounts.sign_in"))
+            response = redirect(url_for("accounts.sign_in"))
+            response.headers.update(FORGET_KEPT_PAGES)
+            return response
         session["seen"] = now
         note_activity(now)
         return None

@@ -52,6 +52,7 @@ from assessor.accounts.tokens import Issued, typed_code, usable
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, me
 from assessor.core.forms import show_problems
+from assessor.core.revalidation import FORGET_KEPT_PAGES
 from assessor.domain import limits
 from assessor.domain.errors import InvalidInput, NotFound
 from assessor.domain.vocabulary import RUNS_COHORTS, Role, TokenPurpose
@@ -128,7 +129,9 @@ def sign_out() -> Response:
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
-    return redirect(url_for("accounts.sign_in"))
+    response = redirect(url_for("accounts.sign_in"))
+    response.headers.update(FORGET_KEPT_PAGES)
+    return response
 
 
 @bp.get("/account")

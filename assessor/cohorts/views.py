@@ -18,6 +18,7 @@ from assessor.core import database as db
 from assessor.core.access import Permissions, allow, cohort_for, enrolment_for, me
 from assessor.core.forms import show_problems
 from assessor.core.labels import label
+from assessor.core.revalidation import revalidated
 from assessor.domain import limits
 from assessor.domain.errors import InvalidInput, NotFound, OperationError
 from assessor.domain.vocabulary import RUNS_COHORTS, EnrolmentStatus, Role
@@ -52,6 +53,7 @@ def create_cohort_post() -> Any:
 
 @bp.get("/cohorts/<int:cohort_id>")
 @allow(*RUNS_COHORTS)
+@revalidated
 def dashboard(cohort_id: int) -> str:
     """Counts per status and a heat map of trainees × components, with enrolments gone quiet flagged."""
     session = db.session()

@@ -11,6 +11,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
+from assessor.core.revalidation import kept_by_browser
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -72,5 +74,7 @@ def init_app(app: Flask) -> None:
         if request.is_secure:
             response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if current_user.is_authenticated and request.endpoint != "static":
-            response.headers["Cache-Control"] = "no-store"  # assessment records must not linger in shared caches
+            # Assessment records must not linger in shared caches. A page with a tag may be kept by this browser
+            # alone, which asks each time before showing it (see core.revalidation); any other is never stored.
+            response.headers["Cache-Control"] = "private, no-cache" if kept_by_browser() else "no-store"
         return response

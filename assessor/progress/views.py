@@ -14,6 +14,7 @@ from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me
 from assessor.core.labels import obstacle
 from assessor.core.paging import Cursor
+from assessor.core.revalidation import revalidated
 from assessor.credits.forms import CreditForm, WithdrawCreditForm
 from assessor.credits.queries import credits_for
 from assessor.domain.errors import OperationError
@@ -48,6 +49,7 @@ def index() -> Response:
 
 @bp.get("/enrolments")
 @allow(SIGNED_IN)
+@revalidated
 def enrolments() -> str:
     """The enrolments the user may see: an assessor's trainees, a trainee's own units, a coordinator's cohorts."""
     filters = {key: request.args.get(key, "") for key in ("search", "status", "unit_id")}
@@ -81,6 +83,7 @@ def enrolments() -> str:
 
 @bp.get("/enrolments/<int:enrolment_id>")
 @allow(SIGNED_IN)
+@revalidated
 def enrolment(enrolment_id: int) -> str:
     """The unit's structure with each criterion's status, the evidence behind it, the gaps and sign-off readiness."""
     session = db.session()
@@ -110,6 +113,7 @@ def enrolment(enrolment_id: int) -> str:
 
 @bp.get("/enrolments/<int:enrolment_id>/matrix")
 @allow(SIGNED_IN)
+@revalidated
 def matrix(enrolment_id: int) -> str:
     """Criteria and items against every piece of evidence mapped to the enrolment."""
     session = db.session()
