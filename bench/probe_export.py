@@ -79,6 +79,7 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
     and nothing else, from values already as stored."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.styles import Font, PatternFill
 
     from assessor.transfer.workbook import _FORMATS, FORMULA_START, STATUS_FILLS, _status_style
@@ -99,16 +100,23 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
         for row in rows:
             cells = []
             for number_format, status, value in zip(formats, statuses, row, strict=True):
+                # A cell object only where the value alone would not make the same cell: openpyxl writes a value as
+                # a cell of its type, unstyled.
                 if value is None:
-                    cells.append(None)
-                    continue
-                cell = WriteOnlyCell(ws, value)
-                if number_format:
+                    cell = None
+                elif number_format:
+                    cell = WriteOnlyCell(ws, value)
                     cell.number_format = number_format
                 elif status and value in styles:
+                    cell = WriteOnlyCell(ws, value)
                     cell.fill, cell.font = styles[value]
-                elif isinstance(value, str) and value.startswith(FORMULA_START):
-                    cell.data_type, cell.quotePrefix = "s", True
+                elif isinstance(value, str) and (value.startswith(FORMULA_START) or value in ERROR_CODES):
+                    cell = WriteOnlyCell(ws, value)
+                    cell.data_type = "s"
+                    if value.startswith(FORMULA_START):
+                        cell.quotePrefix = True
+                else:
+                    cell = value
                 cells.append(cell)
             ws.append(cells)
     book.save(output)
