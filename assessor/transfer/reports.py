@@ -371,15 +371,30 @@ COMPLETION_COLUMNS = (
 def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
     """One row per completion record, revoked ones included and marked."""
     ids = filters.enrolment_ids().subquery()
-    assessor = so.aliased(User)
-    revoker = so.aliased(User)
+    trainee, assessor, revoker = so.aliased(User), so.aliased(User), so.aliased(User)
+    # The columns the register shows, not the records' objects: those bring each record's snapshot and the whole text
+    # of its unit version with every row.
     query = (
         sa.select(
-            CompletionRecord, Enrolment, User, UnitVersion, Cohort.name, assessor.username, Revocation, revoker.username
+            CompletionRecord.id,
+            trainee.username,
+            trainee.display_name,
+            Cohort.name,
+            UnitVersion.code,
+            UnitVersion.title,
+            UnitVersion.version,
+            CompletionRecord.result,
+            CompletionRecord.signed_on,
+            assessor.username,
+            CompletionRecord.verification_code,
+            Revocation.id,
+            Revocation.revoked_at,
+            revoker.username,
+            Revocation.reason,
         )
         .join(ids, ids.c.id == CompletionRecord.enrolment_id)
         .join(Enrolment, Enrolment.id == CompletionRecord.enrolment_id)
-        .join(User, User.id == Enrolment.trainee_id)
+        .join(trainee, trainee.id == Enrolment.trainee_id)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
         .join(assessor, assessor.id == CompletionRecord.assessor_id)
@@ -393,25 +408,41 @@ def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
         query = query.where(CompletionRecord.signed_on <= filters.end)
 
     def rows() -> Iterator[tuple[object, ...]]:
-        result = session.execute(query.execution_options(yield_per=BATCH))
+        result = session.connection().execute(query.execution_options(yield_per=BATCH))
         try:
-            for record, _enrolment, trainee, version, cohort, assessor_name, revocation, revoked_by in result:
+            for (
+                record_id,
+                trainee_username,
+                trainee_name,
+                cohort,
+                code,
+                title,
+                version,
+                outcome,
+                signed_on,
+                assessor_name,
+                verification_code,
+                revocation,
+                revoked_at,
+                revoked_by,
+                reason,
+            ) in result:
                 yield (
-                    record.id,
-                    trainee.username,
-                    trainee.display_name,
+                    record_id,
+                    trainee_username,
+                    trainee_name,
                     cohort or "",
-                    version.code,
-                    version.title,
-                    version.version,
-                    record.result,
-                    record.signed_on,
+                    code,
+                    title,
+                    version,
+                    outcome,
+                    signed_on,
                     assessor_name,
-                    record.verification_code,
-                    "Revoked" if revocation else "No",
-                    revocation.revoked_at.date() if revocation else None,
+                    verification_code,
+                    "Revoked" if revocation is not None else "No",
+                    revoked_at.date() if revocation is not None else None,
                     revoked_by,
-                    revocation.reason if revocation else None,
+                    reason if revocation is not None else None,
                 )
         finally:
             result.close()
