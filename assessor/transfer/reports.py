@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.domain.progress import Tally
+from assessor.domain.standards import Unit
+from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import (
     Acknowledgement,
     Attachment,
@@ -88,7 +90,22 @@ def row_count(session: so.Session, kind: str, filters: Filters) -> int:
     return session.scalar(query) or 0
 
 
-def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enrolment, str, str, Tally]]:
+class _EnrolmentRow(NamedTuple):
+    """What the progress summary and the criteria matrix show of one enrolment."""
+
+    username: str
+    display_name: str
+    email: str | None
+    cohort: str
+    unit_version_id: int
+    status: EnrolmentStatus
+    start_date: datetime.date
+    end_date: datetime.date | None
+    assessors: str
+    tally: Tally
+
+
+def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[_EnrolmentRow]:
     """Enrolments in id order with trainee, cohort, assessors and stored tally: one streamed query."""
     ids = filters.enrolment_ids().subquery()
     assessors = (
@@ -101,23 +118,53 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enr
         .where(enrolment_assessor.c.enrolment_id == Enrolment.id)
         .scalar_subquery()
     )
-    enrolments = session.execute(
-        sa.select(Enrolment, Cohort.name, assessors, EnrolmentProgress.tally)
+    # Plain columns, not Enrolment objects: those brought their trainee and the whole text of their unit version with
+    # every row, which cost more than writing the row.
+    enrolments = session.connection().execute(
+        sa.select(
+            User.username,
+            User.display_name,
+            User.email,
+            Cohort.name,
+            Enrolment.unit_version_id,
+            Enrolment.status,
+            Enrolment.start_date,
+            Enrolment.end_date,
+            assessors,
+            EnrolmentProgress.tally,
+        )
+        .select_from(Enrolment)
         .join(ids, ids.c.id == Enrolment.id)
+        .join(User, User.id == Enrolment.trainee_id)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
-        .options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
         .order_by(Enrolment.id)
         .execution_options(yield_per=BATCH)
     )
     with enrolments:
-        for enrolment, cohort, assessor_names, tally in enrolments:
-            yield (
-                enrolment,
+        for username, name, email, cohort, version, status, start, end, assessor_names, tally in enrolments:
+            yield _EnrolmentRow(
+                username,
+                name,
+                email,
                 cohort or "",
+                version,
+                status,
+                start,
+                end,
                 ", ".join(sorted((assessor_names or "").split(","))).strip(", "),
                 Tally.from_json(tally),
             )
+
+
+def _unit_versions(session: so.Session, filters: Filters) -> list[tuple[UnitVersion, Unit]]:
+    """The unit versions of the enrolments in scope, each with its unit as loaded, in unit and version order."""
+    versions = session.scalars(
+        sa.select(UnitVersion)
+        .where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id)))
+        .order_by(UnitVersion.unit_id, UnitVersion.version)
+    ).all()
+    return [(version, unit_of(version)) for version in versions]
 
 
 PROGRESS_COLUMNS = (
@@ -143,20 +190,21 @@ PROGRESS_COLUMNS = (
 
 def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
     def rows() -> Iterator[tuple[object, ...]]:
-        for enrolment, cohort, assessors, tally in _enrolment_rows(session, filters):
-            unit = unit_of(enrolment.unit_version)
+        units = {version.id: unit for version, unit in _unit_versions(session, filters)}
+        for e in _enrolment_rows(session, filters):
+            unit, tally = units[e.unit_version_id], e.tally
             yield (
-                enrolment.trainee.username,
-                enrolment.trainee.display_name,
-                enrolment.trainee.email,
-                cohort,
+                e.username,
+                e.display_name,
+                e.email,
+                e.cohort,
                 unit.code,
                 unit.title,
                 unit.version,
-                ENROLMENT_STATUS[enrolment.status],
-                enrolment.start_date,
-                enrolment.end_date,
-                assessors,
+                ENROLMENT_STATUS[e.status],
+                e.start_date,
+                e.end_date,
+                e.assessors,
                 tally.criteria_satisfied,
                 tally.criteria_total,
                 tally.items_satisfied,
@@ -170,14 +218,8 @@ def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
 
 def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
     """One sheet per unit version: one row per enrolment, one column per criterion and evidence item."""
-    versions = session.scalars(
-        sa.select(UnitVersion)
-        .where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id)))
-        .order_by(UnitVersion.unit_id, UnitVersion.version)
-    ).all()
     result = []
-    for version in versions:
-        unit = unit_of(version)
+    for version, unit in _unit_versions(session, filters):
         targets = [c.number for c in unit.criteria()] + [i.id for i in unit.assessable_items()]
         columns = [
             Column("Trainee username", 18),
@@ -196,14 +238,14 @@ def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
         )
 
         def rows(scoped: Filters = scoped) -> Iterator[tuple[object, ...]]:
-            for enrolment, cohort, _assessors, tally in _enrolment_rows(session, scoped):
-                statuses = [STATUS[status] for status in tally.statuses()]
+            for e in _enrolment_rows(session, scoped):
+                statuses = [STATUS[status] for status in e.tally.statuses()]
                 yield (
-                    enrolment.trainee.username,
-                    enrolment.trainee.display_name,
-                    cohort,
-                    ENROLMENT_STATUS[enrolment.status],
-                    tally.percent,
+                    e.username,
+                    e.display_name,
+                    e.cohort,
+                    ENROLMENT_STATUS[e.status],
+                    e.tally.percent,
                     *statuses,
                 )
 
