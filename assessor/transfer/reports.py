@@ -12,7 +12,6 @@ import sqlalchemy.orm as so
 
 from assessor.core.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.domain.progress import Tally
-from assessor.domain.standards import Unit
 from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import (
     Acknowledgement,
@@ -157,16 +156,6 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[_Enrolmen
             )
 
 
-def _unit_versions(session: so.Session, filters: Filters) -> list[tuple[UnitVersion, Unit]]:
-    """The unit versions of the enrolments in scope, each with its unit as loaded, in unit and version order."""
-    versions = session.scalars(
-        sa.select(UnitVersion)
-        .where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id)))
-        .order_by(UnitVersion.unit_id, UnitVersion.version)
-    ).all()
-    return [(version, unit_of(version)) for version in versions]
-
-
 PROGRESS_COLUMNS = (
     Column("Trainee username", 18),
     Column("Trainee", 26),
@@ -190,17 +179,23 @@ PROGRESS_COLUMNS = (
 
 def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
     def rows() -> Iterator[tuple[object, ...]]:
-        units = {version.id: unit for version, unit in _unit_versions(session, filters)}
+        # A version's code, title and number are stored as its text gives them: no need to parse the text here.
+        versions = {
+            version_id: (code, title, number)
+            for version_id, code, title, number in session.execute(
+                sa.select(UnitVersion.id, UnitVersion.code, UnitVersion.title, UnitVersion.version).where(
+                    UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id))
+                )
+            )
+        }
         for e in _enrolment_rows(session, filters):
-            unit, tally = units[e.unit_version_id], e.tally
+            tally = e.tally
             yield (
                 e.username,
                 e.display_name,
                 e.email,
                 e.cohort,
-                unit.code,
-                unit.title,
-                unit.version,
+                *versions[e.unit_version_id],
                 ENROLMENT_STATUS[e.status],
                 e.start_date,
                 e.end_date,
@@ -218,8 +213,14 @@ def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
 
 def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
     """One sheet per unit version: one row per enrolment, one column per criterion and evidence item."""
+    versions = session.scalars(
+        sa.select(UnitVersion)
+        .where(UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id)))
+        .order_by(UnitVersion.unit_id, UnitVersion.version)
+    ).all()
     result = []
-    for version, unit in _unit_versions(session, filters):
+    for version in versions:
+        unit = unit_of(version)
         targets = [c.number for c in unit.criteria()] + [i.id for i in unit.assessable_items()]
         columns = [
             Column("Trainee username", 18),
