@@ -1,4 +1,7 @@
-"""Run one export (or the openpyxl floor) in a fresh process and print its time and peak memory as JSON."""
+"""Run one export (or its openpyxl floor) in a fresh process and print its time and peak memory as JSON.
+
+Beside each time, the process's CPU time: on a machine other work shares, it varies less than the time, though it
+leaves out what a database server does for the export."""
 
 from __future__ import annotations
 
@@ -27,13 +30,18 @@ def run_export(kind: str, output: str) -> dict[str, float]:
     from assessor.cli import main
 
     baseline = peak_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     main(["export", kind, "--as", "coordinator", "-o", output], standalone_mode=False)
-    return {"seconds": time.perf_counter() - started, "peak_mb": peak_mb(), "baseline_mb": baseline}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "peak_mb": peak_mb(),
+        "baseline_mb": baseline,
+    }
 
 
-def matrix_in_memory(database_url: str) -> list[tuple[str, list, list[list[object]]]]:
-    """The criteria matrix's sheets as ready lists of rows, made by the export's own queries (not timed)."""
+def sheets_in_memory(database_url: str, kind: str) -> list[tuple[str, list, list[list[object]]]]:
+    """One export's sheets as ready lists of rows, made by the export's own queries (not timed)."""
     from assessor import create_app
     from assessor.core.access import visible_enrolments
     from assessor.core.database import database
@@ -47,18 +55,42 @@ def matrix_in_memory(database_url: str) -> list[tuple[str, list, list[list[objec
         actor = session.scalar(sa.select(User).where(User.username == "coordinator"))
         filters = reports.Filters(visible_enrolments(actor).with_only_columns(Enrolment.id))
         return [
-            (s.title, list(s.columns), [list(row) for row in s.rows])
-            for s in reports.sheets(session, "matrix", filters)
+            (s.title, list(s.columns), [list(row) for row in s.rows]) for s in reports.sheets(session, kind, filters)
         ]
 
 
+def stored_values(sheets: list[tuple[str, list, list[list[object]]]]) -> list[tuple[str, list, list[list[object]]]]:
+    """The values the cells hold, as the export stores them (not timed): whole per cent as a fraction, a date
+    column's datetime as its date, an aware time as naive UTC, empty text as no cell."""
+    import datetime
+
+    def stored(kind: str, value: object) -> object:
+        if value is None or value == "":
+            return None
+        if kind == "percent":
+            return value / 100  # type: ignore[operator]
+        if kind == "date" and isinstance(value, datetime.datetime):
+            return value.date()
+        if kind == "datetime" and isinstance(value, datetime.datetime) and value.tzinfo is not None:
+            return value.astimezone(datetime.UTC).replace(tzinfo=None)
+        return value
+
+    kinds = [[column.kind for column in columns] for _, columns, _ in sheets]
+    return [
+        (title, columns, [[stored(k, v) for k, v in zip(sheet_kinds, row, strict=True)] for row in rows])
+        for (title, columns, rows), sheet_kinds in zip(sheets, kinds, strict=True)
+    ]
+
+
 def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str) -> None:
-    """Plain openpyxl write-only: the same cells (values, number formats, status fills and fonts) and nothing else."""
+    """Plain openpyxl write-only: the same cells (values, number formats, status fills and fonts, text kept as text)
+    and nothing else, from values already as stored."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES
     from openpyxl.styles import Font, PatternFill
 
-    from assessor.transfer.workbook import STATUS_FILLS, _status_style
+    from assessor.transfer.workbook import _FORMATS, FORMULA_START, STATUS_FILLS, _status_style
 
     styles = {text: _status_style(fill) for text, fill in STATUS_FILLS.items()}
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="FFDDEBF7")
@@ -71,47 +103,72 @@ def write_floor(sheets: list[tuple[str, list, list[list[object]]]], output: str)
             cell.font, cell.fill = header_font, header_fill
             header.append(cell)
         ws.append(header)
+        formats = [_FORMATS.get(column.kind) for column in columns]
+        statuses = [column.kind == "status" for column in columns]
         for row in rows:
             cells = []
-            for column, value in zip(columns, row, strict=True):
+            for number_format, status, value in zip(formats, statuses, row, strict=True):
+                # A cell object only where the value alone would not make the same cell: openpyxl writes a value as
+                # a cell of its type, unstyled.
                 if value is None:
-                    cells.append(None)
-                    continue
-                cell = WriteOnlyCell(ws, value / 100 if column.kind == "percent" else value)
-                if column.kind == "percent":
-                    cell.number_format = "0%"
-                elif value in styles:
+                    cell = None
+                elif number_format:
+                    cell = WriteOnlyCell(ws, value)
+                    cell.number_format = number_format
+                elif status and value in styles:
+                    cell = WriteOnlyCell(ws, value)
                     cell.fill, cell.font = styles[value]
+                elif isinstance(value, str) and (value.startswith(FORMULA_START) or value in ERROR_CODES):
+                    cell = WriteOnlyCell(ws, value)
+                    cell.data_type = "s"
+                    if value.startswith(FORMULA_START):
+                        cell.quotePrefix = True
+                else:
+                    cell = value
                 cells.append(cell)
             ws.append(cells)
     book.save(output)
 
 
-def run_floor(database_url: str, output: str) -> dict[str, float]:
-    """The floor, and the project's own writer on the same ready rows, each timed alone."""
+def run_floor(database_url: str, kind: str, output: str) -> dict[str, float]:
+    """One export's floor, and the project's own writer on the same ready rows, each timed alone."""
     from assessor.transfer.workbook import Sheet, write_workbook
 
-    sheets = matrix_in_memory(database_url)
+    sheets = sheets_in_memory(database_url, kind)
+    stored = stored_values(sheets)
     rows = sum(len(r) for _, _, r in sheets)
     cells = sum(len(r) * len(c) for _, c, r in sheets)
     gc.collect()
-    started = time.perf_counter()
-    write_floor(sheets, output)
-    floor = time.perf_counter() - started
+    started, cpu = time.perf_counter(), time.process_time()
+    write_floor(stored, output)
+    floor, floor_cpu = time.perf_counter() - started, time.process_time() - cpu
+    del stored
+    gc.collect()
     started = time.perf_counter()
     write_workbook([Sheet(t, c, iter(r)) for t, c, r in sheets], output + ".writer.xlsx")
     writer = time.perf_counter() - started
-    return {"seconds": floor, "writer_seconds": writer, "rows": rows, "cells": cells, "peak_mb": peak_mb()}
+    return {
+        "seconds": floor,
+        "cpu_seconds": floor_cpu,
+        "writer_seconds": writer,
+        "rows": rows,
+        "cells": cells,
+        "peak_mb": peak_mb(),
+    }
 
 
 def main() -> None:
     """Parse the arguments, run one probe, print the JSON result on the last line."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", help="progress, matrix, evidence, completions, or floor")
+    parser.add_argument("what", help="an export (progress, matrix, evidence, completions), or floor-KIND for its floor")
     parser.add_argument("output")
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
-    result = run_floor(args.database_url, args.output) if args.what == "floor" else run_export(args.what, args.output)
+    floor, _, kind = args.what.partition("-")
+    if floor == "floor":
+        result = run_floor(args.database_url, kind, args.output)
+    else:
+        result = run_export(args.what, args.output)
     print(json.dumps(result))
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from assessor.core.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS, VERDICT
 from assessor.domain.progress import Tally
+from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import (
     Acknowledgement,
     Attachment,
@@ -87,7 +89,22 @@ def row_count(session: so.Session, kind: str, filters: Filters) -> int:
     return session.scalar(query) or 0
 
 
-def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enrolment, str, str, Tally]]:
+class _EnrolmentRow(NamedTuple):
+    """What the progress summary and the criteria matrix show of one enrolment."""
+
+    username: str
+    display_name: str
+    email: str | None
+    cohort: str
+    unit_version_id: int
+    status: EnrolmentStatus
+    start_date: datetime.date
+    end_date: datetime.date | None
+    assessors: str
+    tally: Tally
+
+
+def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[_EnrolmentRow]:
     """Enrolments in id order with trainee, cohort, assessors and stored tally: one streamed query."""
     ids = filters.enrolment_ids().subquery()
     assessors = (
@@ -100,20 +117,40 @@ def _enrolment_rows(session: so.Session, filters: Filters) -> Iterator[tuple[Enr
         .where(enrolment_assessor.c.enrolment_id == Enrolment.id)
         .scalar_subquery()
     )
-    enrolments = session.execute(
-        sa.select(Enrolment, Cohort.name, assessors, EnrolmentProgress.tally)
+    # Plain columns, not Enrolment objects: those brought their trainee and the whole text of their unit version with
+    # every row, which cost more than writing the row.
+    enrolments = session.connection().execute(
+        sa.select(
+            User.username,
+            User.display_name,
+            User.email,
+            Cohort.name,
+            Enrolment.unit_version_id,
+            Enrolment.status,
+            Enrolment.start_date,
+            Enrolment.end_date,
+            assessors,
+            EnrolmentProgress.tally,
+        )
+        .select_from(Enrolment)
         .join(ids, ids.c.id == Enrolment.id)
+        .join(User, User.id == Enrolment.trainee_id)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
-        .options(so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
         .order_by(Enrolment.id)
         .execution_options(yield_per=BATCH)
     )
     with enrolments:
-        for enrolment, cohort, assessor_names, tally in enrolments:
-            yield (
-                enrolment,
+        for username, name, email, cohort, version, status, start, end, assessor_names, tally in enrolments:
+            yield _EnrolmentRow(
+                username,
+                name,
+                email,
                 cohort or "",
+                version,
+                status,
+                start,
+                end,
                 ", ".join(sorted((assessor_names or "").split(","))).strip(", "),
                 Tally.from_json(tally),
             )
@@ -142,20 +179,27 @@ PROGRESS_COLUMNS = (
 
 def _progress(session: so.Session, filters: Filters) -> list[Sheet]:
     def rows() -> Iterator[tuple[object, ...]]:
-        for enrolment, cohort, assessors, tally in _enrolment_rows(session, filters):
-            unit = unit_of(enrolment.unit_version)
+        # A version's code, title and number are stored as its text gives them: no need to parse the text here.
+        versions = {
+            version_id: (code, title, number)
+            for version_id, code, title, number in session.execute(
+                sa.select(UnitVersion.id, UnitVersion.code, UnitVersion.title, UnitVersion.version).where(
+                    UnitVersion.id.in_(filters.enrolment_ids().with_only_columns(Enrolment.unit_version_id))
+                )
+            )
+        }
+        for e in _enrolment_rows(session, filters):
+            tally = e.tally
             yield (
-                enrolment.trainee.username,
-                enrolment.trainee.display_name,
-                enrolment.trainee.email,
-                cohort,
-                unit.code,
-                unit.title,
-                unit.version,
-                ENROLMENT_STATUS[enrolment.status],
-                enrolment.start_date,
-                enrolment.end_date,
-                assessors,
+                e.username,
+                e.display_name,
+                e.email,
+                e.cohort,
+                *versions[e.unit_version_id],
+                ENROLMENT_STATUS[e.status],
+                e.start_date,
+                e.end_date,
+                e.assessors,
                 tally.criteria_satisfied,
                 tally.criteria_total,
                 tally.items_satisfied,
@@ -195,14 +239,14 @@ def _matrix(session: so.Session, filters: Filters) -> list[Sheet]:
         )
 
         def rows(scoped: Filters = scoped) -> Iterator[tuple[object, ...]]:
-            for enrolment, cohort, _assessors, tally in _enrolment_rows(session, scoped):
-                statuses = [STATUS[status] for status in tally.statuses()]
+            for e in _enrolment_rows(session, scoped):
+                statuses = [STATUS[status] for status in e.tally.statuses()]
                 yield (
-                    enrolment.trainee.username,
-                    enrolment.trainee.display_name,
-                    cohort,
-                    ENROLMENT_STATUS[enrolment.status],
-                    tally.percent,
+                    e.username,
+                    e.display_name,
+                    e.cohort,
+                    ENROLMENT_STATUS[e.status],
+                    e.tally.percent,
                     *statuses,
                 )
 
@@ -232,7 +276,30 @@ def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
     """One row per piece of evidence about the trainees in scope, with its mappings within scope."""
     ids = filters.enrolment_ids().subquery()
     in_scope = sa.select(EvidenceMapping.evidence_id).join(ids, ids.c.id == EvidenceMapping.enrolment_id)
-    query = sa.select(Evidence).where(Evidence.id.in_(in_scope))
+    trainee, recorder = so.aliased(User), so.aliased(User)
+    # Plain columns, not Evidence objects: building an object (and its two users) per row took longer than writing
+    # the row's cells.
+    query = (
+        sa.select(
+            Evidence.id,
+            trainee.username,
+            trainee.display_name,
+            Evidence.observed_on,
+            Evidence.method,
+            Evidence.context,
+            Evidence.location,
+            recorder.username,
+            Evidence.recorded_at,
+            Evidence.submitted_by_trainee,
+            Evidence.narrative,
+            Evidence.erased_on,
+            Evidence.erased_because,
+            Evidence.version,
+        )
+        .join(trainee, trainee.id == Evidence.trainee_id)
+        .join(recorder, recorder.id == Evidence.recorded_by_id)
+        .where(Evidence.id.in_(in_scope))
+    )
     if filters.start is not None:
         query = query.where(Evidence.observed_on >= filters.start)
     if filters.end is not None:
@@ -243,24 +310,24 @@ def _evidence(session: so.Session, filters: Filters) -> list[Sheet]:
         # The enrolments in scope as a set, so that each batch looks its mappings up by evidence alone: joining the
         # scope in every batch's statement made SQLite scan all mappings once a batch.
         scope = set(session.scalars(sa.select(ids.c.id)))
-        result = session.execute(
-            query.options(so.joinedload(Evidence.trainee), so.joinedload(Evidence.recorded_by))
-            .order_by(Evidence.id)
-            .execution_options(yield_per=BATCH)
-        )
+        connection = session.connection()  # plain rows need none of the session's object loading
+        result = connection.execute(query.order_by(Evidence.id).execution_options(yield_per=BATCH))
         try:
-            for batch in result.scalars().partitions():
-                yield from _evidence_batch(session, batch, scope)
+            for batch in result.partitions():
+                yield from _evidence_batch(connection, batch, scope)
         finally:
             result.close()
 
     return [Sheet("Evidence register", EVIDENCE_COLUMNS, rows())]
 
 
-def _evidence_batch(session: so.Session, batch: Sequence[Evidence], scope: set[int]) -> Iterator[tuple[object, ...]]:
-    evidence_ids = [e.id for e in batch]
+def _evidence_batch(
+    connection: sa.Connection, batch: Sequence[Sequence[Any]], scope: set[int]
+) -> Iterator[tuple[object, ...]]:
+    """The rows of one batch of evidence (plain rows of the register's query), with their mappings in scope."""
+    evidence_ids = [e[0] for e in batch]
     mappings: dict[int, list[str]] = {}
-    for r in session.execute(
+    for evidence_id, enrolment_id, target, verdict, unit_id, code in connection.execute(
         sa.select(
             EvidenceMapping.evidence_id,
             EvidenceMapping.enrolment_id,
@@ -273,41 +340,55 @@ def _evidence_batch(session: so.Session, batch: Sequence[Evidence], scope: set[i
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .where(EvidenceMapping.evidence_id.in_(evidence_ids))
         .order_by(EvidenceMapping.id)
-    ):
-        if r.enrolment_id in scope:
-            mappings.setdefault(r.evidence_id, []).append(f"{r.code or r.unit_id} {r.target}: {VERDICT[r.verdict]}")
+    ).all():
+        if enrolment_id in scope:
+            mappings.setdefault(evidence_id, []).append(f"{code or unit_id} {target}: {VERDICT[verdict]}")
     attachments: dict[int, list[str]] = {}
-    for a in session.execute(
+    for evidence_id, name in connection.execute(
         sa.select(Attachment.evidence_id, Attachment.original_name)
         .where(Attachment.evidence_id.in_(evidence_ids))
         .order_by(Attachment.id)
-    ):
-        attachments.setdefault(a.evidence_id, []).append(a.original_name)
+    ).all():
+        attachments.setdefault(evidence_id, []).append(name)
     acknowledged = {
-        r.evidence_id
-        for r in session.execute(
-            sa.select(Acknowledgement.evidence_id, Acknowledgement.evidence_version, Evidence.version)
-            .join(Evidence, Evidence.id == Acknowledgement.evidence_id)
-            .where(Acknowledgement.evidence_id.in_(evidence_ids))
-        )
-        if r.evidence_version == r.version
+        (evidence_id, version)
+        for evidence_id, version in connection.execute(
+            sa.select(Acknowledgement.evidence_id, Acknowledgement.evidence_version).where(
+                Acknowledgement.evidence_id.in_(evidence_ids)
+            )
+        ).all()
     }
-    for e in batch:
+    for (
+        evidence_id,
+        trainee_username,
+        trainee_name,
+        observed_on,
+        method,
+        context,
+        location,
+        recorded_by,
+        recorded_at,
+        submitted_by_trainee,
+        narrative,
+        erased_on,
+        erased_because,
+        version,
+    ) in batch:
         yield (
-            e.id,
-            e.trainee.username,
-            e.trainee.display_name,
-            e.observed_on,
-            METHOD[e.method],
-            CONTEXT[e.context],
-            e.location,
-            e.recorded_by.username,
-            e.recorded_at,
-            "Yes" if e.submitted_by_trainee else "No",
-            f"(erased on {e.erased_on.isoformat()}: {e.erased_because})" if e.erased_on else e.narrative,
-            "; ".join(attachments.get(e.id, [])),
-            "; ".join(mappings.get(e.id, [])),
-            "Yes" if e.id in acknowledged else "No",
+            evidence_id,
+            trainee_username,
+            trainee_name,
+            observed_on,
+            METHOD[method],
+            CONTEXT[context],
+            location,
+            recorded_by,
+            recorded_at,
+            "Yes" if submitted_by_trainee else "No",
+            f"(erased on {erased_on.isoformat()}: {erased_because})" if erased_on else narrative,
+            "; ".join(attachments.get(evidence_id, ())),
+            "; ".join(mappings.get(evidence_id, ())),
+            "Yes" if (evidence_id, version) in acknowledged else "No",
         )
 
 
@@ -333,15 +414,30 @@ COMPLETION_COLUMNS = (
 def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
     """One row per completion record, revoked ones included and marked."""
     ids = filters.enrolment_ids().subquery()
-    assessor = so.aliased(User)
-    revoker = so.aliased(User)
+    trainee, assessor, revoker = so.aliased(User), so.aliased(User), so.aliased(User)
+    # The columns the register shows, not the records' objects: those bring each record's snapshot and the whole text
+    # of its unit version with every row.
     query = (
         sa.select(
-            CompletionRecord, Enrolment, User, UnitVersion, Cohort.name, assessor.username, Revocation, revoker.username
+            CompletionRecord.id,
+            trainee.username,
+            trainee.display_name,
+            Cohort.name,
+            UnitVersion.code,
+            UnitVersion.title,
+            UnitVersion.version,
+            CompletionRecord.result,
+            CompletionRecord.signed_on,
+            assessor.username,
+            CompletionRecord.verification_code,
+            Revocation.id,
+            Revocation.revoked_at,
+            revoker.username,
+            Revocation.reason,
         )
         .join(ids, ids.c.id == CompletionRecord.enrolment_id)
         .join(Enrolment, Enrolment.id == CompletionRecord.enrolment_id)
-        .join(User, User.id == Enrolment.trainee_id)
+        .join(trainee, trainee.id == Enrolment.trainee_id)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
         .outerjoin(Cohort, Cohort.id == Enrolment.cohort_id)
         .join(assessor, assessor.id == CompletionRecord.assessor_id)
@@ -355,25 +451,41 @@ def _completions(session: so.Session, filters: Filters) -> list[Sheet]:
         query = query.where(CompletionRecord.signed_on <= filters.end)
 
     def rows() -> Iterator[tuple[object, ...]]:
-        result = session.execute(query.execution_options(yield_per=BATCH))
+        result = session.connection().execute(query.execution_options(yield_per=BATCH))
         try:
-            for record, _enrolment, trainee, version, cohort, assessor_name, revocation, revoked_by in result:
+            for (
+                record_id,
+                trainee_username,
+                trainee_name,
+                cohort,
+                code,
+                title,
+                version,
+                outcome,
+                signed_on,
+                assessor_name,
+                verification_code,
+                revocation,
+                revoked_at,
+                revoked_by,
+                reason,
+            ) in result:
                 yield (
-                    record.id,
-                    trainee.username,
-                    trainee.display_name,
+                    record_id,
+                    trainee_username,
+                    trainee_name,
                     cohort or "",
-                    version.code,
-                    version.title,
-                    version.version,
-                    record.result,
-                    record.signed_on,
+                    code,
+                    title,
+                    version,
+                    outcome,
+                    signed_on,
                     assessor_name,
-                    record.verification_code,
-                    "Revoked" if revocation else "No",
-                    revocation.revoked_at.date() if revocation else None,
+                    verification_code,
+                    "Revoked" if revocation is not None else "No",
+                    revoked_at.date() if revocation is not None else None,
                     revoked_by,
-                    revocation.reason if revocation else None,
+                    reason if revocation is not None else None,
                 )
         finally:
             result.close()

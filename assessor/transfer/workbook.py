@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ERROR_CODES, Cell
 from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 if TYPE_CHECKING:
@@ -132,9 +133,10 @@ def _write_sheet(
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = "A2"
     ws.append([_header(ws, column.header) for column in sheet.columns])
+    cells = _Cells(ws)
     last_row = 1
     for row in rows:
-        ws.append([_cell(ws, column, value) for column, value in zip(sheet.columns, row, strict=True)])
+        ws.append([cells.of(column, value) for column, value in zip(sheet.columns, row, strict=True)])
         last_row += 1
         written += 1
         if on_row is not None and written % PROGRESS_EVERY == 0:
@@ -152,21 +154,61 @@ def _header(ws: WriteOnlyWorksheet, text: str) -> Cell:
     return cell
 
 
-def _cell(ws: WriteOnlyWorksheet, column: Column, value: object) -> Cell | None:
-    """The cell for one value, typed, formatted and coloured by its column's kind; None for an empty cell."""
-    if value is None:
-        return None
-    if column.kind in ("text", "status"):
-        if not isinstance(value, str):
-            raise _wrong(column, value)
-        cell = _text_cell(ws, value)
-        if column.kind == "status" and value in STATUS_FILLS:
-            cell.fill, cell.font = _status_style(STATUS_FILLS[value])
+class _Cells:
+    """The cells of one sheet, typed, formatted and coloured by column kind.
+
+    What openpyxl makes the same cell of from the value alone (text, whole numbers) goes to it as the value; the rest
+    are cells given a style built once per sheet, on the first cell that needs it (so the workbook lists the same
+    styles in the same order as when each cell was styled alone). Both are about the cost per cell: a cell object
+    costs more than its value, and giving each cell its font and fill compares them with every font and fill of the
+    workbook."""
+
+    def __init__(self, ws: WriteOnlyWorksheet):
+        self.ws = ws
+        self.styles: dict[str, StyleArray] = {}
+
+    def of(self, column: Column, value: object) -> Cell | str | float | None:
+        """What to append for one value of column: a cell, a plain value, or None for an empty cell."""
+        if value is None:
+            return None
+        kind = column.kind
+        if kind in ("text", "status"):
+            if not isinstance(value, str):
+                raise _wrong(column, value)
+            if kind == "status" and value in STATUS_FILLS:
+                return self._styled(value, value, _status_style(STATUS_FILLS[value]))
+            return self._text(value)
+        if kind == "int":
+            return _number(column, value)  # type: ignore[return-value]  # int for this kind
+        return self._styled(kind, _number(column, value), number_format=_FORMATS[kind])
+
+    def _text(self, text: str) -> str | Cell | None:
+        """Text as _text_cell keeps it; as the plain text when openpyxl would store that as text too (not as a
+        formula or an error value)."""
+        text = _clip(_clean(text), _MAX_CELL_TEXT)
+        if text.startswith(FORMULA_START) or text in ERROR_CODES:
+            return _text_cell(self.ws, text)
+        return text or None
+
+    def _styled(
+        self,
+        key: str,
+        value: object,
+        fill_font: tuple[PatternFill, Font] | None = None,
+        number_format: str | None = None,
+    ) -> Cell:
+        """A cell holding value with the style known by key: the sheet's first such cell is styled one attribute at a
+        time and lends its style to the rest."""
+        style = self.styles.get(key)
+        if style is not None:
+            return Cell(self.ws, row=1, column=1, value=value, style_array=style)  # type: ignore[arg-type]  # dates too
+        cell = WriteOnlyCell(self.ws, value)  # type: ignore[arg-type]  # its stubs leave out dates
+        if fill_font:
+            cell.fill, cell.font = fill_font
+        if number_format:
+            cell.number_format = number_format
+        self.styles[key] = StyleArray(cell._style)  # type: ignore[attr-defined]  # the array a cell keeps its style in
         return cell
-    cell = WriteOnlyCell(ws, _number(column, value))  # type: ignore[arg-type]  # its stubs leave out dates
-    if column.kind in _FORMATS:
-        cell.number_format = _FORMATS[column.kind]
-    return cell
 
 
 def _number(column: Column, value: object) -> float | datetime.date:
@@ -203,11 +245,15 @@ def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
 
 def _clean(text: str) -> str:
     """Text without the characters XML cannot hold, with every line break as a newline."""
-    return _ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _ILLEGAL.sub("", text)
 
 
 def _clip(text: str, limit: int) -> str:
     """Text cut to at most limit UTF-16 code units, the unit Excel counts in, without splitting a character."""
+    if 2 * len(text) <= limit:
+        return text  # no character takes more than two units
     encoded = text.encode("utf-16-le")
     return text if len(encoded) <= 2 * limit else encoded[: 2 * limit].decode("utf-16-le", "ignore")
 

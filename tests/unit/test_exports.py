@@ -121,6 +121,71 @@ def test_unknown_statuses_get_no_fill(tmp_path):
     assert withdrawn.fill.fill_type is None and no.fill.fill_type is None
 
 
+def test_each_cell_of_a_column_gets_its_own_values_style_however_the_statuses_mix(tmp_path):
+    statuses = ["Satisfied", "Not started", "Withdrawn", "Satisfied", "Not yet satisfied", "", "Not started"]
+    cells = single_column(tmp_path, "status", statuses)
+    assert [c.value for c in cells] == [s or None for s in statuses]
+    assert [c.fill.fgColor.rgb if c.fill.fill_type else None for c in cells] == [
+        "FFC6EFCE",
+        "FFE7E6E6",
+        None,
+        "FFC6EFCE",
+        "FFFFC7CE",
+        None,
+        "FFE7E6E6",
+    ]
+    assert [c.font.color.rgb for c in cells if c.fill.fill_type] == [
+        "FF006100",
+        "FF262626",
+        "FF006100",
+        "FF9C0006",
+        "FF262626",
+    ]
+
+
+def test_dates_keep_their_format_down_a_column_and_beside_other_kinds(tmp_path):
+    target = tmp_path / "dates.xlsx"
+    day = datetime.date(2024, 3, 5)
+    rows = [(day, "=1", 5, "Satisfied"), (None, "plain", None, "Not started"), (day, "-2", 7, "Satisfied")] * 2
+    write_workbook(
+        [
+            Sheet(
+                "Dates",
+                [Column("On", 12, "date"), Column("Note", 9), Column("N", 5, "int"), Column("S", 9, "status")],
+                rows,
+            )
+        ],
+        target,
+    )
+    with opened(target) as book:
+        ws = book.active
+        on = [row[0] for row in ws.iter_rows(min_row=2)]
+        assert [c.value for c in on] == [datetime.datetime(2024, 3, 5), None, datetime.datetime(2024, 3, 5)] * 2
+        assert [c.number_format for c in on if c.value] == ["yyyy-mm-dd"] * 4
+        notes = [row[1] for row in ws.iter_rows(min_row=2)]
+        assert [(c.value, c.data_type, c.quotePrefix) for c in notes] == [
+            ("=1", "s", True),
+            ("plain", "s", False),
+            ("-2", "s", True),
+        ] * 2
+        numbers = [row[2] for row in ws.iter_rows(min_row=2)]
+        assert [(c.value, c.number_format, c.fill.fill_type) for c in numbers] == [
+            (5, "General", None),
+            (None, "General", None),
+            (7, "General", None),
+        ] * 2
+
+
+def test_text_that_looks_like_an_error_value_stays_text(tmp_path):
+    cells = single_column(tmp_path, "text", ["#N/A", "#DIV/0!", "#REF!", "N/A"])
+    assert [(c.value, c.data_type, c.quotePrefix) for c in cells] == [
+        ("#N/A", "s", False),
+        ("#DIV/0!", "s", False),
+        ("#REF!", "s", False),
+        ("N/A", "s", False),
+    ]
+
+
 def test_formula_looking_text_stays_text(tmp_path):
     texts = [
         "=1+2",

@@ -5,20 +5,22 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
 
 from assessor.cohorts.operations import create_cohort
-from assessor.core.labels import ENROLMENT_STATUS, STATUS
-from assessor.domain.vocabulary import Verdict
-from assessor.evidence.operations import MappingInput, record_evidence
+from assessor.core.labels import CONTEXT, ENROLMENT_STATUS, METHOD, STATUS
+from assessor.domain.vocabulary import Context, Method, Verdict
+from assessor.evidence.operations import MappingInput, acknowledge, record_evidence
 from assessor.models import AuditEvent, CompletionRecord, Enrolment, Evidence, Job, User
 from assessor.progress.queries import progress_of
+from assessor.records.operations import Declaration, revoke, sign_off
 from assessor.transfer.workbook import STATUS_FILLS
-from tests.records.factories import TODAY, build_cohort, build_world, observation
-from tests.web.conftest import csrf_token, sign_in
+from tests.records.factories import TODAY, build_cohort, build_world, observation, satisfy_all
+from tests.web.conftest import PDF, csrf_token, sign_in, stored_attachment
 
 
 @pytest.fixture
@@ -205,3 +207,66 @@ def test_the_evidence_register_names_only_the_mappings_in_scope(app):
     rows = rows_of(download(app, "evidence", cohort=cohort)["Evidence register"])
     assert [r[0] for r in rows[1:]] == evidence_ids
     assert [r[12] for r in rows[1:]] == ["CSCOFM023 1.1: Satisfied", "CSCOFM023 1.2: Not yet satisfied"]
+
+
+def test_an_evidence_register_row_holds_the_piece_its_people_attachments_and_acknowledgement(app):
+    upload_dir = Path(app.config["UPLOAD_DIR"])
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        mapped = [MappingInput(world.nz_enrolment.id, "1.1", Verdict.SATISFIED)]
+        evidence = record_evidence(
+            session,
+            world.assessor,
+            world.trainee,
+            observation("=Interviewed a client about housing."),
+            mapped,
+            [stored_attachment(upload_dir), stored_attachment(upload_dir, "more.pdf", PDF + b"% second\n")],
+            today=TODAY,
+        )
+        acknowledge(session, world.trainee, evidence)
+        unacknowledged = record_evidence(
+            session, world.assessor, world.trainee, observation("Seen again."), mapped, today=TODAY
+        )
+        ids = [evidence.id, unacknowledged.id]
+        recorded_at = evidence.recorded_at.astimezone(datetime.UTC).replace(tzinfo=None)
+    rows = rows_of(download(app, "evidence")["Evidence register"])
+    assert [r[0] for r in rows[1:]] == ids
+    first = rows[1]
+    assert abs(first[8] - recorded_at) < datetime.timedelta(seconds=1)
+    assert first[:8] + first[9:] == [
+        ids[0],
+        "trainee",
+        "Trainee",
+        datetime.datetime(2026, 11, 2),
+        METHOD[Method.DIRECT_OBSERVATION],
+        CONTEXT[Context.WORKPLACE],
+        "Service centre",
+        "assessor",
+        "No",
+        "=Interviewed a client about housing.",
+        "notes.pdf; more.pdf",
+        "us_case_mgmt 1.1: Satisfied",
+        "Yes",
+    ]
+    assert rows[2][11:] == [None, "us_case_mgmt 1.1: Satisfied", "No"]
+
+
+def test_the_completion_register_marks_a_revoked_record_with_when_by_whom_and_why(app):
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        satisfy_all(session, world, world.nz_enrolment)
+        revoked = sign_off(session, world.assessor, world.nz_enrolment, Declaration(True, True, True, True), TODAY)
+        revocation = revoke(session, world.coordinator, revoked, "Evidence found to be copied.")
+        satisfy_all(session, world, world.nz_enrolment)
+        standing = sign_off(session, world.assessor, world.nz_enrolment, Declaration(True, True, True, True), TODAY)
+        assert isinstance(revoked, CompletionRecord) and isinstance(standing, CompletionRecord)
+        about = ["trainee", "Trainee", "Intake A", world.nz.code, world.nz.title, world.nz.version]
+        revoked_on = revocation.revoked_at.date()
+        first, second = ([r.id, r.result, r.verification_code] for r in (revoked, standing))
+    rows = rows_of(download(app, "completions")["Completion register"])
+    signed = datetime.datetime.combine(TODAY, datetime.time())
+    assert rows[1:] == [
+        [first[0], *about, first[1], signed, "assessor", first[2], "Revoked"]
+        + [datetime.datetime.combine(revoked_on, datetime.time()), "coordinator", "Evidence found to be copied."],
+        [second[0], *about, second[1], signed, "assessor", second[2], "No", None, None, None],
+    ]
