@@ -178,8 +178,9 @@ SORTS: dict[str, tuple[Key, ...]] = {
         Key(EnrolmentProgress.enrolment_id),
     ),
 }
-# A list counts its enrolments up to this many and says "more than" beyond: a count never reads everything.
-COUNTED_TO = 10_000
+# A list counts its enrolments up to this many and says "more than" beyond, so a count never reads everything. Counting
+# to 10,000 took 50-80 ms on PostgreSQL at 85,000 trainees; a list longer than this is narrowed with the filters.
+COUNTED_TO = 1_000
 
 
 def enrolment_summaries(
