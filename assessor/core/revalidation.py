@@ -104,6 +104,8 @@ def page_tag() -> str | None:
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if field not in session:
         generate_csrf()  # the token the page's forms will carry, made now so that the tag covers it
+    if field not in session:  # a token kept for this context only (Flask-WTF keeps one in `g`): no tag covers it
+        return None
     limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
     csrf_slice = max(1, int(limit) // CSRF_SLICES) if limit else UNLIMITED_CSRF_SLICE
     # On the request's connection and in its transaction, past the ORM, which would triple the query's cost.

@@ -15,11 +15,12 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from assessor.core.access import visible_enrolments
 from assessor.core.jobs import queue_of
 from assessor.domain.vocabulary import JobStatus, Role, TokenPurpose, Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.models import AccountToken, AuditEvent, Cohort, Enrolment, Job, User, utcnow
-from assessor.transfer import importing
+from assessor.transfer import importing, reports
 from tests.records.factories import TODAY, make_user, observation
 from tests.server import working
 from tests.web.conftest import build_web_world, csrf_token, sign_in
@@ -150,6 +151,7 @@ def test_an_import_is_written_in_batches_between_which_an_assessor_saves_evidenc
     coordinator, assessor = signed_in("coordinator"), signed_in("assessor")
     _check, job_id = ask_import(app, coordinator, intake())
     looked: list[tuple[tuple[int, int, int], tuple[int, int, int], bool, bool, bool]] = []
+    exported: list[int] = []  # the file's trainees in each export, read as the coordinator's exports read
 
     def look() -> None:
         """Between two transactions of the import: what is written, what anyone sees, and a piece of evidence saved."""
@@ -166,6 +168,7 @@ def test_an_import_is_written_in_batches_between_which_an_assessor_saves_evidenc
             )
         page_of_one = assessor.get(f"/enrolments/{newest_enrolment(app)}").status_code
         looked.append((pending(app), seen(app), "Intake 2027" in cohorts, "New Trainee" in listed, page_of_one == 200))
+        exported.append(exported_trainees(app))
 
     with after_each_commit(app, look):
         run(app, job_id)
@@ -178,6 +181,9 @@ def test_an_import_is_written_in_batches_between_which_an_assessor_saves_evidenc
     assert [written for written, *_ in under_way] == [(2, 1, 2), (4, 1, 4), (6, 1, 6), (7, 1, 7)]
     assert all(tuple(rest) == ((0, 0, 0), False, False, False) for _, *rest in under_way)
     assert looked[-1] == ((0, 0, 0), (ROWS, 1, ROWS), True, True, True)  # the transaction that finished it
+    # Each export reads plain rows past the ORM: they leave the import's rows out all the same.
+    assert [n for n, look in zip(exported, looked, strict=True) if look[0] != (0, 0, 0)] == [0, 0, 0, 0]
+    assert exported[-1] == 2 * ROWS  # a row each in the progress summary and the matrix; no evidence or records yet
     assert seen(app) == (ROWS, 1, ROWS) and pending(app) == (0, 0, 0)
 
     # The evidence saved between the batches sits between the import's own events in the one chain.
@@ -190,6 +196,19 @@ def test_an_import_is_written_in_batches_between_which_an_assessor_saves_evidenc
     run(app, invite.id)
     assert invitations(app) == {"new.0000": 1, "new.0001": 1}
     assert audit_intact(app)
+
+
+def exported_trainees(app) -> int:
+    """How many rows of the coordinator's four exports name one of the file's trainees."""
+    with app.extensions["database"].read_sessions() as session:
+        coordinator = session.scalars(sa.select(User).where(User.username == "coordinator")).one()
+        filters = reports.Filters(visible_enrolments(coordinator).with_only_columns(Enrolment.id))
+        return sum(
+            any(str(cell).startswith("new.") for cell in row)
+            for kind in ("progress", "matrix", "evidence", "completions")
+            for sheet in reports.sheets(session, kind, filters)
+            for row in sheet.rows
+        )
 
 
 def newest_enrolment(app) -> int:
