@@ -201,6 +201,21 @@ def csrf_token(client, path: str = "/sign-in") -> str:
     return match.group(1)
 
 
+def post_evidence(client, world: WebWorld, narrative: str, **fields: str | list[str]):
+    """Record an observation of the world's trainee today through the evidence form, with `fields` (the judgements,
+    as `v-ENROLMENT-TARGET`, and anything else); the response."""
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    data = {
+        "csrf_token": csrf_token(client, url),
+        "observed_on": TODAY.isoformat(),
+        "method": "direct_observation",
+        "context": "workplace",
+        "narrative": narrative,
+        **fields,
+    }
+    return client.post(url, data=data)
+
+
 def sign_in(client, username: str, password: str = PASSWORD):
     token = csrf_token(client)
     return client.post("/sign-in", data={"csrf_token": token, "username": username, "password": password})

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from assessor.core import revalidation
 from assessor.models import User
 from tests.records.factories import TODAY
-from tests.web.conftest import csrf_token, sign_in
+from tests.web.conftest import csrf_token, post_evidence, sign_in
 
 PAGES = {
     "trainee home": ("trainee", lambda w: "/enrolments"),
@@ -36,16 +36,8 @@ def tag_of(response) -> str:
 
 
 def record_evidence_over_http(client, world, target: str, verdict: str, narrative: str):
-    url = f"/trainees/{world.trainee_id}/evidence/new"
-    data = {
-        "csrf_token": csrf_token(client, url),
-        "observed_on": TODAY.isoformat(),
-        "method": "direct_observation",
-        "context": "workplace",
-        "narrative": narrative,
-        f"v-{world.open_enrolment}-{target}": verdict,
-    }
-    response = client.post(url, data=data)
+    fields = {f"v-{world.open_enrolment}-{target}": verdict}
+    response = post_evidence(client, world, narrative, **fields)
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rsplit("/", 1)[1])
 

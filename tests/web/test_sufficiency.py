@@ -23,7 +23,7 @@ from assessor.models import AuditEvent, Enrolment, Evidence, User
 from assessor.retention.operations import Erasure, erase_if_due
 from assessor.standards.operations import register_units
 from tests.records.factories import TODAY
-from tests.web.conftest import WebWorld, csrf_token
+from tests.web.conftest import WebWorld, csrf_token, post_evidence
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -41,17 +41,7 @@ def meeting(app, world: WebWorld) -> int:
 
 
 def _record(client, world: WebWorld, enrolment_id: int, **fields: str | list[str]):
-    url = f"/trainees/{world.trainee_id}/evidence/new"
-    data = {
-        "csrf_token": csrf_token(client, url),
-        "observed_on": TODAY.isoformat(),
-        "method": "direct_observation",
-        "context": "workplace",
-        "narrative": "Facilitated the hui.",
-        f"v-{enrolment_id}-2.1": "satisfied",
-        **fields,
-    }
-    return client.post(url, data=data)
+    return post_evidence(client, world, "Facilitated the hui.", **{f"v-{enrolment_id}-2.1": "satisfied", **fields})
 
 
 def _edit(client, url: str, form: str, enrolment_id: int, target: str, **fields: str):
