@@ -142,7 +142,7 @@ def _move(session: so.Session, actor: User, planned: Move, fingerprint: str) -> 
             session.flush()
     except sa.exc.IntegrityError:
         raise ChangedMeanwhile("enrolment") from None
-    session.add(EnrolmentProgress(enrolment_id=moved.id, **tally_columns(assess(later, []).tally())))
+    session.add(EnrolmentProgress.of(moved, **tally_columns(assess(later, []).tally())))
     after = {**state_of(moved), "carried_from": enrolment.id}
     audit.record(session, actor, "enrolment.create", "enrolment", moved.id, None, after)
     kinds = {t.target: t.kind for t in planned.plan.targets}

@@ -89,7 +89,7 @@ def enrol(
     )
     session.add(enrolment)
     session.flush()
-    session.add(EnrolmentProgress(enrolment_id=enrolment.id, **tally_columns(assess(unit, []).tally())))
+    session.add(EnrolmentProgress.of(enrolment, **tally_columns(assess(unit, []).tally())))
     audit.record(session, actor, "enrolment.create", "enrolment", enrolment.id, None, state_of(enrolment))
     return enrolment
 

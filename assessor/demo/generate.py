@@ -568,6 +568,7 @@ def _enroller(start: Start, unit_id: str) -> User:
 class _Actor:
     id: int
     username: str
+    search_name: str
 
 
 @dataclass
@@ -576,6 +577,7 @@ class _OpenEnrolment:
 
     id: int
     unit_id: str
+    trainee_name: str
     state: dict[str, Any]
     judgements: list[Judgement] = field(default_factory=list)
     satisfied: set[str] = field(default_factory=set)
@@ -616,8 +618,8 @@ class _BulkWriter:
     def __init__(self, session: so.Session, start: Start, password_hash: str):
         self.session = session
         self.password_hash = password_hash
-        self.admin = _Actor(start.admin.id, start.admin.username)
-        self.coordinator = _Actor(start.coordinator.id, start.coordinator.username)
+        self.admin = _Actor(start.admin.id, start.admin.username, start.admin.search_name)
+        self.coordinator = _Actor(start.coordinator.id, start.coordinator.username, start.coordinator.search_name)
         self.versions = {u: (v.id, v.key, unit_of(v), targets_of(v)) for u, v in start.versions.items()}
         self.rows: dict[sa.Table, list[dict[str, Any]]] = defaultdict(list)
         self.begin()
@@ -696,11 +698,11 @@ class _BulkWriter:
             active=True,
             created_at=utcnow(),
             session_token=secrets.token_urlsafe(32),
-            search_name=search_name_of(person.display_name, person.username),
+            search_name=(search_name := search_name_of(person.display_name, person.username)),
         )
         state = user_state(person.username, person.display_name, person.email, role, True)
         self.event(None, "user.create", "user", user_id, None, state)
-        return _Actor(user_id, person.username)
+        return _Actor(user_id, person.username, search_name)
 
     def cohort(self, name: str) -> int:
         """create_cohort by the admin, run by the coordinator."""
@@ -722,7 +724,7 @@ class _BulkWriter:
         state = enrolment_state(trainee.id, key, cohort_id, [assessor.id], EnrolmentStatus.ACTIVE, start_date, None)
         enroller = self.coordinator if unit.usage.is_current else self.admin  # as _enroller
         self.event(enroller, "enrolment.create", "enrolment", enrolment_id, None, state)
-        return _OpenEnrolment(enrolment_id, unit_id, state)
+        return _OpenEnrolment(enrolment_id, unit_id, trainee.search_name, state)
 
     def close(self, enrolment: _OpenEnrolment, version_id: int, start_date: datetime.date) -> None:
         """Queue the enrolment's row and its tally as they stand after its evidence."""
@@ -730,6 +732,8 @@ class _BulkWriter:
         self.add(
             _TABLES[EnrolmentProgress],
             enrolment_id=enrolment.id,
+            unit_title=unit.title,
+            trainee_name=enrolment.trainee_name,
             **tally_columns(assess(unit, enrolment.judgements).tally()),
         )
         self.rows[_TABLES[Enrolment]].append(

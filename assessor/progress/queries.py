@@ -141,15 +141,24 @@ def tally_columns(tally: Tally) -> dict[str, Any]:
 
 
 def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
-    """Every enrolment's tally computed afresh from its judgements, as enrolment_progress rows (for checks)."""
+    """Every enrolment_progress row computed afresh, its tally from the enrolment's judgements and its sort keys from
+    its unit version and trainee (for checks)."""
     judgements: dict[int, list[Judgement]] = {}
     for row in connection.execute(_JUDGEMENTS):
         judgements.setdefault(row.enrolment_id, []).append(_judgement(row))
     enrolments = connection.execute(
-        sa.select(Enrolment.id, UnitVersion.source_text).join(UnitVersion).order_by(Enrolment.id)
+        sa.select(Enrolment.id, UnitVersion.source_text, UnitVersion.title, User.search_name)
+        .join(UnitVersion)
+        .join(User, User.id == Enrolment.trainee_id)
+        .order_by(Enrolment.id)
     )
     return [
-        {"enrolment_id": e.id, **tally_columns(assess(parse_stored(e.source_text), judgements.get(e.id, [])).tally())}
+        {
+            "enrolment_id": e.id,
+            **tally_columns(assess(parse_stored(e.source_text), judgements.get(e.id, [])).tally()),
+            "unit_title": e.title,
+            "trainee_name": e.search_name,
+        }
         for e in enrolments
     ]
 
@@ -167,7 +176,11 @@ class EnrolmentSummary:
 # index (see the models): a page deep in a list of any length, in any order, reads about a page of rows.
 SORTS: dict[str, tuple[Key, ...]] = {
     "trainee": (Key(User.search_name, str), Key(Enrolment.id)),
-    "unit": (Key(UnitVersion.title, str), Key(User.search_name, str), Key(Enrolment.id)),
+    "unit": (
+        Key(EnrolmentProgress.unit_title, str),
+        Key(EnrolmentProgress.trainee_name, str),
+        Key(EnrolmentProgress.enrolment_id),
+    ),
     "progress": (Key(EnrolmentProgress.percent), Key(EnrolmentProgress.enrolment_id)),
     "outstanding": (
         Key(EnrolmentProgress.outstanding, descending=True),

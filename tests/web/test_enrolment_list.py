@@ -9,9 +9,10 @@ from urllib.parse import quote, urlencode
 import pytest
 import sqlalchemy as sa
 
+from assessor.accounts.operations import update_account
 from assessor.cohorts.operations import enrol
 from assessor.domain.vocabulary import Role
-from assessor.models import Enrolment, User
+from assessor.models import Enrolment, UnitVersion, User
 from assessor.progress import queries
 from tests.records.factories import build_cohort, build_world, make_user
 from tests.web.conftest import sign_in
@@ -145,6 +146,35 @@ def test_sorting_orders_across_pages(listed):
     dated = [d for d in by_date if d != "None yet"]
     assert by_date[: len(by_date) - len(dated)] == ["None yet"] * (len(by_date) - len(dated)) and dated == sorted(dated)
     assert len(dated) == 9
+
+
+def test_the_unit_sort_orders_by_title_then_trainee_and_follows_a_rename(listed):
+    client, ids = listed
+    sessions = client.application.extensions["database"].sessions
+
+    def expected() -> list[int]:
+        with sessions() as session:
+            found = session.execute(
+                sa.select(Enrolment.id, UnitVersion.title, User.search_name)
+                .join(UnitVersion)
+                .join(User, User.id == Enrolment.trainee_id)
+                .where(Enrolment.id.in_(ids))
+            ).all()
+        return [i for i, *_ in sorted(found, key=lambda row: (row[1], row[2], row[0]))]
+
+    def listed_ids() -> list[int]:
+        return [i for found in walk(client, "sort=unit") for i, _, _ in found]
+
+    before = listed_ids()
+    assert before == expected() and len(before) == 11
+    with sessions.begin() as session:
+        admin = session.scalars(sa.select(User).where(User.username == "admin")).one()
+        units = [session.get_one(Enrolment, i).unit_version_id for i in before]
+        moved = before[units.count(units[0]) - 1]  # the first unit's last enrolment
+        trainee = session.get_one(Enrolment, moved).trainee
+        update_account(session, admin, trainee, "Aaron Aardvark", trainee.email, trainee.role)
+    after = listed_ids()
+    assert after == expected() and after.index(moved) == 0 < before.index(moved)
 
 
 def test_filters_narrow_the_list_and_the_count(listed):
