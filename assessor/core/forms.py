@@ -12,11 +12,11 @@ TOO_LONG = "Use at most %(max)d characters."
 
 def show_problems(form: FlaskForm, problems: Mapping[str, str], renames: Mapping[str, str] | None = None) -> None:
     """Put each problem an operation found next to its field (operation keys renamed where the form names the field
-    otherwise); problems about no field of the form go above it."""
+    otherwise); problems about no field of the form, or about a hidden one, go above it."""
     renames = renames or {}
     for name, message in problems.items():
         field = getattr(form, renames.get(name, name), None)
-        if field is not None and hasattr(field, "errors"):
+        if field is not None and hasattr(field, "errors") and getattr(field, "type", "") != "HiddenField":
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -46,8 +47,14 @@ class EvidenceForm(FlaskForm):
     )
     attachments = MultipleFileField("Attachments", render_kw={"accept": ALLOWED_TYPES})
     version = HiddenField()
+    submission = HiddenField()  # a random token: the same form sent twice records the evidence once
     # What the occasion was with, read from the dimension fields the page shows (see `dimension_fields`).
     values: Mapping[str, tuple[str, tuple[str, ...]]] = MappingProxyType({})
+
+    def fresh(self) -> EvidenceForm:
+        """A new submission token, so this form records its evidence once however often it is sent."""
+        self.submission.data = secrets.token_hex(16)
+        return self
 
     def for_trainee(self) -> EvidenceForm:
         """A trainee submits work products, reports and prior learning; observations are the assessor's."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,10 @@ from assessor.models import (
 )
 from assessor.progress.operations import reassess
 from assessor.standards.queries import targets_of, unit_of
+
+# A form's submission token: 32 hexadecimal digits, made when the form is shown.
+SUBMISSION = re.compile(r"[0-9a-f]{32}")
+OUT_OF_DATE = "This form is out of date: open it again."
 
 
 @dataclass(frozen=True)
@@ -76,9 +81,11 @@ def record_evidence(
     attachments: Sequence[AttachmentInput] = (),
     today: datetime.date | None = None,
     group: GroupObservation | None = None,
+    submission: str | None = None,
 ) -> Evidence:
     """Record evidence about a trainee, map it to criteria and items of their enrolments and judge each; as their part
-    of a group observation where one is given."""
+    of a group observation where one is given. The same form sent twice (its `submission` token) records it once: the
+    second time, the evidence the first recorded is returned and nothing is written."""
     by_trainee = actor.id == trainee.id
     who = actor_of(actor)
     if by_trainee:
@@ -92,6 +99,11 @@ def record_evidence(
         )
     _check_evidence(data, today or datetime.date.today())
     values = _check_values(session, data.values, [(m.enrolment_id, m.target) for m in mappings])
+    if submission is not None:
+        if not SUBMISSION.fullmatch(submission):
+            raise InvalidInput({"submission": OUT_OF_DATE})
+        if (earlier := _sent_before(session, actor, trainee, submission)) is not None:
+            return earlier
     evidence = Evidence(
         trainee=trainee,
         recorded_by=actor,
@@ -103,14 +115,31 @@ def record_evidence(
         narrative=data.narrative.strip(),
         group=group,
         dimensions=values,
+        submission=submission,
     )
     session.add(evidence)
-    session.flush()
+    try:
+        with session.begin_nested():  # the same form sent twice at once: the unique token keeps one
+            session.flush()
+    except sa.exc.IntegrityError:
+        session.expunge(evidence)
+        earlier = _sent_before(session, actor, trainee, submission) if submission is not None else None
+        if earlier is None:
+            raise
+        return earlier
     for item in attachments:
         _attach(session, actor, evidence, item)
     audit.record(session, actor, "evidence.record", "evidence", evidence.id, None, state_of(evidence))
     _apply_mappings(session, actor, evidence, mappings, allow_judgement=not by_trainee)
     return evidence
+
+
+def _sent_before(session: so.Session, actor: User, trainee: User, submission: str) -> Evidence | None:
+    """The evidence this form recorded already, if it did; refused when the token came with someone else's form."""
+    earlier = session.scalar(sa.select(Evidence).where(Evidence.submission == submission))
+    if earlier is not None and (earlier.recorded_by_id != actor.id or earlier.trainee_id != trainee.id):
+        raise InvalidInput({"submission": "This form was sent from someone else's page: open it again."})
+    return earlier
 
 
 def edit_evidence(

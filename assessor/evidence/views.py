@@ -80,7 +80,7 @@ def new_evidence(trainee_id: int) -> str:
     """The record-evidence form: details, attachments and a checklist of every open criterion and item."""
     session = db.session()
     trainee = trainee_to_assess(session, me(), trainee_id)
-    form = EvidenceForm(observed_on=datetime.date.today(), context=Context.WORKPLACE.value)
+    form = EvidenceForm(observed_on=datetime.date.today(), context=Context.WORKPLACE.value).fresh()
     preselect = request.args.get("enrolment", type=record_id), request.args.get("target", "")
     sections = _checklist(trainee, None, preselect)
     return _page(form, trainee, sections, CHOICES, None)
@@ -94,7 +94,8 @@ def new_evidence_post(trainee_id: int) -> Any:
     trainee = trainee_to_assess(session, me(), trainee_id)
 
     def save(form: EvidenceForm, sections: list[ChecklistSection], stored: list[AttachmentInput]) -> Evidence:
-        return record_evidence(session, me(), trainee, form.evidence_input(), mapping_inputs(sections), stored)
+        inputs = form.evidence_input(), mapping_inputs(sections), stored
+        return record_evidence(session, me(), trainee, *inputs, submission=form.submission.data or None)
 
     return _submit(trainee, None, save, "Evidence #{id} recorded.")
 
@@ -104,7 +105,7 @@ def new_evidence_post(trainee_id: int) -> Any:
 def submit_evidence() -> str:
     """The trainee's own evidence: a work product or reflection, waiting for an assessor to review and judge it."""
     today = datetime.date.today()
-    form = EvidenceForm(observed_on=today, method=Method.WORK_PRODUCT.value, context=Context.WORKPLACE.value)
+    form = EvidenceForm(observed_on=today, method=Method.WORK_PRODUCT.value, context=Context.WORKPLACE.value).fresh()
     sections = _checklist(me(), None)
     return _page(form.for_trainee(), me(), sections, TRAINEE_CHOICES, None)
 
@@ -115,7 +116,8 @@ def submit_evidence_post() -> Any:
     """Record the trainee's evidence, mapped but not judged."""
 
     def save(form: EvidenceForm, sections: list[ChecklistSection], stored: list[AttachmentInput]) -> Evidence:
-        return record_evidence(db.session(), me(), me(), form.evidence_input(), mapping_inputs(sections), stored)
+        inputs = form.evidence_input(), mapping_inputs(sections), stored
+        return record_evidence(db.session(), me(), me(), *inputs, submission=form.submission.data or None)
 
     return _submit(me(), None, save, "Evidence #{id} submitted: your assessor will review it.")
 
@@ -278,6 +280,13 @@ def _submit(trainee: User, evidence: Evidence | None, save: Save, done: str) -> 
     except OperationError as exc:
         form.form_errors.append(str(exc))
         return again(409)
+    # The same form sent again returns the evidence the first sending recorded: this sending's copies of its files
+    # belong to nothing.
+    attached = {a.stored_name for a in saved.attachments}
+    upload_dir = Path(current_app.config["UPLOAD_DIR"])
+    for item in attachments:
+        if item.stored_name not in attached:
+            stored_path(upload_dir, item.stored_name).unlink(missing_ok=True)
     flash(done.format(id=saved.id), "success")
     return redirect(url_for("evidence.evidence", evidence_id=saved.id))
 

@@ -62,6 +62,8 @@ class Evidence(Base):
     dimensions: so.Mapped[dict[str, Any] | None] = so.mapped_column(sa.JSON)
     # Set when this is one trainee's part of a group observation.
     group_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("group_observation.id"), index=True)
+    # The random token of the form it came from: the same form sent twice records it once.
+    submission: so.Mapped[str | None] = so.mapped_column(sa.String(32), unique=True)
 
     group: so.Mapped[GroupObservation | None] = so.relationship(back_populates="parts")
     trainee: so.Mapped[User] = so.relationship(foreign_keys=[trainee_id])

@@ -136,3 +136,81 @@ def test_a_refused_form_keeps_its_attachment_for_the_next_try_and_only_for_its_a
 def assessor_id(app) -> int:
     with app.extensions["database"].sessions() as session:
         return session.scalars(sa.select(User.id).where(User.username == "assessor")).one()
+
+
+def recorded(app) -> tuple[int, list[str]]:
+    """How many evidence.record events there are, and the stored names of every attachment."""
+    with app.extensions["database"].engine.connect() as connection:
+        events = sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "evidence.record")
+        return connection.scalar(events), connection.execute(sa.select(Attachment.stored_name)).scalars().all()
+
+
+def submission_of(client, url: str) -> str:
+    found = re.search(r'name="submission" type="hidden" value="([0-9a-f]{32})"', client.get(url).get_data(as_text=True))
+    assert found is not None
+    return found[1]
+
+
+def test_the_form_sent_twice_records_the_evidence_once_and_keeps_one_copy_of_its_file(app, signed_in, world):
+    client = signed_in("assessor")
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    token = submission_of(client, url)
+    events, files = recorded(app)
+
+    def send():
+        form = {
+            "csrf_token": csrf_token(client, url),
+            "submission": token,
+            "observed_on": TODAY.isoformat(),
+            "method": "work_product",
+            "context": "workplace",
+            "narrative": "Case plan written by the trainee.",
+            "attachments": [(io.BytesIO(PDF), "plan.pdf")],
+        }
+        return client.post(url, data=form, content_type="multipart/form-data")
+
+    first, second = send(), send()  # a double click
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    with app.extensions["database"].sessions() as session:
+        evidence = session.scalars(sa.select(Evidence).where(Evidence.submission == token)).one()
+        assert [a.original_name for a in evidence.attachments] == ["plan.pdf"]
+    assert first.headers["Location"].endswith(f"/evidence/{evidence.id}")
+    events_after, files_after = recorded(app)
+    assert events_after == events + 1 and len(files_after) == len(files) + 1
+    assert sorted(p.name for p in Path(app.config["UPLOAD_DIR"]).iterdir()) == sorted(files_after)
+
+
+def test_a_token_from_someone_elses_form_or_a_made_up_one_is_refused_and_records_nothing(app, signed_in, world):
+    assessor = signed_in("assessor")
+    url = f"/trainees/{world.trainee_id}/evidence/new"
+    token = submission_of(assessor, url)
+    sent = assessor.post(
+        url,
+        data={
+            "csrf_token": csrf_token(assessor, url),
+            "submission": token,
+            "observed_on": TODAY.isoformat(),
+            "method": "direct_observation",
+            "context": "workplace",
+            "narrative": "Observed the review meeting.",
+        },
+    )
+    assert sent.status_code == 302
+    before = recorded(app)
+    trainee, own = signed_in("trainee"), "/my/evidence/new"
+    for submission, message in (
+        (token, "This form was sent from someone else&#39;s page: open it again."),
+        ("not-a-token", "This form is out of date: open it again."),
+    ):
+        form = {
+            "csrf_token": csrf_token(trainee, own),
+            "submission": submission,
+            "observed_on": TODAY.isoformat(),
+            "method": "work_product",
+            "context": "workplace",
+            "narrative": "My case plan.",
+        }
+        refused = trainee.post(own, data=form)
+        assert refused.status_code == 400 and message in refused.get_data(as_text=True)
+    assert recorded(app) == before
