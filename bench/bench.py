@@ -183,7 +183,7 @@ def grow(url: str, size: int) -> float:
         LARGE: [("--trainees", str(LARGE - 2 * SMALL)), ("--trainees", str(SMALL), "--cohort-size", str(SMALL))],
         HUGE: [("--trainees", str(HUGE - LARGE))],
     }[size]
-    for step in steps:
+    for step in (s for s in steps if int(s[1]) > 0):  # small trial sizes (--sizes 40,80) can leave a step nothing
         log(f"  assessor demo {' '.join(step)}")
         log(
             "  "
