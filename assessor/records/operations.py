@@ -25,7 +25,7 @@ from assessor.domain.progress import Progress
 from assessor.domain.vocabulary import EnrolmentStatus, ReviewState, Stage
 from assessor.models import CompletionRecord, Enrolment, Evidence, Revocation, SampleReview, User
 from assessor.progress.operations import reassess, reassess_requiring
-from assessor.progress.queries import progress_of, sign_off_obstacles
+from assessor.progress.queries import progress_of, sign_off_obstacles, verified_minutes
 from assessor.quality.queries import COUNTERSIGN, needs_countersignature
 from assessor.standards.queries import unit_of
 
@@ -78,6 +78,12 @@ def issue(
     unit = unit_of(enrolment.unit_version)
     snapshot = supporting_snapshot(unit, progress)
     snapshot["evidence"] = _evidence_summaries(session, progress)
+    if unit.logbook is not None:  # the hours the unit asks for, as verified when it was signed off
+        snapshot["hours"] = {
+            "required": unit.logbook.hours,
+            "of": unit.logbook.context,
+            "verified_minutes": verified_minutes(session, enrolment),
+        }
     record = CompletionRecord(
         enrolment=enrolment,
         result=unit.results.achieved,

@@ -4,8 +4,10 @@ for enough verified hours and says how many are missing."""
 from __future__ import annotations
 
 import datetime
+import io
 import re
 
+import pypdf
 import pytest
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from assessor.domain.vocabulary import EnrolmentStatus, Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
 from assessor.logbook.operations import log_hours, verify_hours
 from assessor.models import AuditEvent, Enrolment, LogbookEntry, User
+from assessor.records.operations import Declaration, sign_off
 from assessor.standards.operations import register_units
 from assessor.standards.queries import targets_of
 from tests.records.factories import TODAY, observation
@@ -176,3 +179,21 @@ def test_hours_are_verified_once_the_trail_checks_them_and_they_move_with_the_en
         carried = session.scalars(sa.select(LogbookEntry).where(LogbookEntry.enrolment_id == moved_id)).all()
         assert [(e.minutes, e.verified_by_id is not None) for e in carried] == [(1440, True), (959, True)]
         assert verify(session).problems == []
+
+
+def test_the_completion_record_keeps_the_hours_verified_at_sign_off(app, signed_in, hours):
+    trainee = signed_in("trainee")
+    for day in range(1, 7):  # 45 hours: five days of 8 and one of 5
+        worked = {"worked_on": f"2026-09-0{day}", "hours": "5" if day == 6 else "8", "description": "Home visits."}
+        assert _log(trainee, hours, **worked).status_code == 302
+    with app.extensions["database"].sessions.begin() as session:
+        assessor = session.scalars(sa.select(User).where(User.username == "assessor")).one()
+        enrolment = session.get_one(Enrolment, hours)
+        for entry in session.scalars(sa.select(LogbookEntry).order_by(LogbookEntry.id)).all():
+            verify_hours(session, assessor, enrolment, entry)
+        record_id = sign_off(session, assessor, enrolment, Declaration(True, True, True, True), TODAY).id
+    said = "45 hours of support work with people in their own homes verified (40 required)"
+    page = signed_in("assessor").get(f"/records/{record_id}").get_data(as_text=True)
+    assert f"<dt>Hours of work</dt><dd>{said}</dd>" in page
+    pdf = pypdf.PdfReader(io.BytesIO(trainee.get(f"/records/{record_id}/pdf").data))
+    assert f"Hours of work {said}" in re.sub(r"\s+", " ", " ".join(page.extract_text() for page in pdf.pages))
