@@ -74,7 +74,7 @@ class Link:
     @property
     def identifier(self) -> str:
         """The same association always has the same identifier, in whichever package it appears."""
-        return _uuid(f"association:{self.origin.identifier}:{self.kind}:{self.destination.identifier}")
+        return association_identifier(self.kind, self.origin.identifier, self.destination.identifier)
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,11 @@ def item_identifier(unit_id: str, version: int, kind: str, number: str) -> str:
     """The CFItem identifier of a component, criterion or evidence requirement ("component", "criterion" or
     "evidence") of a unit version, by its number or evidence identifier."""
     return _uuid(f"unit:{unit_id}@{version}:{kind}:{number}")
+
+
+def association_identifier(kind: str, origin: str, destination: str) -> str:
+    """The CFAssociation identifier of `origin` kind `destination`, by their identifiers."""
+    return _uuid(f"association:{origin}:{kind}:{destination}")
 
 
 def document_node(version: PublishedVersion) -> Node:
