@@ -1,4 +1,5 @@
-"""`assessor standards`: validate, list, show and load unit standards, and print their JSON Schema."""
+"""`assessor standards`: validate, list, show and load unit standards, print their JSON Schema, and export a unit as a
+CASE 1.1 package."""
 
 from __future__ import annotations
 
@@ -6,13 +7,17 @@ import datetime
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from assessor.case.queries import find_version, readable_versions
 from assessor.cli.database import load_units, require_schema
 from assessor.cli.users import admin_account
 from assessor.core.database import database
+from assessor.domain import case
 from assessor.domain.errors import InvalidInput
 from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, Usage, load_unit, schema
 from assessor.standards.operations import set_status
@@ -61,6 +66,44 @@ def show(code_or_id: str, version: int | None) -> None:
         raise click.ClickException(f"no unit {code_or_id!r}{f' version {version}' if version else ''} in the catalogue")
     for line in unit_tree(unit):
         click.echo(line)
+
+
+@standards.command("export-case")
+@click.argument("code_or_id")
+@click.option("--version", type=int, help="Export this version rather than the latest.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the package to this file rather than to standard output.",
+)
+def export_case(code_or_id: str, version: int | None, output: str | None) -> None:
+    """Write a loaded unit version as a CASE 1.1 package (JSON), as /ims/case/v1p1/CFPackages/ID serves it."""
+    require_schema()
+    with database().read_sessions() as session:
+        published = readable_versions(session, None)  # what anyone may read, as over the web
+    found = find_version(published, code_or_id, version)
+    if found is None:
+        raise click.ClickException(_not_published(code_or_id, version, published))
+    body = case.package(found, published, current_app.config["BASE_URL"])
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    items, associations = len(body["CFItems"]), len(body["CFAssociations"])
+    click.echo(f"{found.unit.key}: {items} items and {associations} associations written to {output}")
+
+
+def _not_published(code_or_id: str, version: int | None, published: list[case.PublishedVersion]) -> str:
+    """Why there is nothing to export, and what there is."""
+    wanted = f"{code_or_id!r}" + (f" version {version}" if version else "")
+    loaded = [p.unit.key for p in published if find_version([p], code_or_id) is not None]
+    if loaded:
+        return f"no unit {wanted} is loaded; loaded versions of it: {', '.join(loaded)}"
+    if catalogue().find(code_or_id, version) is not None:
+        return f"unit {wanted} is in the standards folder but not loaded: run `assessor init` (or `standards load`)"
+    return f"no unit {wanted} is loaded; `assessor standards list` shows the units in the standards folder"
 
 
 @standards.command("schema", with_appcontext=False)
