@@ -29,10 +29,12 @@ LANGUAGE = "en"
 ADOPTED = "Adopted"
 DEPRECATED = "Deprecated"
 
-# The association types used: the tree, a version replaced by a later one, and an equivalence the publisher states.
+# The association types used: the tree, a version replaced by a later one, an equivalence the publisher states, and a
+# prerequisite that comes before the unit requiring it.
 IS_CHILD_OF = "isChildOf"
 REPLACED_BY = "replacedBy"
 EXACT_MATCH_OF = "exactMatchOf"
+PRECEDES = "precedes"
 
 # What each kind of CFItem is, in the words a reader of the unit knows.
 CRITERION_TYPE = "Performance criterion"
@@ -270,13 +272,32 @@ def successions(published: Sequence[PublishedVersion]) -> list[Link]:
     return list(links.values())
 
 
+def prerequisites(published: Sequence[PublishedVersion]) -> list[Link]:
+    """Each prerequisite a unit names `precedes` it: the prerequisite's latest published version, where it has one."""
+    links: list[Link] = []
+    for later in published:
+        for prerequisite in later.unit.prerequisites:
+            earlier = _versions_named(published, prerequisite.unit)
+            if earlier:
+                links.append(Link(PRECEDES, document_node(earlier[-1]), document_node(later)))
+    return links
+
+
+def between_versions(published: Sequence[PublishedVersion]) -> list[Link]:
+    """Every association between published versions: replacements, equivalences and prerequisites."""
+    return successions(published) + prerequisites(published)
+
+
 def package(version: PublishedVersion, published: Sequence[PublishedVersion], base_url: str) -> dict[str, Any]:
     """The unit version as a CASE 1.1 CFPackage: its CFDocument, its CFItems, the isChildOf associations of its tree,
-    and every replacedBy and exactMatchOf association between it and the other versions the site publishes."""
+    and every replacedBy, exactMatchOf and precedes association between it and the other versions the site
+    publishes."""
     found = entries(version)
     own = {document_node(version).identifier} | {e.node.identifier for e in found}
     tree = [Link(IS_CHILD_OF, e.node, e.parent, e.position) for e in found]
-    others = [link for link in successions(published) if {link.origin.identifier, link.destination.identifier} & own]
+    others = [
+        link for link in between_versions(published) if {link.origin.identifier, link.destination.identifier} & own
+    ]
     return {
         "CFDocument": document(version, base_url),
         "CFItems": [_item(e, base_url) for e in found],
@@ -287,7 +308,7 @@ def package(version: PublishedVersion, published: Sequence[PublishedVersion], ba
 def association(published: Sequence[PublishedVersion], identifier: str, base_url: str) -> dict[str, Any] | None:
     """One association of any published version's package, by identifier; None when there is none."""
     tree = (Link(IS_CHILD_OF, e.node, e.parent, e.position) for v in published for e in entries(v))
-    for link in itertools.chain(tree, successions(published)):
+    for link in itertools.chain(tree, between_versions(published)):
         if link.identifier == identifier:
             return _association(link, base_url)
     return None

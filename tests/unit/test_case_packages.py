@@ -262,3 +262,16 @@ def test_a_single_item_names_its_document():
     assert item is not None and item["humanCodingScheme"] == "2.2"
     assert item["CFDocumentURI"]["identifier"] == case.document_identifier("us_case_mgmt", 1)
     assert case.listed_item(version, case.document_identifier("us_case_mgmt", 1), BASE) is None
+
+
+def test_a_prerequisite_published_here_precedes_the_unit_requiring_it():
+    requiring = published(load_unit(ROOT / "tests" / "data" / "publisher_fields.yaml"))  # requires EXCLR001
+    assert links(case.package(requiring, [requiring], BASE), case.PRECEDES) == set()  # EXCLR001 is not published
+    interviewing = published(variant(ROOT / "tests" / "data" / "valid_unit.yaml", code="EXCLR001"))
+    both = [requiring, interviewing]
+    expected = {
+        (case.document_identifier("example_safe_lifting", 1), case.document_identifier("example_client_review", 1))
+    }
+    assert links(case.package(requiring, both, BASE), case.PRECEDES) == expected
+    assert links(case.package(interviewing, both, BASE), case.PRECEDES) == expected
+    assert problems(case.package(requiring, both, BASE)) == []
