@@ -1,5 +1,5 @@
 """`assessor standards`: validate, list, show and load unit standards, print their JSON Schema, and export a unit as a
-CASE 1.1 package."""
+CASE 1.1 package (or draft a unit file from one)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,18 @@ from assessor.cli.database import load_units, require_schema
 from assessor.cli.users import admin_account
 from assessor.core.database import database
 from assessor.domain import case
+from assessor.domain.case_import import NotAPackage, draft_text, draft_unit
 from assessor.domain.errors import InvalidInput
-from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, Usage, load_unit, schema
+from assessor.domain.standards import (
+    Criterion,
+    EvidenceItem,
+    StandardsError,
+    Unit,
+    Usage,
+    load_unit,
+    parse_unit,
+    schema,
+)
 from assessor.standards.operations import set_status
 from assessor.standards.queries import catalogue, loaded_version
 
@@ -93,6 +103,46 @@ def export_case(code_or_id: str, version: int | None, output: str | None) -> Non
     Path(output).write_text(text, encoding="utf-8")
     items, associations = len(body["CFItems"]), len(body["CFAssociations"])
     click.echo(f"{found.unit.key}: {items} items and {associations} associations written to {output}")
+
+
+@standards.command("import-case", with_appcontext=False)
+@click.argument("package_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the draft unit file here (never over an existing file) rather than to standard output.",
+)
+def import_case(package_file: str, output: str | None) -> None:
+    """Draft a unit standard file from a CASE 1.1 package, to review before loading; nothing is loaded. Lists what
+    to check, and every problem that keeps the draft from loading (exit 1)."""
+    try:
+        package = json.loads(Path(package_file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{package_file} is not a JSON file: {exc}") from exc
+    try:
+        draft = draft_unit(package)
+    except NotAPackage as exc:
+        raise click.ClickException(f"{package_file} is not a CASE package to draft a unit from: {exc}") from exc
+    text = draft_text(draft, Path(package_file).name)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with open(output, "x", encoding="utf-8") as file:
+                file.write(text)
+        except FileExistsError as exc:
+            raise click.ClickException(f"{output} exists already: choose another name, nothing was written") from exc
+        click.echo(f"drafted {draft.document['id']}@{draft.document['version']} in {output}", err=True)
+    for note in draft.notes:
+        click.echo(f"review: {note}", err=True)
+    try:
+        parse_unit(text, output or "<draft>")
+    except StandardsError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo("the draft does not load yet: correct the problems above", err=True)
+        sys.exit(1)
 
 
 def _not_published(code_or_id: str, version: int | None, published: list[case.PublishedVersion]) -> str:
