@@ -147,9 +147,7 @@ def entries(version: PublishedVersion) -> list[Entry]:
             extensions.append(("range", list(target.range)))
         conditions = unit.conditions_for(target)
         if conditions:
-            extensions.append(
-                ("rangeOfConditions", [{"term": c.term, "text": c.text, "items": list(c.items)} for c in conditions])
-            )
+            extensions.append(("rangeOfConditions", [_condition(c.term, c.text, c.items) for c in conditions]))
         return Entry(
             node("criterion", target.number, target.text),
             CRITERION_TYPE,
@@ -195,6 +193,11 @@ def entries(version: PublishedVersion) -> list[Entry]:
         position += 1
         found.extend(group(position, requirement))
     return found
+
+
+def _condition(term: str, lead_in: str | None, items: tuple[str, ...]) -> dict[str, Any]:
+    """A Range of Conditions entry as an extension: its term, its lead-in where it has one, and its list."""
+    return {"term": term, **({"text": lead_in} if lead_in else {}), "items": list(items)}
 
 
 def _target_node(version: PublishedVersion, number: str) -> Node | None:

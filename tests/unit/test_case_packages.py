@@ -210,6 +210,15 @@ def test_a_release_with_a_mapping_table_replaces_the_one_before_and_says_what_ma
     assert shared and all(a in new["CFAssociations"] for a in shared.values())
     assert {a["lastChangeDateTime"] for a in shared.values()} == {"2026-03-02T09:30:00Z"}
     assert problems(old) == [] and problems(new) == []
+    # a criterion's Range of Conditions goes with it, its text plain
+    assert after["1.1"]["fullStatement"] == "Read the person's plan and confirm the support it asks for."
+    assert after["1.1"]["extensions"]["rangeOfConditions"] == [
+        {
+            "term": "plan",
+            "text": "must include one or more of:",
+            "items": ["a support plan", "a care plan", "a plan the person wrote themselves"],
+        }
+    ]
 
 
 def test_a_later_catalogue_version_replaces_the_earlier_without_a_table():
