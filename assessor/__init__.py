@@ -82,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.accounts import sessions
     from assessor.accounts.views import bp as accounts
     from assessor.carry_over.views import bp as carry_over
+    from assessor.case.views import bp as case
     from assessor.cohorts.views import bp as cohorts
     from assessor.core import access, database, errors, jobs, labels, revalidation, security
     from assessor.credits.views import bp as credits
@@ -124,6 +125,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         carry_over,
         credits,
         logbook,
+        case,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

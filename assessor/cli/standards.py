@@ -1,4 +1,5 @@
-"""`assessor standards`: validate, list, show and load unit standards, and print their JSON Schema."""
+"""`assessor standards`: validate, list, show and load unit standards, print their JSON Schema, and export a unit as a
+CASE 1.1 package (or draft a unit file from one)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,29 @@ import datetime
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from assessor.case.queries import find_version, readable_versions
 from assessor.cli.database import load_units, require_schema
 from assessor.cli.users import admin_account
 from assessor.core.database import database
+from assessor.domain import case
+from assessor.domain.case_import import NotAPackage, draft_text, draft_unit
 from assessor.domain.errors import InvalidInput
-from assessor.domain.standards import Criterion, EvidenceItem, StandardsError, Unit, Usage, load_unit, schema
+from assessor.domain.standards import (
+    Criterion,
+    EvidenceItem,
+    StandardsError,
+    Unit,
+    Usage,
+    load_unit,
+    parse_unit,
+    schema,
+)
 from assessor.standards.operations import set_status
 from assessor.standards.queries import catalogue, loaded_version
 
@@ -61,6 +76,84 @@ def show(code_or_id: str, version: int | None) -> None:
         raise click.ClickException(f"no unit {code_or_id!r}{f' version {version}' if version else ''} in the catalogue")
     for line in unit_tree(unit):
         click.echo(line)
+
+
+@standards.command("export-case")
+@click.argument("code_or_id")
+@click.option("--version", type=int, help="Export this version rather than the latest.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the package to this file rather than to standard output.",
+)
+def export_case(code_or_id: str, version: int | None, output: str | None) -> None:
+    """Write a loaded unit version as a CASE 1.1 package (JSON), as /ims/case/v1p1/CFPackages/ID serves it."""
+    require_schema()
+    with database().read_sessions() as session:
+        published = readable_versions(session, None)  # what anyone may read, as over the web
+    found = find_version(published, code_or_id, version)
+    if found is None:
+        raise click.ClickException(_not_published(code_or_id, version, published))
+    body = case.package(found, published, current_app.config["BASE_URL"])
+    text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    Path(output).write_text(text, encoding="utf-8")
+    items, associations = len(body["CFItems"]), len(body["CFAssociations"])
+    click.echo(f"{found.unit.key}: {items} items and {associations} associations written to {output}")
+
+
+@standards.command("import-case", with_appcontext=False)
+@click.argument("package_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write the draft unit file here (never over an existing file) rather than to standard output.",
+)
+def import_case(package_file: str, output: str | None) -> None:
+    """Draft a unit standard file from a CASE 1.1 package, to review before loading; nothing is loaded. Lists what
+    to check, and every problem that keeps the draft from loading (exit 1)."""
+    try:
+        package = json.loads(Path(package_file).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{package_file} is not a JSON file: {exc}") from exc
+    try:
+        draft = draft_unit(package)
+    except NotAPackage as exc:
+        raise click.ClickException(f"{package_file} is not a CASE package to draft a unit from: {exc}") from exc
+    text = draft_text(draft, Path(package_file).name)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with open(output, "x", encoding="utf-8") as file:
+                file.write(text)
+        except FileExistsError as exc:
+            raise click.ClickException(f"{output} exists already: choose another name, nothing was written") from exc
+        click.echo(f"drafted {draft.document['id']}@{draft.document['version']} in {output}", err=True)
+    for note in draft.notes:
+        click.echo(f"review: {note}", err=True)
+    try:
+        parse_unit(text, output or "<draft>")
+    except StandardsError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo("the draft does not load yet: correct the problems above", err=True)
+        sys.exit(1)
+
+
+def _not_published(code_or_id: str, version: int | None, published: list[case.PublishedVersion]) -> str:
+    """Why there is nothing to export, and what there is."""
+    wanted = f"{code_or_id!r}" + (f" version {version}" if version else "")
+    loaded = [p.unit.key for p in published if find_version([p], code_or_id) is not None]
+    if loaded:
+        return f"no unit {wanted} is loaded; loaded versions of it: {', '.join(loaded)}"
+    if catalogue().find(code_or_id, version) is not None:
+        return f"unit {wanted} is in the standards folder but not loaded: run `assessor init` (or `standards load`)"
+    return f"no unit {wanted} is loaded; `assessor standards list` shows the units in the standards folder"
 
 
 @standards.command("schema", with_appcontext=False)

@@ -28,6 +28,7 @@ from assessor.models import (
     Job,
     LogbookEntry,
     SampleReview,
+    UnitVersion,
     User,
     cohort_coordinator,
     enrolment_assessor,
@@ -133,6 +134,11 @@ def trainee_enrolment_facts(session: so.Session, trainee_id: int) -> dict[int, p
         .order_by(Enrolment.id)
     )
     return {e.id: enrolment_facts(e) for e in enrolments}
+
+
+def unit_facts(unit_version: UnitVersion) -> policy.UnitFacts:
+    """The policy's view of a unit version: loaded once it is a row of the database."""
+    return policy.UnitFacts(loaded=so.object_session(unit_version) is not None and unit_version.id is not None)
 
 
 def evidence_facts(session: so.Session, evidence: Evidence) -> policy.EvidenceFacts:

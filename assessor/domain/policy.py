@@ -234,6 +234,21 @@ def may_load_standards(actor: Actor) -> bool:
     return _staff(actor, Role.ADMIN)
 
 
+@dataclass(frozen=True)
+class UnitFacts:
+    """What the rules need to know of a unit version."""
+
+    loaded: bool  # registered in the database (by `assessor init`, or an administrator's confirmed upload)
+
+
+def may_read_unit(actor: Actor | None, unit: UnitFacts) -> bool:
+    """A loaded unit version is a published document: anyone reads it, signed in or not (`actor` None), whatever its
+    status, since a deleted unit's text is still what its records were judged against. A unit file not loaded (an
+    upload waiting for an administrator's confirmation, a file in the standards folder before `assessor init`) is
+    nobody's to read through the application."""
+    return unit.loaded
+
+
 def may_see_job(actor: Actor, owner_id: int | None) -> bool:
     """Who asked for a job follows it and takes its result; administrators see every job, to mend failures."""
     return _staff(actor, Role.ADMIN) or (actor.active and owner_id == actor.id)

@@ -124,3 +124,11 @@ def test_cohorts_accounts_and_carry_over():
 )
 def test_a_credit_is_recorded_by_an_admin_or_the_coordinator_of_every_enrolment_of_the_trainee(enrolments, recorders):
     assert who(policy.may_record_credit, enrolments) == recorders
+
+
+def test_a_loaded_unit_version_is_read_by_anyone_and_a_unit_file_not_loaded_by_nobody():
+    loaded, not_loaded = policy.UnitFacts(loaded=True), policy.UnitFacts(loaded=False)
+    assert who(policy.may_read_unit, loaded) == set(PEOPLE)  # deactivated accounts read it as the public does
+    assert policy.may_read_unit(None, loaded)  # signed in or not
+    assert who(policy.may_read_unit, not_loaded) == set()
+    assert not policy.may_read_unit(None, not_loaded)

@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 
 from assessor.core import access
 from assessor.core.access import PUBLIC, SIGNED_IN, rule_of
-from assessor.domain import policy
+from assessor.domain import case, policy
 from assessor.models import (
     Attachment,
     AuditEvent,
@@ -133,6 +133,11 @@ QUESTIONS: dict[str, Question] = {
     "mail.message": lambda s, actor, i: policy.may_manage_accounts(actor),
     "records.verify": lambda s, actor, i: True,
     "standards.show_unit": lambda s, actor, i: True,
+    # A loaded unit version, as the URL values below name: anyone reads it.
+    "case.document": lambda s, actor, i: policy.may_read_unit(actor, policy.UnitFacts(loaded=True)),
+    "case.package": lambda s, actor, i: policy.may_read_unit(actor, policy.UnitFacts(loaded=True)),
+    "case.item": lambda s, actor, i: policy.may_read_unit(actor, policy.UnitFacts(loaded=True)),
+    "case.association": lambda s, actor, i: policy.may_read_unit(actor, policy.UnitFacts(loaded=True)),
     "standards.change_status": lambda s, actor, i: policy.may_load_standards(actor),
     "jobs.job": lambda s, actor, i: policy.may_see_job(actor, s.get_one(Job, i).owner_id),
     "jobs.again": lambda s, actor, i: policy.may_manage_jobs(actor),
@@ -186,7 +191,27 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
         "review_id": ({"review_id": world.review}, {"review_id": world.other_review}),
         "decision_id": ({"decision_id": world.decision}, {"decision_id": world.decision}),
         "group_id": ({"group_id": world.group}, {"group_id": world.other_group}),
+        # CASE identifiers of the two seed units' documents, a criterion of each, and one association of each tree
+        "document_id": ({"document_id": _case_document("cscofm023")}, {"document_id": _case_document("us_case_mgmt")}),
+        "item_id": ({"item_id": _case_criterion("cscofm023")}, {"item_id": _case_criterion("us_case_mgmt")}),
+        "association_id": (
+            {"association_id": _case_association("cscofm023")},
+            {"association_id": _case_association("us_case_mgmt")},
+        ),
     }
+
+
+def _case_document(unit_id: str) -> str:
+    return case.document_identifier(unit_id, 1)
+
+
+def _case_criterion(unit_id: str) -> str:
+    return case.item_identifier(unit_id, 1, "criterion", "1.1")
+
+
+def _case_association(unit_id: str) -> str:
+    component = case.item_identifier(unit_id, 1, "component", "1")
+    return case.association_identifier(case.IS_CHILD_OF, _case_criterion(unit_id), component)
 
 
 def the_object_id(values: dict[str, object]) -> int:
