@@ -107,10 +107,10 @@ def test_a_document_and_an_item_and_an_association_are_served_on_their_own(clien
 @pytest.mark.parametrize(
     "path",
     [
-        f"CFPackages/{uuid.uuid4()}",
-        f"CFDocuments/{uuid.uuid4()}",
-        f"CFItems/{uuid.uuid4()}",
-        f"CFAssociations/{uuid.uuid4()}",
+        f"CFPackages/{uuid.uuid5(uuid.NAMESPACE_URL, 'unknown packages')}",
+        f"CFDocuments/{uuid.uuid5(uuid.NAMESPACE_URL, 'unknown documents')}",
+        f"CFItems/{uuid.uuid5(uuid.NAMESPACE_URL, 'unknown items')}",
+        f"CFAssociations/{uuid.uuid5(uuid.NAMESPACE_URL, 'unknown associations')}",
         "CFPackages/not-a-uuid",
         f"CFItems/{NZ}",  # a document is not an item
         f"CFPackages/{case.item_identifier('us_case_mgmt', 1, 'criterion', '1.1')}",  # nor an item a package
