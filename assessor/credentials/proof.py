@@ -209,6 +209,10 @@ def check(
     method (None: a method we do not know, so not valid). ProofError when it has no such proof or cannot be read."""
     loader = loader or document_loader()
     proof = document.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:  # a set of one proof, as Open Badges' JSON Schema asks
+        proof = proof[0]
+    elif isinstance(proof, list) and proof:
+        raise ProofError("unsupported", "more than one proof")
     if not isinstance(proof, dict):
         raise ProofError("no_proof")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
