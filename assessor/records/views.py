@@ -15,6 +15,7 @@ from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
 from assessor.core.labels import obstacle
+from assessor.credentials.forms import TakeCredentialForm
 from assessor.domain.errors import InvalidInput, NotFound, NotReady
 from assessor.domain.vocabulary import Role
 from assessor.models import CompletionRecord, Enrolment, SampleReview
@@ -72,12 +73,14 @@ def record(record_id: int) -> str:
     """A completion record, printable, with its frozen snapshot of the evidence."""
     item = record_for(db.session(), me(), record_id)
     can_revoke = item.revocation is None and Permissions(me()).manage_enrolment(item.enrolment)
+    can_take_credential = item.revocation is None and Permissions(me()).take_credential(item.enrolment)
     return render_template(
         "records/record.html",
         record=item,
         snapshot=item.snapshot,
         evidence={e["id"]: e for e in item.snapshot.get("evidence", [])},
         form=RevokeForm() if can_revoke else None,
+        credential_form=TakeCredentialForm() if can_take_credential else None,
         **record_context(item, unit_of(item.enrolment.unit_version)),
     )
 

@@ -1,0 +1,49 @@
+"""credentials issued from completion records
+
+Revision ID: 0023
+Revises: 0021
+Create Date: 2026-12-02
+
+A completion record may be issued once as a signed Open Badges 3.0 credential. The row keeps the document as signed
+(so every download hands out the same credential) and the credential's place in a status list, whose bit its
+record's revocation sets.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0023"
+down_revision = "0021"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "issued_credential",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=False),
+        sa.Column("credential_id", sa.String(length=64), nullable=False),
+        sa.Column("status_list", sa.Integer(), nullable=False),
+        sa.Column("status_index", sa.Integer(), nullable=False),
+        sa.Column("public_key", sa.String(length=64), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"], ["completion_record.id"], name=op.f("fk_issued_credential_record_id_completion_record")
+        ),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"], ["user_account.id"], name=op.f("fk_issued_credential_issued_by_id_user_account")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_issued_credential")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_issued_credential_credential_id")),
+        sa.UniqueConstraint("record_id", name=op.f("uq_issued_credential_record_id")),
+        sa.UniqueConstraint("status_list", "status_index", name=op.f("uq_issued_credential_status_list_status_index")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("issued_credential")
