@@ -127,6 +127,13 @@ def issuer_keys() -> IssuerKeys:
     return keys
 
 
+def instance_files(instance: Path) -> tuple[Path, ...]:
+    """The key files in the instance folder, as backups archive them: the signing key, the retired keys' record and
+    the seeds of retired keys kept aside."""
+    found = [instance / KEY_FILE, instance / RETIRED_FILE, *sorted(instance.glob(f"{KEY_FILE}.retired-*"))]
+    return tuple(p for p in found if p.is_file())
+
+
 def rotate(instance: Path) -> tuple[str, str]:
     """Retire the instance folder's signing key (its public key stays published) and make a new one: the old and new
     `publicKeyMultibase`. The old seed is kept beside, renamed with the date, for whoever must prove what it signed."""
