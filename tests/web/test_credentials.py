@@ -252,3 +252,17 @@ def test_an_oversized_upload_is_refused(app, world):
 def test_the_check_needs_the_form_token(app, world):
     response = app.test_client().post("/verify/credential", data={"credential": "{}"})
     assert response.status_code == 400
+
+
+def test_after_a_rotation_old_credentials_still_check_and_both_keys_are_published(make_app, world, tmp_path):
+    app = make_app(CREDENTIAL_KEY=None, BASE_URL=BASE)
+    app.instance_path = str(tmp_path / "instance")
+    keys.make_instance_key(tmp_path / "instance")
+    text, _ = taken(app, world)
+    rotated = app.test_cli_runner().invoke(args=["credentials", "rotate-key"])
+    assert rotated.exit_code == 0 and "still published" in rotated.output
+    app.extensions.pop("credential_keys")  # as a restart would
+    assert len(app.test_client().get("/credentials/issuer").get_json(force=True)["assertionMethod"]) == 2
+    assert present(app, text).status_code == 200
+    refused = make_app().test_cli_runner().invoke(args=["credentials", "rotate-key"])
+    assert refused.exit_code == 1 and "the key comes from CREDENTIAL_KEY" in refused.output
