@@ -266,3 +266,18 @@ def test_after_a_rotation_old_credentials_still_check_and_both_keys_are_publishe
     assert present(app, text).status_code == 200
     refused = make_app().test_cli_runner().invoke(args=["credentials", "rotate-key"])
     assert refused.exit_code == 1 and "the key comes from CREDENTIAL_KEY" in refused.output
+
+
+@pytest.mark.parametrize("change", ["UPDATE issued_credential SET status_index = 0", "DELETE FROM issued_credential"])
+def test_an_issued_credential_is_never_changed_or_deleted(app, world, change):
+    taken(app, world)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with app.extensions["database"].engine.begin() as connection:
+            connection.exec_driver_sql(change)
+
+
+def test_the_audit_trail_is_intact_after_issuing_and_downloading(app, world):
+    taken(app, world)
+    taken(app, world)
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0 and "audit trail intact" in result.output
