@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 
 from assessor.core import database as db
 from assessor.core.access import PUBLIC, allow, me, record_for
+from assessor.core.security import body_limit
 from assessor.credentials.forms import PresentCredentialForm, TakeCredentialForm
 from assessor.credentials.operations import (
     MAX_BYTES,
@@ -27,6 +28,8 @@ from assessor.domain.vocabulary import Role
 bp = Blueprint("credentials", __name__, template_folder="templates")
 NOT_CACHED = {"Cache-Control": "no-store"}
 JSON_LD = "application/ld+json"
+# A credential at its largest, in a form with its token, pasted or as a file (or both: only the file is read).
+BODY_BYTES = 2 * MAX_BYTES + 16 * 1024
 
 
 def _json(document: dict[str, Any], **headers: str) -> Response:
@@ -89,6 +92,7 @@ def present_form() -> tuple[str, int, dict[str, str]]:
 
 @bp.post("/verify/credential")
 @allow(PUBLIC)
+@body_limit(BODY_BYTES)
 def present() -> tuple[str, int, dict[str, str]]:
     """Whether a presented credential is genuine, revoked, tampered with, or not one of ours."""
     form = PresentCredentialForm()

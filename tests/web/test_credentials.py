@@ -11,6 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from assessor.credentials import documents, keys, proof
 from assessor.models import AuditEvent
@@ -281,3 +283,14 @@ def test_the_audit_trail_is_intact_after_issuing_and_downloading(app, world):
     taken(app, world)
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0 and "audit trail intact" in result.output
+
+
+def test_an_upload_far_too_large_is_refused_before_it_is_read(app, world):
+    client = app.test_client()
+    token = csrf_token(client, "/verify/credential")
+    # Built in memory: the test client would spool a large body to a file nobody closes.
+    fields = {"csrf_token": token, "file": FileStorage(io.BytesIO(b"{" * (2 * 1024 * 1024)), "big.json")}
+    boundary, body = encode_multipart(MultiDict(fields))
+    response = client.post("/verify/credential", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+    assert response.status_code == 413
+    assert "larger than this page accepts" in response.get_data(as_text=True)
