@@ -70,6 +70,7 @@ def empty_instance(tmp_path) -> Iterator[Callable[[str], Flask]]:
             created.append(database)
             url = sa.make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
         made.append(app_on(url, tmp_path / name))
+        made[-1].instance_path = str(tmp_path / name / "instance")  # not the checkout's, which may hold keys
         return made[-1]
 
     yield make
@@ -89,10 +90,12 @@ def empty_instance(tmp_path) -> Iterator[Callable[[str], Flask]]:
 @pytest.fixture
 def original(make_app, tmp_path) -> Flask:
     """The app on this test's database, with folders of its own."""
-    return make_app(
+    app = make_app(
         UPLOAD_DIR=str(tmp_path / "original" / "uploads"),
         AUDIT_CHECKPOINT_DIR=str(tmp_path / "original" / "audit-checkpoints"),
     )
+    app.instance_path = str(tmp_path / "original" / "instance")  # not the checkout's, which may hold keys
+    return app
 
 
 def build(app: Flask) -> WebWorld:
@@ -576,8 +579,7 @@ def test_pg_dump_is_found_where_debian_keeps_it_or_named_with_its_package(monkey
 
 
 def test_the_credential_signing_key_goes_in_and_comes_back_to_the_instance_folder(original, empty_instance, tmp_path):
-    instance = tmp_path / "original" / "instance"
-    original.instance_path = str(instance)
+    instance = Path(original.instance_path)
     build(original)
     credential_keys.make_instance_key(instance)
     credential_keys.rotate(instance)  # a retired key too, whose public key must stay published
@@ -592,7 +594,6 @@ def test_the_credential_signing_key_goes_in_and_comes_back_to_the_instance_folde
     assert json.loads(contents["manifest.json"])["credential_keys"]["files"] == list(kept)
 
     restored = empty_instance("restored")
-    restored.instance_path = str(tmp_path / "restored" / "instance")
     result = invoke(restored, "restore", str(archive))
     assert result.exit_code == 0, result.output
     back = Path(restored.instance_path)
@@ -601,14 +602,12 @@ def test_the_credential_signing_key_goes_in_and_comes_back_to_the_instance_folde
 
 
 def test_a_restore_never_overwrites_a_credential_key_already_there(original, empty_instance, tmp_path):
-    instance = tmp_path / "original" / "instance"
-    original.instance_path = str(instance)
+    instance = Path(original.instance_path)
     build(original)
     credential_keys.make_instance_key(instance)
     archive = tmp_path / "backup.tar"
     assert invoke(original, "backup", str(archive)).exit_code == 0
     restored = empty_instance("restored")
-    restored.instance_path = str(tmp_path / "restored" / "instance")
     credential_keys.make_instance_key(Path(restored.instance_path))
     theirs = (Path(restored.instance_path) / credential_keys.KEY_FILE).read_bytes()
     result = invoke(restored, "restore", str(archive))

@@ -23,7 +23,7 @@ from assessor.models import NameContains, UnitVersion, User
 from assessor.standards.operations import register_units
 from assessor.standards.queries import unit_of
 from tests.conftest import STANDARDS, only_sqlite
-from tests.server import TEST_AUDIT_KEY
+from tests.server import TEST_AUDIT_KEY, TEST_CREDENTIAL_KEY
 
 
 def test_migrations_produce_exactly_the_models_schema(app):
@@ -71,6 +71,7 @@ def test_database_url_from_the_environment_chooses_the_database(tmp_path, monkey
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{target}")
     monkeypatch.setenv("ASSESSOR_SECRET_KEY", "x")
     monkeypatch.setenv("ASSESSOR_AUDIT_KEY", TEST_AUDIT_KEY)
+    monkeypatch.setenv("ASSESSOR_CREDENTIAL_KEY", TEST_CREDENTIAL_KEY)  # init makes none in the checkout's instance
     monkeypatch.setenv("ASSESSOR_AUDIT_CHECKPOINT_DIR", str(tmp_path / "audit-checkpoints"))
     app = create_app()
     try:
