@@ -24,7 +24,7 @@ from assessor.core.access import enrolment_facts, require
 from assessor.credentials import documents, proof
 from assessor.credentials.keys import issuer_keys
 from assessor.domain import policy
-from assessor.domain.errors import InvalidInput
+from assessor.domain.errors import ChangedMeanwhile, InvalidInput
 from assessor.mail.sending import link
 from assessor.models import CompletionRecord, IssuedCredential, Revocation, UnitVersion, User
 from assessor.standards.queries import unit_of
@@ -86,6 +86,32 @@ def credential_of(session: so.Session, actor: User, record: CompletionRecord) ->
 
 
 def _issue(session: so.Session, actor: User, record: CompletionRecord) -> IssuedCredential:
+    for _attempt in range(3):
+        issued = _signed(session, actor, record)
+        try:
+            with session.begin_nested():  # the same record issued twice at once, or its position taken meanwhile
+                session.add(issued)
+                session.flush()
+        except sa.exc.IntegrityError:
+            if issued in session:
+                session.expunge(issued)
+            found = session.scalar(sa.select(IssuedCredential).where(IssuedCredential.record_id == record.id))
+            if found is not None:
+                return found  # the other request's: one credential per record, handed to both
+            continue
+        after = {
+            "credential": issued.credential_id,
+            "status_list": issued.status_list,
+            "status_index": issued.status_index,
+            "key": issued.public_key,
+        }
+        audit.record(session, actor, "credential.issue", "completion_record", record.id, None, after)
+        return issued
+    raise ChangedMeanwhile("credential")
+
+
+def _signed(session: so.Session, actor: User, record: CompletionRecord) -> IssuedCredential:
+    """A new credential of the record, signed, at a free position of the status list."""
     list_number, index = _free_status_index(session)
     version = record.enrolment.unit_version
     where = addresses(version, list_number)
@@ -100,8 +126,8 @@ def _issue(session: so.Session, actor: User, record: CompletionRecord) -> Issued
     keys = issuer_keys()
     signed = proof.sign(unsigned, keys.signing, where.verification_method(keys.current), issued_at)
     signed["proof"] = [signed["proof"]]  # a set of one proof: Open Badges' JSON Schema asks for an array
-    issued = IssuedCredential(
-        record=record,
+    return IssuedCredential(
+        record_id=record.id,
         credential_id=credential_id,
         status_list=list_number,
         status_index=index,
@@ -109,11 +135,6 @@ def _issue(session: so.Session, actor: User, record: CompletionRecord) -> Issued
         document=signed,
         issued_by_id=actor.id,
     )
-    session.add(issued)
-    session.flush()
-    after = {"credential": credential_id, "status_list": list_number, "status_index": index, "key": keys.current}
-    audit.record(session, actor, "credential.issue", "completion_record", record.id, None, after)
-    return issued
 
 
 def _free_status_index(session: so.Session) -> tuple[int, int]:

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from assessor.credentials import documents, keys, proof
-from assessor.models import AuditEvent
+from assessor.credentials import documents, keys, operations, proof
+from assessor.models import AuditEvent, CompletionRecord, User
 from tests.server import TEST_CREDENTIAL_KEY
 from tests.web.conftest import csrf_token, sign_in
 
@@ -294,3 +294,14 @@ def test_an_upload_far_too_large_is_refused_before_it_is_read(app, world):
     response = client.post("/verify/credential", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     assert "larger than this page accepts" in response.get_data(as_text=True)
+
+
+def test_a_record_issued_twice_at_once_keeps_one_credential(app, world):
+    _text, first = taken(app, world)
+    with app.app_context(), app.extensions["database"].sessions.begin() as session:
+        trainee = session.scalar(sa.select(User).where(User.username == "trainee"))
+        record = session.get_one(CompletionRecord, world.record)
+        # As a second request would that read no credential a moment before the first committed its own.
+        issued = operations._issue(session, trainee, record)
+        assert issued.credential_id == first["id"]
+    assert len(events(app, "credential.issue")) == 1
