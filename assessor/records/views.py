@@ -15,7 +15,7 @@ from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
 from assessor.core.labels import obstacle
-from assessor.credentials.forms import TakeCredentialForm
+from assessor.credentials.forms import PresentCredentialForm, TakeCredentialForm
 from assessor.domain.errors import InvalidInput, NotFound, NotReady
 from assessor.domain.vocabulary import Role
 from assessor.models import CompletionRecord, Enrolment, SampleReview
@@ -128,7 +128,8 @@ def verify_form() -> Response | tuple[str, int, dict[str, str]]:
     code = (request.args.get("code") or "").strip()
     if code and len(code) <= 64:
         return redirect(url_for("records.verify", code=code))
-    return render_template("records/verify.html", found=None, code=None), 200, NOT_CACHED
+    form = PresentCredentialForm()
+    return render_template("records/verify.html", found=None, code=None, credential_form=form), 200, NOT_CACHED
 
 
 @bp.get("/verify/<code>")
@@ -143,7 +144,10 @@ def verify(code: str) -> tuple[str, int, dict[str, str]]:
     confirmed = audit_confirm.confirm(db.session(), found) if found is not None else None
     status = 404 if confirmed is None else 409 if confirmed.verdict == "unconfirmed" else 200
     # Never from a cache: a revocation must show at once, and the code is as good as a password to the record.
-    return render_template("records/verify.html", confirmed=confirmed, code=code), status, NOT_CACHED
+    page = render_template(
+        "records/verify.html", confirmed=confirmed, code=code, credential_form=PresentCredentialForm()
+    )
+    return page, status, NOT_CACHED
 
 
 def _assessed(enrolment_id: int) -> Enrolment:

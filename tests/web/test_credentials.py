@@ -305,3 +305,13 @@ def test_a_record_issued_twice_at_once_keeps_one_credential(app, world):
         issued = operations._issue(session, trainee, record)
         assert issued.credential_id == first["id"]
     assert len(events(app, "credential.issue")) == 1
+
+
+def test_the_verify_page_takes_a_credential_too(app, world):
+    text, _ = taken(app, world)
+    client = app.test_client()
+    page = client.get("/verify").get_data(as_text=True)
+    assert 'action="/verify/credential"' in page and 'enctype="multipart/form-data"' in page
+    token = csrf_token(client, "/verify")
+    response = client.post("/verify/credential", data={"csrf_token": token, "credential": text})
+    assert response.status_code == 200 and "Genuine." in response.get_data(as_text=True)
