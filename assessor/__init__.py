@@ -41,6 +41,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         TRUSTED_PROXIES=0,
         SESSION_COOKIE_SECURE=False,
         AUDIT_KEY=None,  # hex; else a key kept in the instance folder (audit_key), made on first run
+        CREDENTIAL_KEY=None,  # the Ed25519 seed in hex; else the instance folder's credential_key, made by init
+        CREDENTIAL_RETIRED_KEYS=None,  # publicKeyMultibase of replaced keys, comma-separated; else a file (see README)
         JOB_QUEUE="",  # a SQLite file beside the database, or the PostgreSQL database itself; see core.jobs
         JOB_WORKER_THREADS=1,  # jobs one worker runs at once: one, so that a big export never slows the pages
         JOB_LEASE_SECONDS=300,
@@ -85,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from assessor.case.views import bp as case
     from assessor.cohorts.views import bp as cohorts
     from assessor.core import access, database, errors, jobs, labels, revalidation, security
+    from assessor.credentials.views import bp as credentials
     from assessor.credits.views import bp as credits
     from assessor.evidence.views import bp as evidence
     from assessor.jobs.views import bp as jobs_pages
@@ -126,6 +129,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         credits,
         logbook,
         case,
+        credentials,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

@@ -16,7 +16,7 @@ from assessor.core import migrate, passwords
 from assessor.core.database import Base, make_engine
 from assessor.models import EnrolmentProgress
 from assessor.progress.queries import tally_rows
-from tests.server import TEST_AUDIT_KEY
+from tests.server import TEST_AUDIT_KEY, TEST_CREDENTIAL_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDARDS = ROOT / "standards"
@@ -103,6 +103,7 @@ def make_app(database_url, tmp_path):
     def make(**config):
         settings = {
             "AUDIT_KEY": TEST_AUDIT_KEY,
+            "CREDENTIAL_KEY": TEST_CREDENTIAL_KEY,
             "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
             "TESTING": True,
             "SECRET_KEY": "test",

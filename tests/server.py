@@ -20,6 +20,7 @@ from assessor import create_app
 ROOT = Path(__file__).resolve().parent.parent
 # Tests sign the audit trail with a key of their own, never with a key file in the checkout's instance folder.
 TEST_AUDIT_KEY = "a5" * 32
+TEST_CREDENTIAL_KEY = "c3" * 32  # the Ed25519 seed that signs credentials in tests
 
 
 def free_port() -> int:
@@ -100,6 +101,7 @@ def environment(database_url: str, instance: Path, **settings: str) -> dict[str,
         "ASSESSOR_SECRET_KEY": "test-secret-key",
         "ASSESSOR_UPLOAD_DIR": str(instance / "uploads"),
         "ASSESSOR_AUDIT_KEY": TEST_AUDIT_KEY,
+        "ASSESSOR_CREDENTIAL_KEY": TEST_CREDENTIAL_KEY,
         "ASSESSOR_AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
         "ASSESSOR_EXPORT_DIR": str(instance / "exports"),
         "ASSESSOR_IMPORT_DIR": str(instance / "imports"),
@@ -133,6 +135,7 @@ def app_on(url: str, instance: Path) -> Flask:
             "DATABASE_URL": url,
             "UPLOAD_DIR": str(instance / "uploads"),
             "AUDIT_KEY": TEST_AUDIT_KEY,
+            "CREDENTIAL_KEY": TEST_CREDENTIAL_KEY,
             "AUDIT_CHECKPOINT_DIR": str(instance / "audit-checkpoints"),
             "JOB_QUEUE": "immediate",
             "MFA_REQUIRED_ROLES": "",

@@ -6,6 +6,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from assessor.cli.backup import backup_command, restore_command
+from assessor.cli.credentials import credentials
 from assessor.cli.database import audit_group, init_command
 from assessor.cli.demo import demo_command
 from assessor.cli.retention import retention
@@ -22,6 +23,7 @@ COMMANDS = (
     backup_command,
     restore_command,
     audit_group,
+    credentials,
     import_command,
     export_command,
     retention,

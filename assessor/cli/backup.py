@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from assessor.core import backup
 from assessor.core.database import database
+from assessor.credentials import keys as credential_keys
 
 
 def this_instance() -> backup.Instance:
@@ -24,6 +25,7 @@ def this_instance() -> backup.Instance:
         checkpoint_dir=Path(checkpoints),
         instance_dir=instance_dir,
         key_files=tuple(instance_dir / name for name in sorted(backup.NEVER_ARCHIVED)),
+        credential_key_files=credential_keys.instance_files(instance_dir),
     )
 
 
@@ -49,6 +51,10 @@ def backup_command(path: Path) -> None:
     if report.unreferenced:
         click.echo(f"  left out {report.unreferenced} file(s) of the upload folder that no record refers to")
     click.echo(f"  audit checkpoints: {manifest['audit_checkpoints']['files']} file(s)")
+    kept_keys = manifest["credential_keys"]["files"]
+    click.echo(f"  credential signing keys: {', '.join(kept_keys) or 'none in the instance folder'}")
+    if current_app.config.get("CREDENTIAL_KEY"):
+        click.echo("  not included: CREDENTIAL_KEY, which the settings give; keep a copy of it with the backups")
     for name in report.skipped:
         click.echo(f"  left out of the checkpoints: {name} (a key, a link or not a regular file)")
     click.echo("  not included: the audit key and the secret key; keep a copy of them apart from the backups")
@@ -86,6 +92,7 @@ def restore_command(path: Path) -> None:
         click.echo(f"  rows: {sum(report.counts.values())} in {len(report.counts)} tables, as the manifest says")
     click.echo(f"  attachments: {report.attachments}")
     click.echo(f"  audit checkpoints: {report.checkpoints} file(s)")
+    click.echo(f"  credential signing key files: {report.credential_keys}")
     for stored_name in report.missing:
         click.echo(f"MISSING: attachment file {stored_name} was not in the backup", err=True)
     for stored_name in report.altered:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from assessor.core import audit, audit_verify, migrate
 from assessor.core.database import database
+from assessor.credentials import keys as credential_keys
 from assessor.domain.errors import StandardChanged
 from assessor.standards.operations import register_units
 from assessor.standards.queries import catalogue
@@ -25,7 +28,18 @@ def init_command() -> None:
     click.echo(f"database at {after}" + (" (unchanged)" if before == after else f" (was {before or 'empty'})"))
     if audit.needs_seal(db.engine):  # a trail begun before the audit key is sealed on its first upgrade
         seal_trail(force=False, quiet=True)
+    _credential_key()
     load_units()
+
+
+def _credential_key() -> None:
+    """Make the key that signs credentials, unless the settings give one or the instance folder holds it."""
+    if current_app.config.get("CREDENTIAL_KEY"):
+        click.echo("credential signing key: from CREDENTIAL_KEY")
+        return
+    made = credential_keys.make_instance_key(Path(current_app.instance_path))
+    path = Path(current_app.instance_path) / credential_keys.KEY_FILE
+    click.echo(f"credential signing key: {'made' if made else 'kept'} ({path}); back it up with the database")
 
 
 audit_group = AppGroup("audit", help="The audit trail.")

@@ -192,6 +192,9 @@ class Permissions:
     def manage_enrolment(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_manage_enrolment, enrolment_facts(enrolment))
 
+    def take_credential(self, enrolment: Enrolment) -> bool:
+        return self._ask(policy.may_take_credential, enrolment_facts(enrolment, assessors_only=True))
+
     def log_hours(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_log_hours, enrolment_facts(enrolment))
 

@@ -7,10 +7,13 @@ An archive (a .tar, or a .tar.gz) holds:
     database/assessor.pgdump   PostgreSQL: `pg_dump --format=custom`
     attachments/<stored name>  every file of the upload folder that an attachment row of that copy refers to
     audit-checkpoints/<path>   the audit checkpoint folder as it was
+    credential-keys/<file>     the key that signs Open Badges credentials and the record of the keys it replaced, from
+                               the instance folder: without them no credential issued could be verified again
     manifest.json              last: every other member with its size and SHA-256, the schema revision, the time, the
                                database kind and the number of rows in each table
 
-The audit key and the secret key are never archived: whoever restores carries them over separately.
+The audit key and the secret key are never archived: whoever restores carries them over separately. The credential
+signing key is, unlike them: it vouches for nothing in the archive, and losing it would orphan every credential.
 
 Order is consistency. The checkpoints are copied first, then the database, then the attachments the copy refers to: a
 checkpoint only ever speaks of events written before it, so each one archived speaks of events the copy holds; and
@@ -53,6 +56,9 @@ MANIFEST = "manifest.json"
 DATABASE_MEMBERS = {"sqlite": "database/assessor.sqlite", "postgresql": "database/assessor.pgdump"}
 ATTACHMENTS = "attachments"
 CHECKPOINTS = "audit-checkpoints"
+CREDENTIAL_KEYS = "credential-keys"
+# The files of the credential signing key in the instance folder (see assessor.credentials.keys).
+CREDENTIAL_KEY_FILE = re.compile(r"credential_key(\.retired-\d{8}T\d{6}Z)?|credential_keys_retired")
 STORED_NAME = re.compile(r"[0-9a-f]{32}")  # as the evidence feature names stored files
 # Files never archived, wherever they are: the keys that sign audit checkpoints and session cookies.
 NEVER_ARCHIVED = frozenset({"audit_key", "secret_key"})
@@ -75,6 +81,7 @@ class Instance:
     checkpoint_dir: Path
     instance_dir: Path
     key_files: tuple[Path, ...] = ()  # never archived, even if they sit in the checkpoint folder
+    credential_key_files: tuple[Path, ...] = ()  # archived, and restored into the instance folder
 
     @property
     def kind(self) -> str:
@@ -107,6 +114,7 @@ class RestoreReport:
     counts: dict[str, int]
     attachments: int
     checkpoints: int
+    credential_keys: int = 0
     missing: list[str] = field(default_factory=list)  # attachment rows whose file the backup did not hold
     altered: list[str] = field(default_factory=list)  # archived files whose hash differs from their row's
 
@@ -187,6 +195,9 @@ def _write_archive(
             report.unreferenced = sum(1 for p in instance.upload_dir.iterdir() if p.name not in referenced)
         for relative, path, mode in checkpoints:
             members.append(_add_file(tar, f"{CHECKPOINTS}/{relative}", path, mode))
+        credential_keys = [p for p in instance.credential_key_files if p.is_file() and not p.is_symlink()]
+        for path in credential_keys:
+            members.append(_add_file(tar, f"{CREDENTIAL_KEYS}/{path.name}", path, 0o600))
         report.skipped = skipped
         report.manifest = {
             "format": FORMAT,
@@ -203,6 +214,7 @@ def _write_archive(
                 "unreferenced_files_left_out": report.unreferenced,
             },
             "audit_checkpoints": {"files": len(checkpoints), "left_out": skipped},
+            "credential_keys": {"files": [p.name for p in credential_keys]},
             "not_included": "the audit key and the secret key: carry them over separately",
             "members": members,
         }
@@ -436,7 +448,8 @@ def restore(instance: Instance, source: Path) -> RestoreReport:
             counts = _counts(instance.engine)
             attachments = _move_all(staging / ATTACHMENTS, instance.upload_dir, 0o700)
             checkpoints = _move_all(staging / CHECKPOINTS, instance.checkpoint_dir, None)
-            report = RestoreReport(manifest, revision, revision, counts, attachments, checkpoints)
+            credential_keys = _move_all(staging / CREDENTIAL_KEYS, instance.instance_dir, 0o700)
+            report = RestoreReport(manifest, revision, revision, counts, attachments, checkpoints, credential_keys)
             _compare_attachments(instance.engine, manifest, report)
             if revision != migrate.head_revision(instance.engine):
                 migrate.upgrade(instance.engine)
@@ -556,6 +569,8 @@ def _check_member_name(name: str, database_member: object) -> None:
         return
     if safe and len(parts) >= 2 and parts[0] == CHECKPOINTS and parts[-1] not in NEVER_ARCHIVED:
         return
+    if safe and len(parts) == 2 and parts[0] == CREDENTIAL_KEYS and CREDENTIAL_KEY_FILE.fullmatch(parts[1]):
+        return
     raise BackupError(f"the manifest lists {name!r}, which no backup writes")
 
 
@@ -578,6 +593,13 @@ def _check_restorable(instance: Instance, manifest: dict[str, Any]) -> tuple[str
     """The database member and revision, refused if this instance's database or this code cannot take them."""
     database = manifest["database"]
     kind, revision = database.get("kind"), database.get("schema_revision")
+    archived_keys = any(m["name"].startswith(f"{CREDENTIAL_KEYS}/") for m in manifest["members"])
+    if archived_keys and instance.instance_dir.is_dir():
+        if present := sorted(p.name for p in instance.instance_dir.iterdir() if CREDENTIAL_KEY_FILE.fullmatch(p.name)):
+            raise BackupError(
+                f"the instance folder {instance.instance_dir} already holds {', '.join(present)}: move them aside, "
+                "as the backup's credential key replaces them (credentials it signed must go on verifying)"
+            )
     if kind != instance.kind:
         raise BackupError(f"this is a backup of a {kind} database: restore it into an empty {kind} database")
     if database["member"] != DATABASE_MEMBERS[instance.kind]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, request
 from flask_login import current_user
@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 csrf = CSRFProtect()
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def body_limit(max_bytes: int) -> Callable[[View], View]:
+    """Declare that a view takes no request body larger than this, files included: refused (413) before it is read,
+    rather than spooled whole and then found too large."""
+
+    def decorate(view: View) -> View:
+        view.max_body_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -59,6 +72,9 @@ def init_app(app: Flask) -> None:
         # Only a form with files may be large; any other body is refused past FORM_MAX_BYTES before it is read.
         if request.mimetype != "multipart/form-data":
             request.max_content_length = min(app.config["FORM_MAX_BYTES"], app.config["MAX_CONTENT_LENGTH"])
+        declared = getattr(app.view_functions.get(request.endpoint or ""), "max_body_bytes", None)
+        if declared is not None:
+            request.max_content_length = min(declared, request.max_content_length or declared)
 
     csrf.init_app(app)
 

@@ -383,6 +383,11 @@ def uri(base_url: str, node: Node) -> str:
     return f"{base_url.rstrip('/')}{SERVICE_PATH}/{node.kind}/{node.identifier}"
 
 
+def document_uri(base_url: str, unit_id: str, version: int) -> str:
+    """Where the REST binding serves a unit version's CFDocument (what an Open Badges achievement aligns to)."""
+    return f"{base_url.rstrip('/')}{SERVICE_PATH}/CFDocuments/{document_identifier(unit_id, version)}"
+
+
 def package_uri(base_url: str, identifier: str) -> str:
     """Where the REST binding serves the package of a document."""
     return f"{base_url.rstrip('/')}{SERVICE_PATH}/CFPackages/{identifier}"

@@ -102,6 +102,12 @@ def may_manage_enrolment(actor: Actor, enrolment: EnrolmentFacts) -> bool:
     return _staff(actor, Role.ADMIN) or (_staff(actor, Role.COORDINATOR) and actor.id in enrolment.coordinator_ids)
 
 
+def may_take_credential(actor: Actor, enrolment: EnrolmentFacts) -> bool:
+    """Only the trainee downloads (and so first issues) the Open Badges credential of their completion record: it
+    identifies them, and they decide where it goes. Nobody else, staff included, takes it in their place."""
+    return actor.active and actor.role == Role.TRAINEE and enrolment.trainee_id == actor.id
+
+
 def may_enrol(actor: Actor, cohort: CohortFacts, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
     """Enrol a trainee in a cohort: an administrator, or a coordinator who runs the cohort and already reaches every
     enrolment the trainee has (a trainee in another coordinator's cohort, or in none, is theirs to enrol)."""

@@ -4,6 +4,7 @@ from assessor.models import pending  # noqa: F401  (hides the rows of imports st
 from assessor.models.accounts import AccountToken, LoginFailure, NameContains, RecoveryCode, User, UserSession
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
+from assessor.models.credentials import IssuedCredential
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping, GroupObservation
 from assessor.models.jobs import Job
@@ -27,6 +28,7 @@ __all__ = [
     "Evidence",
     "EvidenceMapping",
     "GroupObservation",
+    "IssuedCredential",
     "Job",
     "LegalHold",
     "LogbookEntry",

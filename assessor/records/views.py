@@ -15,6 +15,7 @@ from assessor.core import database as db
 from assessor.core.access import PUBLIC, SIGNED_IN, Permissions, allow, enrolment_for, me, record_for
 from assessor.core.forms import show_problems
 from assessor.core.labels import obstacle
+from assessor.credentials.forms import PresentCredentialForm, TakeCredentialForm
 from assessor.domain.errors import InvalidInput, NotFound, NotReady
 from assessor.domain.vocabulary import Role
 from assessor.models import CompletionRecord, Enrolment, SampleReview
@@ -72,12 +73,14 @@ def record(record_id: int) -> str:
     """A completion record, printable, with its frozen snapshot of the evidence."""
     item = record_for(db.session(), me(), record_id)
     can_revoke = item.revocation is None and Permissions(me()).manage_enrolment(item.enrolment)
+    can_take_credential = item.revocation is None and Permissions(me()).take_credential(item.enrolment)
     return render_template(
         "records/record.html",
         record=item,
         snapshot=item.snapshot,
         evidence={e["id"]: e for e in item.snapshot.get("evidence", [])},
         form=RevokeForm() if can_revoke else None,
+        credential_form=TakeCredentialForm() if can_take_credential else None,
         **record_context(item, unit_of(item.enrolment.unit_version)),
     )
 
@@ -125,7 +128,8 @@ def verify_form() -> Response | tuple[str, int, dict[str, str]]:
     code = (request.args.get("code") or "").strip()
     if code and len(code) <= 64:
         return redirect(url_for("records.verify", code=code))
-    return render_template("records/verify.html", found=None, code=None), 200, NOT_CACHED
+    form = PresentCredentialForm()
+    return render_template("records/verify.html", found=None, code=None, credential_form=form), 200, NOT_CACHED
 
 
 @bp.get("/verify/<code>")
@@ -140,7 +144,10 @@ def verify(code: str) -> tuple[str, int, dict[str, str]]:
     confirmed = audit_confirm.confirm(db.session(), found) if found is not None else None
     status = 404 if confirmed is None else 409 if confirmed.verdict == "unconfirmed" else 200
     # Never from a cache: a revocation must show at once, and the code is as good as a password to the record.
-    return render_template("records/verify.html", confirmed=confirmed, code=code), status, NOT_CACHED
+    page = render_template(
+        "records/verify.html", confirmed=confirmed, code=code, credential_form=PresentCredentialForm()
+    )
+    return page, status, NOT_CACHED
 
 
 def _assessed(enrolment_id: int) -> Enrolment:

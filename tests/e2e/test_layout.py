@@ -31,7 +31,7 @@ PAGES = {
 }
 # Every other page with no record of its own in its address, checked the same way without screenshots.
 MORE_PAGES = {
-    "anonymous": ["/sign-in", "/forgot-password", "/verify", "/welcome", "/standards/"],
+    "anonymous": ["/sign-in", "/forgot-password", "/verify", "/verify/credential", "/welcome", "/standards/"],
     "assessor": [
         "/enrolments/1/sign-off",
         "/account/password",

@@ -27,6 +27,7 @@ from flask import Flask
 from assessor.cohorts.operations import withdraw
 from assessor.core import backup, migrate
 from assessor.core.database import make_engine
+from assessor.credentials import keys as credential_keys
 from assessor.domain.retention import DEFAULT_RULES
 from assessor.domain.vocabulary import Verdict
 from assessor.evidence.operations import MappingInput, record_evidence
@@ -69,6 +70,7 @@ def empty_instance(tmp_path) -> Iterator[Callable[[str], Flask]]:
             created.append(database)
             url = sa.make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
         made.append(app_on(url, tmp_path / name))
+        made[-1].instance_path = str(tmp_path / name / "instance")  # not the checkout's, which may hold keys
         return made[-1]
 
     yield make
@@ -88,10 +90,12 @@ def empty_instance(tmp_path) -> Iterator[Callable[[str], Flask]]:
 @pytest.fixture
 def original(make_app, tmp_path) -> Flask:
     """The app on this test's database, with folders of its own."""
-    return make_app(
+    app = make_app(
         UPLOAD_DIR=str(tmp_path / "original" / "uploads"),
         AUDIT_CHECKPOINT_DIR=str(tmp_path / "original" / "audit-checkpoints"),
     )
+    app.instance_path = str(tmp_path / "original" / "instance")  # not the checkout's, which may hold keys
+    return app
 
 
 def build(app: Flask) -> WebWorld:
@@ -572,3 +576,40 @@ def test_pg_dump_is_found_where_debian_keeps_it_or_named_with_its_package(monkey
     assert backup.find_program("pg_dump") == str(tmp_path / "16" / "bin" / "pg_dump")
     with pytest.raises(backup.BackupError, match=r"pg_restore is not installed: .*apt-get install postgresql-client"):
         backup.find_program("pg_restore")
+
+
+def test_the_credential_signing_key_goes_in_and_comes_back_to_the_instance_folder(original, empty_instance, tmp_path):
+    instance = Path(original.instance_path)
+    build(original)
+    credential_keys.make_instance_key(instance)
+    credential_keys.rotate(instance)  # a retired key too, whose public key must stay published
+    kept = {p.name: p.read_bytes() for p in credential_keys.instance_files(instance)}
+    assert len(kept) == 3
+    archive = tmp_path / "backup.tar"
+    result = invoke(original, "backup", str(archive))
+    assert result.exit_code == 0, result.output
+    assert "credential signing keys: credential_key, credential_keys_retired, credential_key.retired-" in result.output
+    contents = members(archive)
+    assert {n: contents[f"credential-keys/{n}"] for n in kept} == kept
+    assert json.loads(contents["manifest.json"])["credential_keys"]["files"] == list(kept)
+
+    restored = empty_instance("restored")
+    result = invoke(restored, "restore", str(archive))
+    assert result.exit_code == 0, result.output
+    back = Path(restored.instance_path)
+    assert {p.name: p.read_bytes() for p in credential_keys.instance_files(back)} == kept
+    assert (back / credential_keys.KEY_FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_restore_never_overwrites_a_credential_key_already_there(original, empty_instance, tmp_path):
+    instance = Path(original.instance_path)
+    build(original)
+    credential_keys.make_instance_key(instance)
+    archive = tmp_path / "backup.tar"
+    assert invoke(original, "backup", str(archive)).exit_code == 0
+    restored = empty_instance("restored")
+    credential_keys.make_instance_key(Path(restored.instance_path))
+    theirs = (Path(restored.instance_path) / credential_keys.KEY_FILE).read_bytes()
+    result = invoke(restored, "restore", str(archive))
+    assert result.exit_code == 1 and "already holds credential_key: move them aside" in result.output
+    assert (Path(restored.instance_path) / credential_keys.KEY_FILE).read_bytes() == theirs

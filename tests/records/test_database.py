@@ -24,7 +24,7 @@ from assessor.progress.queries import SORTS
 from assessor.standards.operations import register_units
 from assessor.standards.queries import unit_of
 from tests.conftest import STANDARDS, only_sqlite
-from tests.server import TEST_AUDIT_KEY
+from tests.server import TEST_AUDIT_KEY, TEST_CREDENTIAL_KEY
 
 
 def test_migrations_produce_exactly_the_models_schema(app):
@@ -52,11 +52,27 @@ def test_init_creates_and_is_idempotent(make_app, tmp_path):
     assert "nothing new to load" in second.output
 
 
+def test_init_makes_the_credential_signing_key_in_the_instance_folder_once(make_app, tmp_path):
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh' / 'a.sqlite'}", CREDENTIAL_KEY=None)
+    app.instance_path = str(tmp_path / "instance")
+    key = tmp_path / "instance" / "credential_key"
+    first = app.test_cli_runner().invoke(args=["init"])
+    assert first.exit_code == 0, first.output
+    assert f"credential signing key: made ({key}); back it up with the database" in first.output
+    made = key.read_text()
+    assert len(bytes.fromhex(made.strip())) == 32 and key.stat().st_mode & 0o777 == 0o600
+    second = app.test_cli_runner().invoke(args=["init"])
+    assert f"credential signing key: kept ({key})" in second.output and key.read_text() == made
+    given = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'fresh' / 'a.sqlite'}")
+    assert "credential signing key: from CREDENTIAL_KEY" in given.test_cli_runner().invoke(args=["init"]).output
+
+
 def test_database_url_from_the_environment_chooses_the_database(tmp_path, monkeypatch):
     target = tmp_path / "chosen.sqlite"
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{target}")
     monkeypatch.setenv("ASSESSOR_SECRET_KEY", "x")
     monkeypatch.setenv("ASSESSOR_AUDIT_KEY", TEST_AUDIT_KEY)
+    monkeypatch.setenv("ASSESSOR_CREDENTIAL_KEY", TEST_CREDENTIAL_KEY)  # init makes none in the checkout's instance
     monkeypatch.setenv("ASSESSOR_AUDIT_CHECKPOINT_DIR", str(tmp_path / "audit-checkpoints"))
     app = create_app()
     try:

@@ -512,3 +512,28 @@ def test_the_logbook_migration_goes_down_and_up_again_and_keeps_logged_hours(scr
         )
     with pytest.raises(RuntimeError, match="would lose them"):
         migrate.downgrade(engine, "0017")
+
+
+def test_the_credentials_migration_goes_down_and_up_again_and_keeps_issued_credentials(scratch_engine):
+    engine = database_at(scratch_engine, "0001", FIRST_REVISION_ROWS)
+    migrate.upgrade(engine)
+    migrate.downgrade(engine, "0023")
+    with engine.connect() as connection:
+        assert "issued_credential" not in reflect(connection)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        record, user = (
+            connection.scalar(sa.text(f"SELECT min(id) FROM {t}")) for t in ("completion_record", "user_account")
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO issued_credential (record_id, credential_id, status_list, status_index, public_key,"
+                " document, issued_by_id, issued_at) VALUES (:r, 'urn:uuid:x', 1, 7, 'z6Mk', '{}', :u,"
+                " '2026-12-01 00:00:00')"
+            ),
+            {"r": record, "u": user},
+        )
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE issued_credential SET status_index = 8")
+    with pytest.raises(RuntimeError, match="would lose them"):
+        migrate.downgrade(engine, "0023")

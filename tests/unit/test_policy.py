@@ -38,6 +38,11 @@ def test_only_its_assessors_assess_and_only_its_coordinators_and_admins_manage_a
     assert who(policy.may_manage_enrolment, OPEN) == {"coordinator", "admin"}
 
 
+def test_only_the_trainee_takes_the_credential_of_their_record():
+    assert who(policy.may_take_credential, SIGNED_OFF) == {"trainee"}
+    assert not policy.may_take_credential(Actor(TRAINEE, Role.TRAINEE, active=False), SIGNED_OFF)
+
+
 @pytest.mark.parametrize(
     ("mapped_to", "seen_by"),
     [

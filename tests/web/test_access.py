@@ -11,6 +11,8 @@ import sqlalchemy.orm as so
 
 from assessor.core import access
 from assessor.core.access import PUBLIC, SIGNED_IN, rule_of
+from assessor.credentials.keys import seed_from_hex
+from assessor.credentials.proof import public_multibase
 from assessor.domain import case, policy
 from assessor.models import (
     Attachment,
@@ -27,6 +29,7 @@ from assessor.models import (
     UserSession,
 )
 from assessor.standards.queries import unit_of
+from tests.server import TEST_CREDENTIAL_KEY
 from tests.web.conftest import WebWorld, build_web_world, csrf_token, sign_in, with_group_observations
 
 USERS = ["anonymous", "trainee", "trainee2", "assessor", "assessor2", "coordinator", "admin", "qa"]
@@ -85,6 +88,8 @@ def _credits(s: so.Session, actor: policy.Actor, i: int) -> bool:
     )
 
 
+PUBLIC_KEY = public_multibase(seed_from_hex(TEST_CREDENTIAL_KEY, "the test key").public_key())
+
 # The policy question each route with a record in its URL asks, by endpoint: a new route must say which it asks.
 QUESTIONS: dict[str, Question] = {
     "progress.enrolment": _enrolment(policy.may_see_enrolment),
@@ -132,6 +137,9 @@ QUESTIONS: dict[str, Question] = {
     "accounts.welcome": lambda s, actor, i: True,
     "mail.message": lambda s, actor, i: policy.may_manage_accounts(actor),
     "records.verify": lambda s, actor, i: True,
+    "credentials.download": _record(policy.may_take_credential),
+    "credentials.key": lambda s, actor, i: True,  # public: the issuer's keys
+    "credentials.status_list": lambda s, actor, i: True,  # public: the revocation list
     "standards.show_unit": lambda s, actor, i: True,
     # A loaded unit version, as the URL values below name: anyone reads it.
     "case.document": lambda s, actor, i: policy.may_read_unit(actor, policy.UnitFacts(loaded=True)),
@@ -198,6 +206,8 @@ def url_values(world: WebWorld) -> dict[str, tuple[dict[str, object], dict[str, 
             {"association_id": _case_association("cscofm023")},
             {"association_id": _case_association("us_case_mgmt")},
         ),
+        "public_key": ({"public_key": PUBLIC_KEY}, {"public_key": PUBLIC_KEY}),  # public: the issuer's key
+        "number": ({"number": 1}, {"number": 2}),
     }
 
 
