@@ -17,14 +17,16 @@ from assessor.core.forms import show_problems
 from assessor.domain.errors import InvalidInput
 from assessor.domain.vocabulary import TokenScope
 from assessor.models import utcnow
+from assessor.models.columns import as_utc
 
 bp = Blueprint("access_tokens", __name__, template_folder="templates")
 
 
 def _page(form: TokenForm, secret: str | None = None) -> str:
-    return render_template(
-        "access_tokens/tokens.html", form=form, tokens=tokens_of(db.session(), me()), secret=secret, now=utcnow()
-    )
+    tokens = tokens_of(db.session(), me())
+    now = utcnow()
+    expired = {t.id for t in tokens if as_utc(t.expires_at) <= now}
+    return render_template("access_tokens/tokens.html", form=form, tokens=tokens, expired=expired, secret=secret)
 
 
 @bp.get("/account/tokens")

@@ -3,11 +3,12 @@ alone, its forms behind CSRF tokens, every change audited."""
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import sqlalchemy as sa
 
-from assessor.models import ApiToken, AuditEvent
+from assessor.models import ApiToken, AuditEvent, utcnow
 from tests.web.conftest import csrf_token
 
 SECRET = re.compile(r'<code id="new-token">(asr_[A-Za-z0-9_-]+)</code>')
@@ -56,6 +57,15 @@ def test_the_owner_revokes_a_token_and_it_stops_working(app, world, signed_in):
     assert "Revoked" in client.get("/account/tokens").get_data(as_text=True)
     response = app.test_client().get("/api/v1/token", headers={"Authorization": f"Bearer {secret}"})
     assert response.status_code == 401
+
+
+def test_an_expired_token_is_listed_as_expired(app, world, signed_in):
+    client = signed_in("trainee")
+    make(client)
+    with app.extensions["database"].sessions.begin() as session:
+        session.execute(sa.update(ApiToken).values(expires_at=utcnow() - datetime.timedelta(minutes=1)))
+    listing = client.get("/account/tokens").get_data(as_text=True)
+    assert "Expired" in listing and "Revoke<" not in listing
 
 
 def test_another_user_cannot_revoke_yours_nor_see_it(app, world, signed_in):
