@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -412,3 +413,36 @@ def test_enrol_through_the_api(app, api, world: WebWorld):
     # trainee2 is enrolled in that unit already: refused, saying so; and a coordinator of another cohort finds nothing.
     assert "unit" in problem_of(api("admin", TokenScope.WRITE).post("/api/v1/enrolments", body), 422)["errors"]
     problem_of(api("coordinator", TokenScope.WRITE).post("/api/v1/enrolments", body), 404)
+
+
+def test_a_write_sent_twice_at_once_is_done_once(app, api, world: WebWorld):
+    caller = api("assessor", TokenScope.WRITE)
+    answers = []
+
+    def send():
+        client = app.test_client()
+        answers.append(
+            client.post(
+                "/api/v1/evidence",
+                json=evidence_body(world, narrative="Sent twice at once."),
+                headers=caller.headers({"Idempotency-Key": "at-once"}),
+            )
+        )
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[0].headers["Location"] == answers[1].headers["Location"]
+    with app.extensions["database"].read_sessions() as session:
+        count = sa.select(sa.func.count()).select_from(Evidence).where(Evidence.narrative == "Sent twice at once.")
+        assert session.scalar(count) == 1
+
+
+def test_http_refusals_are_problems_too(api):
+    caller = api("admin")
+    problem_of(caller.client.put("/api/v1/units", headers=caller.headers()), 405)
+    problem_of(caller.get("/api/v1/no-such-thing"), 404)
+    problem_of(caller.get(f"/api/v1/enrolments/{2**40}"), 404)
