@@ -128,8 +128,10 @@ def _body(model: type[Model]) -> Model:
         raise UnsupportedMediaType("Send the body as application/json.")
     try:
         data = json.loads(request.get_data(cache=True))
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The body is not well-formed JSON.") from None
+        # JSON may escape half a surrogate pair ("\ud800"), which is no text a database can keep.
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError):
+        raise BadRequest("The body is not well-formed JSON of Unicode text.") from None
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -18,6 +18,9 @@ The tag is a hash, keyed with the app's secret, of everything such a page can de
 
 A pending flash message means no tag at all: it is shown once, on a page rendered afresh.
 
+An answer of the JSON API is tagged the same way, with its personal access token (and scope) in place of the
+browser's sign-in and CSRF token, which it has not.
+
 Only a page whose whole content is covered may be `revalidated`: one showing anything kept outside the audited
 records (jobs, the outbox, the browsers signed in, the digest setting, when a session was last seen) must not be.
 """

@@ -366,9 +366,12 @@ def test_a_body_that_breaks_a_rule_is_a_422_naming_the_field(api, world: WebWorl
     assert body["errors"]
 
 
-def test_malformed_json_is_400_and_not_json_is_415(api):
+def test_malformed_json_is_400_and_not_json_is_415(api, world: WebWorld):
     caller = api("assessor", TokenScope.WRITE)
     problem_of(caller.post("/api/v1/evidence", raw=b'{"trainee_id": ', **{"Idempotency-Key": "h"}), 400)
+    # Otherwise a good body, whose narrative holds half a surrogate pair (JSON escapes it as \\ud800).
+    lone_surrogate = json.dumps(evidence_body(world, narrative="Half a pair: \ud800")).encode()
+    problem_of(caller.post("/api/v1/evidence", raw=lone_surrogate, **{"Idempotency-Key": "h"}), 400)
     problem_of(
         caller.post(
             "/api/v1/evidence",
