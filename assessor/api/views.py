@@ -58,6 +58,7 @@ from assessor.core.access import (
 from assessor.core.paging import Cursor
 from assessor.core.revalidation import revalidated
 from assessor.core.security import csrf
+from assessor.core.urls import MAX_ID
 from assessor.domain.errors import InvalidInput, NotFound
 from assessor.domain.vocabulary import Role, TokenScope
 from assessor.evidence.operations import EvidenceInput, MappingInput, acknowledge, record_evidence
@@ -75,6 +76,7 @@ WRITE = TokenScope.WRITE
 LIMIT_DEFAULT = 50
 LIMIT_MOST = 100
 KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also takes "²", which int() does not
 COHORT = Param("cohort", "query", "Only the enrolments of this cohort.", {"type": "integer", "minimum": 1})
 
 
@@ -98,7 +100,7 @@ def _limit() -> int:
     raw = request.args.get("limit")
     if raw is None:
         return LIMIT_DEFAULT
-    if not raw.isdigit() or not 1 <= int(raw) <= LIMIT_MOST:
+    if not DIGITS.fullmatch(raw) or not 1 <= int(raw) <= LIMIT_MOST:
         raise BadRequest(f"limit: a whole number from 1 to {LIMIT_MOST}.")
     return int(raw)
 
@@ -117,7 +119,7 @@ def _cohort_filter() -> int | None:
     raw = request.args.get("cohort")
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= 2**31 - 1:
+    if not DIGITS.fullmatch(raw) or not 1 <= int(raw) <= MAX_ID:
         raise BadRequest("cohort: a cohort id.")
     return int(raw)
 

@@ -230,9 +230,14 @@ def test_a_forged_cursor_is_a_400_problem(api, cursor):
     problem_of(api("admin").get(f"/api/v1/enrolments?cursor={cursor}"), 400)
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "ten", "1e2"])
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "ten", "1e2", "²", "\uff15", "1" * 30])
 def test_a_page_size_out_of_bounds_is_a_400_problem(api, limit):
     assert "limit" in problem_of(api("admin").get(f"/api/v1/units?limit={limit}"), 400)["detail"]
+
+
+@pytest.mark.parametrize("cohort", ["²", "0", str(2**31), "x"])
+def test_a_cohort_filter_that_is_no_id_is_a_400_problem(api, cohort):
+    assert "cohort" in problem_of(api("admin").get(f"/api/v1/enrolments?cohort={cohort}"), 400)["detail"]
 
 
 def test_an_unchanged_answer_is_304_and_a_change_gives_a_new_tag(app, api, world: WebWorld):
