@@ -77,7 +77,9 @@ LIMIT_DEFAULT = 50
 LIMIT_MOST = 100
 KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 DIGITS = re.compile(r"[0-9]{1,10}")  # ASCII digits only: str.isdigit() also takes "²", which int() does not
-COHORT = Param("cohort", "query", "Only the enrolments of this cohort.", {"type": "integer", "minimum": 1})
+COHORT = Param(
+    "cohort", "query", "Only the enrolments of this cohort.", {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+)
 
 
 # --- answers -------------------------------------------------------------------------------------------------------
