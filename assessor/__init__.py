@@ -81,8 +81,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = SchemeOfTheConnection(app.wsgi_app)  # type: ignore[method-assign]
 
     from assessor import cli
+    from assessor.access_tokens.views import bp as access_tokens
     from assessor.accounts import sessions
     from assessor.accounts.views import bp as accounts
+    from assessor.api import auth as api_auth
+    from assessor.api.views import bp as api
     from assessor.carry_over.views import bp as carry_over
     from assessor.case.views import bp as case
     from assessor.cohorts.views import bp as cohorts
@@ -110,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     labels.init_app(app)
     sessions.init_app(app)
+    api_auth.init_app(app)
     access.init_app(app)
     revalidation.init_app(app)
     for blueprint in (
@@ -130,6 +134,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logbook,
         case,
         credentials,
+        access_tokens,
+        api,
     ):
         app.register_blueprint(blueprint)
     app.add_url_rule("/", endpoint="index", view_func=index)

@@ -15,13 +15,16 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app, flash, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
 from flask_login import LoginManager, current_user, login_user, logout_user
 
 from assessor.accounts import second_factor
 from assessor.core import database as db
+from assessor.core.access import TOKEN
 from assessor.core.jobs import every_hour
 from assessor.core.passwords import check_password, hash_password, needs_rehash
+from assessor.core.problems import API_PREFIX
 from assessor.core.revalidation import FORGET_KEPT_PAGES
 from assessor.models import LoginFailure, User, UserSession, utcnow
 from assessor.models.columns import as_utc
@@ -73,10 +76,21 @@ class Refusal:
 
 
 class SessionCookies(SecureCookieSessionInterface):
-    """Session cookies marked Secure whenever the request came over HTTPS."""
+    """Session cookies marked Secure whenever the request came over HTTPS; none at all on the JSON API, which a
+    bearer token alone opens (so a browser's cookie never acts there, and no form there needs a CSRF token)."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return self.session_class()  # empty, and never sent back
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.path.startswith(API_PREFIX):
+            return
+        super().save_session(app, session, response)
 
 
 @login_manager.user_loader
@@ -111,8 +125,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def end_expired_sessions() -> Any:
-        if not current_user.is_authenticated:
-            return None
+        if not current_user.is_authenticated or g.get(TOKEN) is not None:
+            return None  # (a token's life is its own: it expires, or its owner revokes it)
         now = int(time.time())
         why = expired_because(now)
         if why is not None:
@@ -129,8 +143,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def second_factor_first() -> Any:
         # A role that must have a second factor does nothing else until it has one.
+        # A token was made behind the second factor, so an API request has passed it.
         if (
             current_user.is_authenticated
+            and g.get(TOKEN) is None
             and current_user.totp_secret is None
             and request.endpoint not in SETTING_UP
             and second_factor.required(current_user)

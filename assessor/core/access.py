@@ -2,6 +2,9 @@
 
 Anything undeclared is refused. Single records are fetched, their facts gathered and the pure policy asked; lists
 use the same rules written as SQL (`visible_enrolments`, `visible_cohorts`), and a test holds the two together.
+
+A view of the JSON API also declares the token scope it needs: it is reached with a personal access token alone (never
+a session cookie), by the token's owner, whose role and rights are asked exactly as on the web.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, g, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 from assessor.domain import policy
 from assessor.domain.errors import NotAllowed, NotFound
-from assessor.domain.vocabulary import RUNS_COHORTS, ReviewState, Role
+from assessor.domain.vocabulary import RUNS_COHORTS, ReviewState, Role, TokenScope
 from assessor.models import (
     Attachment,
     Cohort,
@@ -36,6 +40,7 @@ from assessor.models import (
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+TOKEN = "api_token"  # g: the personal access token an API request came with, once it is found good
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -49,6 +54,21 @@ def allow(*who: str | Role) -> Callable[[View], View]:
         return view
 
     return decorate
+
+
+def needs_scope(scope: TokenScope) -> Callable[[View], View]:
+    """Declare a view of the JSON API, reached with a personal access token of this scope (or wider) alone."""
+
+    def decorate(view: View) -> View:
+        view.token_scope = scope  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def scope_of(app: Flask, endpoint: str | None) -> TokenScope | None:
+    """The token scope an API view needs; None for a view of the web."""
+    return getattr(app.view_functions.get(endpoint or ""), "token_scope", None)
 
 
 def rule_of(app: Flask, endpoint: str | None) -> frozenset[str] | None:
@@ -71,6 +91,9 @@ def init_app(app: Flask) -> None:
             abort(404)
         if PUBLIC in rule:
             return None
+        scope = scope_of(app, request.endpoint)
+        if scope is not None or g.get(TOKEN) is not None:
+            return check_token(rule, scope)
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.sign_in", next=request.full_path if request.method == "GET" else None))
         if SIGNED_IN not in rule and current_user.role.value not in rule:
@@ -80,6 +103,19 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def permissions() -> dict[str, Any]:
         return {"may": Permissions(me() if current_user.is_authenticated else None)}
+
+
+def check_token(rule: frozenset[str], scope: TokenScope | None) -> None:
+    """An API request: a good token (401 without one), the view's rule for its owner, and the token's scope."""
+    token = g.get(TOKEN)
+    if token is None or not current_user.is_authenticated:
+        raise Unauthorized("Send a personal access token: Authorization: Bearer <token>.")
+    if scope is None:
+        abort(404)  # a token opens the API, nothing else
+    if SIGNED_IN not in rule and current_user.role.value not in rule:
+        abort(404)
+    if not policy.scope_allows(token.scope, scope):
+        raise Forbidden(f"This token may only {token.scope.value}; this needs a {scope.value} token.")
 
 
 def me() -> User:

@@ -31,6 +31,7 @@ from assessor.domain.vocabulary import (
     Stage,
     Status,
     TokenPurpose,
+    TokenScope,
     Verdict,
 )
 from assessor.models.columns import as_utc
@@ -99,6 +100,7 @@ REVIEW_STATE = {
     ReviewState.ACTIONS_OPEN: "Assessor to act",
     ReviewState.CLOSED: "Closed",
 }
+TOKEN_SCOPE = {TokenScope.READ: "Read", TokenScope.WRITE: "Read and write"}
 OUTCOME = {Outcome.AGREE: "Agree", Outcome.ACT: "Assessor to act", Outcome.DISAGREE: "Disagree"}
 ACTION_STATE = {
     ActionState.OPEN: "Waiting for the assessor",
@@ -122,6 +124,7 @@ _WORDS: dict[type[StrEnum], Mapping[Any, str]] = {
     Outcome: OUTCOME,
     ActionState: ACTION_STATE,
     Carry: CARRY,
+    TokenScope: TOKEN_SCOPE,
 }
 
 
@@ -194,6 +197,7 @@ def init_app(app: Flask) -> None:
         JobStatus=JobStatus,
         MailStatus=MailStatus,
         TokenPurpose=TokenPurpose,
+        TokenScope=TokenScope,
         Role=Role,
         ReviewState=ReviewState,
         ActionState=ActionState,

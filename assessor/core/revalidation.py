@@ -18,6 +18,9 @@ The tag is a hash, keyed with the app's secret, of everything such a page can de
 
 A pending flash message means no tag at all: it is shown once, on a page rendered afresh.
 
+An answer of the JSON API is tagged the same way, with its personal access token (and scope) in place of the
+browser's sign-in and CSRF token, which it has not.
+
 Only a page whose whole content is covered may be `revalidated`: one showing anything kept outside the audited
 records (jobs, the outbox, the browsers signed in, the digest setting, when a session was last seen) must not be.
 """
@@ -41,6 +44,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from assessor.core import database as db
+from assessor.core.access import TOKEN
 from assessor.models import AuditEvent
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -95,7 +99,13 @@ def kept_by_browser() -> bool:
 
 def page_tag() -> str | None:
     """The tag of the page this request asks for, before it is rendered; None when it must not have one."""
-    if request.method not in ("GET", "HEAD") or not current_user.is_authenticated or session.get(FLASHES):
+    if request.method not in ("GET", "HEAD") or not current_user.is_authenticated:
+        return None
+    token = g.get(TOKEN)
+    if token is not None:
+        # An API answer: no session, no CSRF token and no flash messages; the token stands for the sign-in.
+        return _tag(token.id, token.scope.value, "token")
+    if session.get(FLASHES):
         return None
     browser = g.get("user_session")
     if browser is None:
@@ -108,16 +118,18 @@ def page_tag() -> str | None:
         return None
     limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
     csrf_slice = max(1, int(limit) // CSRF_SLICES) if limit else UNLIMITED_CSRF_SLICE
+    return _tag(browser.id, session.get("signed_in_at"), session[field], int(time.time()) // csrf_slice)
+
+
+def _tag(*sign_in: object) -> str:
+    """The tag of what this request would show to this person in this sign-in (`sign_in`: what sets it apart)."""
     # On the request's connection and in its transaction, past the ORM, which would triple the query's cost.
     seq, last_hash = db.session().connection().execute(AUDIT_HEAD).first() or (0, "")
     parts = (
         current_app.extensions["revalidation"],
         current_user.id,
         current_user.session_token,
-        browser.id,
-        session.get("signed_in_at"),
-        session[field],
-        int(time.time()) // csrf_slice,
+        *sign_in,
         datetime.date.today().isoformat(),
         datetime.datetime.now(datetime.UTC).date().isoformat(),
         seq,

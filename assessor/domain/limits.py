@@ -12,6 +12,7 @@ NAME = 200  # a person's, a cohort's or a place's name
 USERNAME = 64
 EMAIL = 254
 PASSWORD = 1_024
+TOKEN_DAYS = 366  # the longest a personal access token lives: a year, then its owner makes a new one
 
 
 def too_long(texts: Mapping[str, tuple[str, int]]) -> dict[str, str]:

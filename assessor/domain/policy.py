@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from assessor.domain.vocabulary import RUNS_COHORTS, SEES_QUALITY, EnrolmentStatus, Role
+from assessor.domain.vocabulary import RUNS_COHORTS, SEES_QUALITY, EnrolmentStatus, Role, TokenScope
 
 
 @dataclass(frozen=True)
@@ -307,3 +307,22 @@ def may_answer_review(actor: Actor, enrolment: EnrolmentFacts) -> bool:
 def may_set_countersigning(actor: Actor) -> bool:
     """Administrators decide which units need a quality assurer's countersignature before a record is issued."""
     return _staff(actor, Role.ADMIN)
+
+
+# --- personal access tokens ----------------------------------------------------------------------
+
+
+def may_hold_tokens(actor: Actor) -> bool:
+    """Anyone with an active account makes personal access tokens for other systems to act in their name, never
+    with more than their own rights."""
+    return actor.active
+
+
+def may_revoke_token(actor: Actor, owner_id: int) -> bool:
+    """A token is revoked by its owner alone (it is nobody else's to see)."""
+    return actor.active and actor.id == owner_id
+
+
+def scope_allows(granted: TokenScope, needed: TokenScope) -> bool:
+    """A write token also reads; a read token only reads."""
+    return granted == TokenScope.WRITE or needed == TokenScope.READ

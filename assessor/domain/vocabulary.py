@@ -111,6 +111,13 @@ class TokenPurpose(StrEnum):
     RESET = "reset"  # setting a new password after "Forgot your password?"
 
 
+class TokenScope(StrEnum):
+    """What a personal access token lets another system do through the API in its owner's name."""
+
+    READ = "read"  # read what the owner may see
+    WRITE = "write"  # read, and record evidence, acknowledge and enrol as the owner may
+
+
 class PlanBasis(StrEnum):
     """How a sampling plan sizes its sample."""
 

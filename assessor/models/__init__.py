@@ -2,6 +2,7 @@
 
 from assessor.models import pending  # noqa: F401  (hides the rows of imports still being written from every query)
 from assessor.models.accounts import AccountToken, LoginFailure, NameContains, RecoveryCode, User, UserSession
+from assessor.models.api import ApiToken, ApiWrite
 from assessor.models.audit import AuditEvent
 from assessor.models.columns import utcnow
 from assessor.models.credentials import IssuedCredential
@@ -17,6 +18,8 @@ from assessor.models.standards import UnitStatus, UnitVersion
 __all__ = [
     "AccountToken",
     "Acknowledgement",
+    "ApiToken",
+    "ApiWrite",
     "Attachment",
     "AuditEvent",
     "Cohort",

@@ -6,7 +6,7 @@ import pytest
 
 from assessor.domain import policy
 from assessor.domain.policy import Actor, CohortFacts, EnrolmentFacts, EvidenceFacts
-from assessor.domain.vocabulary import EnrolmentStatus, Role
+from assessor.domain.vocabulary import EnrolmentStatus, Role, TokenScope
 
 TRAINEE, OTHER_TRAINEE, ASSESSOR, OTHER_ASSESSOR, COORDINATOR, OTHER_COORDINATOR, ADMIN = range(1, 8)
 PEOPLE = {
@@ -137,3 +137,22 @@ def test_a_loaded_unit_version_is_read_by_anyone_and_a_unit_file_not_loaded_by_n
     assert policy.may_read_unit(None, loaded)  # signed in or not
     assert who(policy.may_read_unit, not_loaded) == set()
     assert not policy.may_read_unit(None, not_loaded)
+
+
+def test_a_token_is_made_by_any_active_account_and_revoked_by_its_owner_alone():
+    assert who(policy.may_hold_tokens) == set(PEOPLE) - {"deactivated admin", "deactivated assessor"}
+    assert who(policy.may_revoke_token, TRAINEE) == {"trainee"}
+    assert who(policy.may_revoke_token, ADMIN) == {"admin"}  # not the deactivated one, and nobody else's
+
+
+@pytest.mark.parametrize(
+    ("granted", "needed", "allowed"),
+    [
+        (TokenScope.READ, TokenScope.READ, True),
+        (TokenScope.READ, TokenScope.WRITE, False),
+        (TokenScope.WRITE, TokenScope.READ, True),
+        (TokenScope.WRITE, TokenScope.WRITE, True),
+    ],
+)
+def test_a_write_token_also_reads_and_a_read_token_only_reads(granted, needed, allowed):
+    assert policy.scope_allows(granted, needed) is allowed
