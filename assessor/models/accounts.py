@@ -16,6 +16,8 @@ from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role, TokenPurpose
 from assessor.models.columns import Timestamp, enum_column, pending_import_index, utcnow
 
+NO_PASSWORD = sa.text("password_hash = '!'")  # passwords.UNUSABLE: an account that has never set one
+
 
 class User(Base):
     __tablename__ = "user_account"
@@ -53,6 +55,8 @@ class User(Base):
         ),
         # Lists sorted by trainee walk this one.
         sa.Index("ix_user_account_search_name_id", "search_name", "id"),
+        # The few accounts still waiting for their first password (the coordinator's to-do list counts them).
+        sa.Index("ix_user_account_no_password", "id", sqlite_where=NO_PASSWORD, postgresql_where=NO_PASSWORD),
     )
 
     def __repr__(self) -> str:

@@ -30,6 +30,9 @@ from assessor.models import (
 from assessor.quality.queries import OPEN_REVIEWS, actions_for, to_confirm, to_countersign
 
 SHOWN = 10  # items of each list shown; the count says how many there are
+# A count stops here and says "more than": counting every stale enrolment of a provider with 100,000 trainees read
+# every one of them on every view of the coordinator's home.
+COUNTED_TO = 1_000
 # What the lists show of each item, loaded with the items.
 BY_WHOM = (so.selectinload(Evidence.recorded_by), so.selectinload(Evidence.trainee))
 WHO_IN_WHAT = (so.selectinload(Enrolment.trainee), so.selectinload(Enrolment.unit_version))
@@ -43,7 +46,12 @@ class Waiting(Generic[T]):
     """Some of what waits (the first SHOWN), and how many in all."""
 
     items: list[T] = field(default_factory=list)
-    count: int = 0
+    count: int = 0  # counted to COUNTED_TO + 1
+
+    @property
+    def said(self) -> str:
+        """The count as a list says it: "More than 1,000" once it passes COUNTED_TO."""
+        return f"More than {COUNTED_TO:,}" if self.count > COUNTED_TO else str(self.count)
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,7 @@ class ToDo:
     to_judge: Waiting[Evidence] = field(default_factory=Waiting)
     to_sign_off: Waiting[Enrolment] = field(default_factory=Waiting)
     stale: Waiting[Enrolment] = field(default_factory=Waiting)
-    accounts_waiting: int = 0
+    accounts_waiting: Waiting[User] = field(default_factory=Waiting)  # counted, not listed
     actions: Waiting[ReviewDecision] = field(default_factory=Waiting)  # asked of an assessor by a quality assurer
     to_countersign: Waiting[SampleReview] = field(default_factory=Waiting)
     to_confirm: Waiting[ReviewDecision] = field(default_factory=Waiting)  # actions an assessor says are done
@@ -66,7 +74,7 @@ class ToDo:
             or self.to_judge.count
             or self.to_sign_off.count
             or self.stale.count
-            or self.accounts_waiting
+            or self.accounts_waiting.count
             or self.actions.count
             or self.to_countersign.count
             or self.to_confirm.count
@@ -89,24 +97,32 @@ def to_do(session: so.Session, user: User, today: datetime.date, stale_after_day
             to_confirm=_waiting(session, to_confirm(), ReviewDecision.acted_at, ABOUT_WHOM),
         )
     stale_since = today - datetime.timedelta(days=stale_after_days)
+    # Longest without evidence first (none at all first of those), in the order of an index: no sort of them all.
+    oldest = (EnrolmentProgress.last_evidence.asc().nulls_first(), EnrolmentProgress.enrolment_id)
     return ToDo(
-        stale=_waiting(session, _stale(user, stale_since), Enrolment.start_date, WHO_IN_WHAT),
-        accounts_waiting=session.scalar(sa.select(sa.func.count()).select_from(invitable(user).subquery())) or 0,
+        stale=_waiting(session, _stale(user, stale_since), oldest, WHO_IN_WHAT),
+        accounts_waiting=Waiting(count=_count(session, invitable(user))),
     )
 
 
+Order = sa.ColumnElement[Any] | so.InstrumentedAttribute[Any]
+
+
 def _waiting(
-    session: so.Session,
-    query: sa.Select[T],
-    order: sa.ColumnElement[Any] | so.InstrumentedAttribute[Any],
-    shown_with: Sequence[ORMOption],
+    session: so.Session, query: sa.Select[T], order: Order | tuple[Order, ...], shown_with: Sequence[ORMOption]
 ) -> Waiting[T]:
-    """How many `query` finds, and the first SHOWN with what the lists show of them (so that they are read at once,
-    not one query an item)."""
-    count = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    """How many `query` finds (to COUNTED_TO + 1), and the first SHOWN with what the lists show of them (so that they
+    are read at once, not one query an item)."""
+    count = _count(session, query)
     if not count:
         return Waiting()
-    return Waiting(list(session.scalars(query.options(*shown_with).order_by(order).limit(SHOWN))), count)
+    ordered = query.options(*shown_with).order_by(*(order if isinstance(order, tuple) else (order,)))
+    return Waiting(list(session.scalars(ordered.limit(SHOWN))), count)
+
+
+def _count(session: so.Session, query: sa.Select[Any]) -> int:
+    """How many rows `query` finds, counted to COUNTED_TO + 1 at most."""
+    return session.scalar(sa.select(sa.func.count()).select_from(query.limit(COUNTED_TO + 1).subquery())) or 0
 
 
 def _to_acknowledge(user: User) -> sa.Select[Evidence]:
@@ -153,13 +169,17 @@ def _to_sign_off(user: User) -> sa.Select[Enrolment]:
 
 
 def _stale(user: User, since: datetime.date) -> sa.Select[Enrolment]:
-    """Open enrolments in the user's cohorts (every cohort, for an administrator) with no evidence since `since`."""
+    """Open enrolments in the user's cohorts (every cohort, for an administrator) with no evidence since `since`
+    (none at all, for one that started before it)."""
     query = (
         sa.select(Enrolment)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         .where(
             Enrolment.status.in_(OPEN),
-            sa.func.coalesce(EnrolmentProgress.last_evidence, Enrolment.start_date) < since,
+            sa.or_(  # the date on its own, so that the index of last_evidence can find them
+                EnrolmentProgress.last_evidence < since,
+                sa.and_(EnrolmentProgress.last_evidence.is_(None), Enrolment.start_date < since),
+            ),
         )
     )
     if user.role != Role.ADMIN:

@@ -13,13 +13,16 @@ from alembic.runtime.migration import MigrationContext
 
 from assessor import create_app
 from assessor.accounts.operations import create_user
+from assessor.accounts.queries import invitable
 from assessor.core import migrate
 from assessor.core.database import Base
+from assessor.core.passwords import UNUSABLE
 from assessor.domain.errors import StandardChanged
 from assessor.domain.standards import load_catalogue
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role
 from assessor.models import EnrolmentProgress, NameContains, UnitVersion, User
+from assessor.models.accounts import NO_PASSWORD
 from assessor.progress.queries import SORTS
 from assessor.standards.operations import register_units
 from assessor.standards.queries import unit_of
@@ -257,6 +260,28 @@ def test_each_sort_kept_with_the_tally_is_served_by_an_index_without_sorting(app
             else:
                 plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
                 assert "TEMP B-TREE" not in plan and "COVERING INDEX" in plan, plan
+
+
+def test_accounts_without_a_password_are_counted_from_their_own_small_index(app, database_url):
+    """The coordinator's to-do list counts them on every view: with the statement's own bound parameters, as the
+    application sends it, each database reads the partial index instead of every account."""
+    assert str(NO_PASSWORD) == f"password_hash = '{UNUSABLE}'"
+    engine = app.extensions["database"].engine
+    with app.extensions["database"].sessions() as session:
+        coordinator = session.scalars(sa.select(User).where(User.role == Role.COORDINATOR)).first()
+        if coordinator is None:
+            coordinator = User(username="c", display_name="C", password_hash="!", role=Role.COORDINATOR)
+    counted = sa.select(sa.func.count()).select_from(invitable(coordinator).subquery())
+    compiled = counted.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+    with engine.begin() as connection:
+        if database_url.startswith("postgresql"):
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
+            plan = " ".join(row[0] for row in rows)
+        else:
+            values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+    assert "ix_user_account_no_password" in plan, plan
 
 
 @pytest.mark.parametrize("piece", ["hēmi", "HEMI", "emi walk", "hemi_walker", "Hē"])

@@ -8,12 +8,15 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
+from assessor.cohorts.operations import enrol
+from assessor.domain.vocabulary import Role
 from assessor.evidence.operations import MappingInput, record_evidence
-from assessor.models import Enrolment, User
+from assessor.models import Enrolment, EnrolmentProgress, User
+from assessor.todo import queries
 from assessor.todo.digest import send_digests
 from assessor.todo.queries import SHOWN, to_do
 from tests.mailbox import mail_settings, smtp_server
-from tests.records.factories import build_cohort, build_world, observation, satisfy_all
+from tests.records.factories import build_cohort, build_world, make_user, observation, satisfy_all
 from tests.web.conftest import csrf_token, sign_in
 from tests.web.test_scale_queries import counting
 
@@ -141,3 +144,29 @@ def test_a_longer_list_costs_no_more_statements(make_app):
         )
         build_cohort(session, again, 6, "Big intake")
     assert statements() == before  # six more trainees listed, each with their name and unit
+
+
+def test_the_stale_list_shows_the_longest_without_evidence_first_and_counts_only_so_far(make_app, monkeypatch):
+    app = make_app(STALE_AFTER_DAYS=30)
+    with app.extensions["database"].sessions.begin() as session:
+        world = build_world(session, app.extensions["catalogue"])
+        build_cohort(session, world, 3, "Small intake")
+        newcomer = make_user(session, "newcomer", Role.TRAINEE, "Nobody Yet")  # no evidence at all: shown first
+        started = datetime.date(2026, 8, 1)
+        enrol(session, world.coordinator, newcomer, world.nz, [world.assessor], started, world.nz_enrolment.cohort)
+    with app.extensions["database"].sessions() as session:
+        coordinator = session.scalars(sa.select(User).where(User.username == "coordinator")).one()
+        waiting = to_do(session, coordinator, datetime.date(2030, 1, 1), 30)
+        last = {e.id: session.get_one(EnrolmentProgress, e.id).last_evidence for e in waiting.stale.items}
+    dated = [d for d in last.values() if d is not None]
+    assert list(last.values())[0] is None and dated == sorted(dated) and len(dated) >= 3
+    assert waiting.stale.said == str(waiting.stale.count) == str(len(last))
+
+    monkeypatch.setattr(queries, "COUNTED_TO", 2)
+    with app.extensions["database"].sessions() as session:
+        coordinator = session.scalars(sa.select(User).where(User.username == "coordinator")).one()
+        capped = to_do(session, coordinator, datetime.date(2030, 1, 1), 30).stale
+    assert capped.count == 3 and capped.said == "More than 2" and len(capped.items) == min(len(last), SHOWN)
+    coordinator_client = app.test_client()
+    sign_in(coordinator_client, "coordinator")
+    assert "More than 2 enrolments without new evidence for 30 days or more" in home(coordinator_client)
