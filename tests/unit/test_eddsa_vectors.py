@@ -1,4 +1,4 @@
-"""The W3C test vectors of the `eddsa-rdfc-2022` cryptosuite, reproduced byte for byte (tests/data/vc-di-eddsa)."""
+"""The W3C test vectors of the `eddsa-rdfc-2022` cryptosuite, reproduced byte for byte."""
 
 import json
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 
 from assessor.credentials import proof
 
-VECTORS = Path(__file__).parent.parent / "data" / "vc-di-eddsa"
+VECTORS = Path(__file__).parent.parent / "data" / "interop" / "vc-di-eddsa"
 EXAMPLES_V2 = "https://www.w3.org/ns/credentials/examples/v2"
 
 

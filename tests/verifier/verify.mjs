@@ -26,7 +26,7 @@ const OB_CONTEXT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
 function loaderFor(documents) {
   const known = new Map([...credentialsContexts, ...securityContexts]);
   known.set(OB_CONTEXT, JSON.parse(
-    readFileSync(join(here, '..', 'data', 'openbadges-3.0', 'context-3.0.3.json'), 'utf8')));
+    readFileSync(join(here, '..', 'data', 'interop', 'openbadges-3.0', 'context-3.0.3.json'), 'utf8')));
   for(const [url, document] of Object.entries(documents)) {
     known.set(url, document);
   }

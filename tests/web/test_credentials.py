@@ -19,7 +19,7 @@ from assessor.models import AuditEvent, CompletionRecord, User
 from tests.server import TEST_CREDENTIAL_KEY
 from tests.web.conftest import csrf_token, sign_in
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parent.parent / "data" / "interop"
 SCHEMA = json.loads((DATA / "openbadges-3.0" / "achievementcredential.schema.json").read_text(encoding="utf-8"))
 BASE = "https://assessor.example"
 
