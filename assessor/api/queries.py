@@ -24,6 +24,7 @@ from assessor.models import (
     UnitVersion,
     User,
 )
+from assessor.progress.queries import with_tallies
 
 T = TypeVar("T")
 # Every list the API pages is in the order of its records' ids: a cursor holds one id, whatever the list.
@@ -97,20 +98,7 @@ def enrolments(
     if cohort_id is not None:
         query = query.where(Enrolment.cohort_id == cohort_id)
 
-    def load(ids: list[int]) -> list[tuple[Enrolment, Tally]]:
-        rows = session.execute(
-            sa.select(Enrolment, EnrolmentProgress.tally)
-            .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
-            .where(Enrolment.id.in_(ids))
-            .options(
-                so.joinedload(Enrolment.trainee),
-                so.selectinload(Enrolment.unit_version),
-                so.selectinload(Enrolment.assessors),
-            )
-        ).all()
-        return [(e, Tally.from_json(t)) for e, t in rows]
-
-    return _by_id(session, Enrolment.id, query, cursor, limit, load)
+    return _by_id(session, Enrolment.id, query, cursor, limit, lambda ids: with_tallies(session, ids))
 
 
 def tally_of(session: so.Session, enrolment: Enrolment) -> Tally:

@@ -230,21 +230,27 @@ def enrolment_summaries(
         found = session.execute(
             query.with_only_columns(*(k.column for k in keys)).where(condition).order_by(*order).limit(limit)
         ).all()
-        ids = [row[-1] for row in found]
-        loaded = session.execute(
-            sa.select(Enrolment, EnrolmentProgress.tally)
-            .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
-            .where(Enrolment.id.in_(ids))
-            .options(
-                so.joinedload(Enrolment.trainee),
-                so.selectinload(Enrolment.unit_version),
-                so.selectinload(Enrolment.assessors),
-            )
-        ).all()
-        summaries = {e.id: EnrolmentSummary(e, unit_of(e.unit_version), Tally.from_json(t)) for e, t in loaded}
+        loaded = with_tallies(session, [row[-1] for row in found])
+        summaries = {e.id: EnrolmentSummary(e, unit_of(e.unit_version), tally) for e, tally in loaded}
         return [(tuple(row), summaries[row[-1]]) for row in found]
 
     return page_of(rows_of, keys, cursor, per_page, total, exact=total <= COUNTED_TO)
+
+
+def with_tallies(session: so.Session, ids: list[int]) -> list[tuple[Enrolment, Tally]]:
+    """The enrolments with these ids (in no order), each with its trainee, unit version and assessors loaded, and its
+    stored tally: three statements."""
+    rows = session.execute(
+        sa.select(Enrolment, EnrolmentProgress.tally)
+        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
+        .where(Enrolment.id.in_(ids))
+        .options(
+            so.joinedload(Enrolment.trainee),
+            so.selectinload(Enrolment.unit_version),
+            so.selectinload(Enrolment.assessors),
+        )
+    ).all()
+    return [(e, Tally.from_json(t)) for e, t in rows]
 
 
 @dataclass(frozen=True)
