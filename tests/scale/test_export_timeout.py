@@ -58,7 +58,8 @@ def test_an_export_longer_than_the_request_timeout_finishes(tmp_path):
         with database.sessions.begin() as session:
             register_units(session, app.extensions["catalogue"])
             create_demo(session, PASSWORD)
-        generate(database.sessions, 250, PASSWORD, seed=5)
+        # Enough evidence that writing its register outlasts the request timeout, however fast the writer gets.
+        generate(database.sessions, 600, PASSWORD, seed=5)
         with running(url, instance, workers=1, timeout=TIMEOUT) as server, working(url, instance):
             browser = Browser(server.url)
             browser.post("/sign-in", {"username": "admin", "password": PASSWORD})
