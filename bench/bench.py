@@ -321,12 +321,15 @@ def coordinator_list(c: sa.Connection) -> tuple[str, str]:
     from assessor.progress.queries import SORTS
 
     visible = (
-        "FROM enrolment e JOIN user_account t ON t.id = e.trainee_id JOIN cohort_coordinator cc ON cc.cohort_id = e.cohort_id "
+        "FROM enrolment e JOIN user_account t ON t.id = e.trainee_id JOIN enrolment_progress p ON p.enrolment_id = e.id "
+        "JOIN cohort_coordinator cc ON cc.cohort_id = e.cohort_id "
         "JOIN user_account c ON c.id = cc.user_id WHERE c.username = 'coordinator'"
     )
     half = c.scalar(sa.text(f"SELECT count(*) {visible}")) // 2
     name, enrolment, shown = c.execute(
-        sa.text(f"SELECT t.search_name, e.id, t.display_name {visible} ORDER BY t.search_name, e.id LIMIT 1 OFFSET :n"),
+        sa.text(
+            f"SELECT p.trainee_name, e.id, t.display_name {visible} ORDER BY p.trainee_name, e.id LIMIT 1 OFFSET :n"
+        ),
         {"n": half},
     ).one()
     return Cursor((name, enrolment), True, half + 1).token(SORTS["trainee"]), folded(shown.split()[0])

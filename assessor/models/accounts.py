@@ -53,8 +53,6 @@ class User(Base):
             postgresql_using="gin",
             postgresql_ops={"search_name": "gin_trgm_ops"},
         ),
-        # Lists sorted by trainee walk this one.
-        sa.Index("ix_user_account_search_name_id", "search_name", "id"),
         # The few accounts still waiting for their first password (the coordinator's to-do list counts them).
         sa.Index("ix_user_account_no_password", "id", sqlite_where=NO_PASSWORD, postgresql_where=NO_PASSWORD),
     )

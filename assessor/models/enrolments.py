@@ -98,8 +98,8 @@ class EnrolmentProgress(Base):
     percent: so.Mapped[int]
     outstanding: so.Mapped[int]
     last_evidence: so.Mapped[datetime.date | None]
-    # Copied from the unit version and the trainee, so that the unit sort (by title, then by name) is served by one
-    # index instead of a sort across three tables. A version's title never changes; a rename rewrites trainee_name.
+    # Copied from the unit version and the trainee, so that the unit and trainee sorts are each served by one index
+    # instead of a sort across three tables. A version's title never changes; a rename rewrites trainee_name.
     unit_title: so.Mapped[str] = so.mapped_column(sa.String(500))
     trainee_name: so.Mapped[str] = so.mapped_column(sa.String(300))
 
@@ -127,9 +127,10 @@ def _keep_trainee_name(_mapper: object, connection: sa.Connection, user: User) -
         )
 
 
-# An index for each sort of the enrolment lists but the trainee's name (on user_account): a page anywhere in a list of
-# any length reads about a page of rows. Outstanding sorts most first, so its list walks this index backwards. NULL
-# (no evidence yet) sorts first: SQLite's indexes put it there already; PostgreSQL's must be told.
+# An index for each sort of the enrolment lists: a page anywhere in a list of any length reads about a page of rows.
+# Outstanding sorts most first, so its list walks this index backwards. NULL (no evidence yet) sorts first: SQLite's
+# indexes put it there already; PostgreSQL's must be told.
+sa.Index("ix_enrolment_progress_trainee", EnrolmentProgress.trainee_name, EnrolmentProgress.enrolment_id)
 sa.Index("ix_enrolment_progress_percent", EnrolmentProgress.percent, EnrolmentProgress.enrolment_id)
 sa.Index("ix_enrolment_progress_outstanding", EnrolmentProgress.outstanding, EnrolmentProgress.enrolment_id)
 sa.Index(

@@ -175,7 +175,7 @@ class EnrolmentSummary:
 # Each sort's key, its last column the enrolment's id so that every row has a place of its own. Each is served by an
 # index (see the models): a page deep in a list of any length, in any order, reads about a page of rows.
 SORTS: dict[str, tuple[Key, ...]] = {
-    "trainee": (Key(User.search_name, str), Key(Enrolment.id)),
+    "trainee": (Key(EnrolmentProgress.trainee_name, str), Key(EnrolmentProgress.enrolment_id)),
     "unit": (
         Key(EnrolmentProgress.unit_title, str),
         Key(EnrolmentProgress.trainee_name, str),
