@@ -222,8 +222,11 @@ class Permissions:
     def _ask(self, rule: Callable[..., bool], *facts: object) -> bool:
         return self.user is not None and rule(actor(self.user), *facts)
 
-    def assess(self, enrolment: Enrolment) -> bool:
-        return self._ask(policy.may_assess, enrolment_facts(enrolment, assessors_only=True))
+    def assess(self, enrolment: Enrolment | policy.EnrolmentFacts) -> bool:
+        """Given a record or, from a list read as plain values, the policy's facts of one."""
+        if isinstance(enrolment, Enrolment):
+            enrolment = enrolment_facts(enrolment, assessors_only=True)
+        return self._ask(policy.may_assess, enrolment)
 
     def manage_enrolment(self, enrolment: Enrolment) -> bool:
         return self._ask(policy.may_manage_enrolment, enrolment_facts(enrolment))

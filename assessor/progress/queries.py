@@ -12,6 +12,7 @@ import sqlalchemy.orm as so
 
 from assessor.core.access import visible_enrolments
 from assessor.core.paging import Cursor, Key, Page, page_of
+from assessor.domain import policy
 from assessor.domain.completion import Obstacle, Reason, obstacles
 from assessor.domain.progress import Judgement, Progress, Tally, assess, values_of
 from assessor.domain.standards import Prerequisite, Unit
@@ -30,6 +31,7 @@ from assessor.models import (
     SampleReview,
     UnitVersion,
     User,
+    enrolment_assessor,
 )
 from assessor.standards.queries import parse_stored, unit_of
 
@@ -165,11 +167,21 @@ def tally_rows(connection: sa.Connection) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class EnrolmentSummary:
-    """One row of an enrolment list: who, which unit, and how far (with when evidence last came in)."""
+    """One row of an enrolment list: who, which unit, and how far (with when evidence last came in). Plain values read
+    with the page rather than records: a page of records and their relations cost more to build than to read."""
 
-    enrolment: Enrolment
+    enrolment_id: int
+    trainee_id: int
+    trainee: str  # the trainee's name as shown
+    status: EnrolmentStatus
     unit: Unit
     progress: Tally
+    assessor_ids: frozenset[int]
+
+    @property
+    def facts(self) -> policy.EnrolmentFacts:
+        """The policy's view of the enrolment, as far as the list asks it (who may record evidence)."""
+        return policy.EnrolmentFacts(self.trainee_id, self.assessor_ids, frozenset(), self.status)
 
 
 # Each sort's key, its last column the enrolment's id so that every row has a place of its own. Each is served by an
@@ -204,7 +216,7 @@ def enrolment_summaries(
     unit_id: str = "",
     sort: str = "trainee",
     cursor: Cursor | None = None,
-    per_page: int = 100,
+    per_page: int = 50,
 ) -> Page[EnrolmentSummary]:
     """The page at `cursor` of the enrolments a user may see, filtered and sorted, each with its stored tally: five
     statements for a list of any length. The sort runs over the key columns alone; the page's rows are read after."""
@@ -230,11 +242,45 @@ def enrolment_summaries(
         found = session.execute(
             query.with_only_columns(*(k.column for k in keys)).where(condition).order_by(*order).limit(limit)
         ).all()
-        loaded = with_tallies(session, [row[-1] for row in found])
-        summaries = {e.id: EnrolmentSummary(e, unit_of(e.unit_version), tally) for e, tally in loaded}
+        summaries = _summaries(session, [row[-1] for row in found])
         return [(tuple(row), summaries[row[-1]]) for row in found]
 
     return page_of(rows_of, keys, cursor, per_page, total, exact=total <= COUNTED_TO)
+
+
+def _summaries(session: so.Session, ids: list[int]) -> dict[int, EnrolmentSummary]:
+    """The rows of these enrolments, by id: three statements."""
+    rows = session.execute(
+        sa.select(
+            Enrolment.id,
+            Enrolment.trainee_id,
+            User.display_name,
+            Enrolment.status,
+            Enrolment.unit_version_id,
+            EnrolmentProgress.tally,
+        )
+        .join(User, User.id == Enrolment.trainee_id)
+        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
+        .where(Enrolment.id.in_(ids))
+    ).all()
+    assessors: dict[int, set[int]] = {}
+    assigned = sa.select(enrolment_assessor.c.enrolment_id, enrolment_assessor.c.user_id)
+    for enrolment_id, user_id in session.execute(assigned.where(enrolment_assessor.c.enrolment_id.in_(ids))):
+        assessors.setdefault(enrolment_id, set()).add(user_id)
+    versions = session.scalars(sa.select(UnitVersion).where(UnitVersion.id.in_({r.unit_version_id for r in rows})))
+    units = {version.id: unit_of(version) for version in versions}
+    return {
+        r.id: EnrolmentSummary(
+            r.id,
+            r.trainee_id,
+            r.display_name,
+            r.status,
+            units[r.unit_version_id],
+            Tally.from_json(r.tally),
+            frozenset(assessors.get(r.id, ())),
+        )
+        for r in rows
+    }
 
 
 def with_tallies(session: so.Session, ids: list[int]) -> list[tuple[Enrolment, Tally]]:

@@ -70,7 +70,7 @@ def enrolments() -> str:
         "progress/enrolments.html",
         todo=waiting,
         personal=me().role == Role.TRAINEE,  # a trainee's own units: cards, without the staff's filters
-        recordable={s.enrolment.id for s in page.rows if s.enrolment.status.is_open and may.assess(s.enrolment)},
+        recordable={s.enrolment_id for s in page.rows if s.status.is_open and may.assess(s.facts)},
         page=page,
         keys=SORTS[sort],
         summaries=page.rows,
