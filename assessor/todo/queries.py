@@ -33,9 +33,10 @@ SHOWN = 10  # items of each list shown; the count says how many there are
 # A count stops here and says "more than": counting every stale enrolment of a provider with 100,000 trainees read
 # every one of them on every view of the coordinator's home.
 COUNTED_TO = 1_000
-# What the lists show of each item, loaded with the items.
-BY_WHOM = (so.selectinload(Evidence.recorded_by), so.selectinload(Evidence.trainee))
-WHO_IN_WHAT = (so.selectinload(Enrolment.trainee), so.selectinload(Enrolment.unit_version))
+# What the lists show of each item, loaded with the items: one person and one unit version each, joined in the same
+# statement.
+BY_WHOM = (so.joinedload(Evidence.recorded_by), so.joinedload(Evidence.trainee))
+WHO_IN_WHAT = (so.joinedload(Enrolment.trainee), so.joinedload(Enrolment.unit_version))
 REVIEWED = (so.selectinload(SampleReview.enrolment).options(*WHO_IN_WHAT),)
 ABOUT_WHOM = (so.selectinload(ReviewDecision.review).selectinload(SampleReview.enrolment).options(*WHO_IN_WHAT),)
 T = TypeVar("T")
