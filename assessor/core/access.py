@@ -242,8 +242,12 @@ class Permissions:
 
     def record_credit(self, enrolment: Enrolment) -> bool:
         """Whether credits may be recorded and withdrawn for the trainee of this enrolment."""
-        facts = trainee_enrolment_facts(_session_of(enrolment), enrolment.trainee_id).values()
-        return self._ask(policy.may_record_credit, tuple(facts))
+        session = _session_of(enrolment)
+
+        def facts() -> Iterator[policy.EnrolmentFacts]:  # read only if the rule asks (a coordinator's, not others')
+            yield from trainee_enrolment_facts(session, enrolment.trainee_id).values()
+
+        return self._ask(policy.may_record_credit, facts())
 
     def edit_evidence(self, evidence: Evidence) -> bool:
         return self._ask(policy.may_edit_evidence, evidence_facts(_session_of(evidence), evidence))

@@ -130,17 +130,16 @@ def may_verify_hours(actor: Actor, enrolment: EnrolmentFacts, recorded_by: int) 
     return enrolment.status.is_open and may_assess(actor, enrolment) and actor.id != recorded_by
 
 
-def may_record_credit(actor: Actor, trainee_enrolments: tuple[EnrolmentFacts, ...]) -> bool:
+def may_record_credit(actor: Actor, trainee_enrolments: Iterable[EnrolmentFacts]) -> bool:
     """Record (or withdraw) a credit for a unit the trainee achieved elsewhere: an administrator, or a coordinator who
     runs the cohort of every enrolment the trainee has (a credit counts toward every unit of theirs that requires it,
     so it is not one coordinator's to give where another's cohorts would feel it)."""
     if _staff(actor, Role.ADMIN):
         return True
-    return (
-        _staff(actor, Role.COORDINATOR)
-        and bool(trainee_enrolments)
-        and all(actor.id in e.coordinator_ids for e in trainee_enrolments)
-    )
+    if not _staff(actor, Role.COORDINATOR):
+        return False  # (without reading the trainee's enrolments, which may be read lazily)
+    enrolments = tuple(trainee_enrolments)
+    return bool(enrolments) and all(actor.id in e.coordinator_ids for e in enrolments)
 
 
 def may_enrol_in_retired_unit(actor: Actor) -> bool:

@@ -89,11 +89,13 @@ def enrolment(enrolment_id: int) -> str:
     session = db.session()
     enrolment = enrolment_for(session, me(), enrolment_id)
     progress, mappings = judged_evidence(session, enrolment)
-    managed = enrolment.status.is_open and Permissions(me()).manage_enrolment(enrolment)
+    may = Permissions(me())
+    managed = enrolment.status.is_open and may.manage_enrolment(enrolment)
     held = prerequisites_held(session, enrolment.trainee_id, unit_of(enrolment.unit_version))
     return render_template(
         "progress/enrolment.html",
         manage=enrolment_forms(enrolment) if managed else None,
+        assessing=enrolment.status.is_open and may.assess(enrolment),  # asked once, not for each criterion
         enrolment=enrolment,
         unit=unit_of(enrolment.unit_version),
         progress=progress,
@@ -101,13 +103,13 @@ def enrolment(enrolment_id: int) -> str:
         obstacles=[obstacle(o) for o in sign_off_obstacles(session, enrolment, progress, held)]
         if enrolment.status.is_open
         else [],
-        reviews=reviews_of_enrolment(session, enrolment.id) if Permissions(me()).see_reviews(enrolment) else [],
+        reviews=reviews_of_enrolment(session, enrolment.id) if may.see_reviews(enrolment) else [],
         answer_form=AnswerForm(),
         prerequisites=held,
         carried_from=moved_from(session, enrolment),
         verified_minutes=verified_minutes(session, enrolment),
         credits=credits_for(session, enrolment.trainee_id, unit_of(enrolment.unit_version)),
-        credit_forms=(CreditForm(), WithdrawCreditForm()) if Permissions(me()).record_credit(enrolment) else None,
+        credit_forms=(CreditForm(), WithdrawCreditForm()) if may.record_credit(enrolment) else None,
     )
 
 
