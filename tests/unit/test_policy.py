@@ -129,6 +129,17 @@ def test_cohorts_accounts_and_carry_over():
 )
 def test_a_credit_is_recorded_by_an_admin_or_the_coordinator_of_every_enrolment_of_the_trainee(enrolments, recorders):
     assert who(policy.may_record_credit, enrolments) == recorders
+    # As the pages pass them: an iterator, read once and only if needed.
+    assert {name for name, actor in PEOPLE.items() if policy.may_record_credit(actor, iter(enrolments))} == recorders
+
+
+def test_whether_a_credit_may_be_recorded_reads_the_trainees_enrolments_only_for_a_coordinator():
+    def unread():
+        raise AssertionError("the trainee's enrolments were read")
+        yield  # a generator, as Permissions.record_credit passes them
+
+    others = {name: actor for name, actor in PEOPLE.items() if actor.role != Role.COORDINATOR}
+    assert {name for name, actor in others.items() if policy.may_record_credit(actor, unread())} == {"admin"}
 
 
 def test_a_loaded_unit_version_is_read_by_anyone_and_a_unit_file_not_loaded_by_nobody():
