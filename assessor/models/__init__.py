@@ -4,7 +4,7 @@ from assessor.models import pending  # noqa: F401  (hides the rows of imports st
 from assessor.models.accounts import AccountToken, LoginFailure, NameContains, RecoveryCode, User, UserSession
 from assessor.models.api import ApiToken, ApiWrite
 from assessor.models.audit import AuditEvent
-from assessor.models.columns import utcnow
+from assessor.models.columns import AmongIds, utcnow
 from assessor.models.credentials import IssuedCredential
 from assessor.models.enrolments import Cohort, Enrolment, EnrolmentProgress, cohort_coordinator, enrolment_assessor
 from assessor.models.evidence import Acknowledgement, Attachment, Evidence, EvidenceMapping, GroupObservation
@@ -16,6 +16,7 @@ from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitStatus, UnitVersion
 
 __all__ = [
+    "AmongIds",
     "AccountToken",
     "Acknowledgement",
     "ApiToken",

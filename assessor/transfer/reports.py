@@ -15,6 +15,7 @@ from assessor.domain.progress import Tally
 from assessor.domain.vocabulary import EnrolmentStatus
 from assessor.models import (
     Acknowledgement,
+    AmongIds,
     Attachment,
     Cohort,
     CompletionRecord,
@@ -341,7 +342,7 @@ def _evidence_batch(
         )
         .join(Enrolment, Enrolment.id == EvidenceMapping.enrolment_id)
         .join(UnitVersion, UnitVersion.id == Enrolment.unit_version_id)
-        .where(EvidenceMapping.evidence_id.in_(evidence_ids))
+        .where(AmongIds(EvidenceMapping.evidence_id, evidence_ids))
         .order_by(EvidenceMapping.id)
     ).all():
         if enrolment_id in scope:
@@ -349,7 +350,7 @@ def _evidence_batch(
     attachments: dict[int, list[str]] = {}
     for evidence_id, name in connection.execute(
         sa.select(Attachment.evidence_id, Attachment.original_name)
-        .where(Attachment.evidence_id.in_(evidence_ids))
+        .where(AmongIds(Attachment.evidence_id, evidence_ids))
         .order_by(Attachment.id)
     ).all():
         attachments.setdefault(evidence_id, []).append(name)
@@ -357,7 +358,7 @@ def _evidence_batch(
         (evidence_id, version)
         for evidence_id, version in connection.execute(
             sa.select(Acknowledgement.evidence_id, Acknowledgement.evidence_version).where(
-                Acknowledgement.evidence_id.in_(evidence_ids)
+                AmongIds(Acknowledgement.evidence_id, evidence_ids)
             )
         ).all()
     }

@@ -21,7 +21,7 @@ from assessor.domain.errors import StandardChanged
 from assessor.domain.standards import load_catalogue
 from assessor.domain.text import folded
 from assessor.domain.vocabulary import Role
-from assessor.models import EnrolmentProgress, NameContains, UnitVersion, User
+from assessor.models import AmongIds, EnrolmentProgress, NameContains, UnitVersion, User
 from assessor.models.accounts import NO_PASSWORD
 from assessor.progress.queries import SORTS
 from assessor.standards.operations import register_units
@@ -280,6 +280,20 @@ def test_accounts_without_a_password_are_counted_from_their_own_small_index(app,
             values = tuple(compiled.params[name] for name in compiled.positiontup or ())
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
     assert "ix_user_account_no_password" in plan, plan
+
+
+def test_a_batch_of_ids_finds_the_same_rows_on_either_database_and_is_one_parameter_on_postgresql(db, database_url):
+    made = [User(username=f"u{n}", display_name=f"U {n}", password_hash="!", role=Role.TRAINEE) for n in range(3)]
+    db.add_all(made)
+    db.flush()
+    wanted = [made[0].id, made[2].id, made[2].id + 1_000_000]  # one id no row has
+    assert set(db.scalars(sa.select(User.id).where(AmongIds(User.id, wanted)))) == {made[0].id, made[2].id}
+    assert list(db.scalars(sa.select(User.id).where(AmongIds(User.id, [])))) == []
+    statement = sa.select(User.id).where(AmongIds(User.id, list(range(1, 1001)))).compile(dialect=db.get_bind().dialect)
+    if database_url.startswith("postgresql"):
+        assert "= ANY (" in str(statement) and len(statement.params) == 1  # the same text for every batch
+    else:
+        assert " IN (" in str(statement)
 
 
 @pytest.mark.parametrize("piece", ["hēmi", "HEMI", "emi walk", "hemi_walker", "Hē"])
