@@ -221,20 +221,25 @@ def enrolment_summaries(
     """The page at `cursor` of the enrolments a user may see, filtered and sorted, each with its stored tally: five
     statements for a list of any length. The sort runs over the key columns alone; the page's rows are read after."""
     keys = SORTS[sort]
-    query = (
-        visible_enrolments(user)
-        .join(Enrolment.trainee)
-        .join(Enrolment.unit_version)
-        .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
-    )
-    if wanted := folded(search):
-        query = query.where(NameContains(wanted))
-    if status in {s.value for s in EnrolmentStatus}:
-        query = query.where(Enrolment.status == EnrolmentStatus(status))
-    if unit_id:
-        query = query.where(UnitVersion.unit_id == unit_id)
-    matching = query.with_only_columns(Enrolment.id).limit(COUNTED_TO + 1).subquery()
-    total = session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+
+    def matching(many: bool) -> sa.Select[Enrolment]:
+        query = (
+            visible_enrolments(user, many)
+            .join(Enrolment.trainee)
+            .join(Enrolment.unit_version)
+            .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
+        )
+        if wanted := folded(search):
+            query = query.where(NameContains(wanted))
+        if status in {s.value for s in EnrolmentStatus}:
+            query = query.where(Enrolment.status == EnrolmentStatus(status))
+        if unit_id:
+            query = query.where(UnitVersion.unit_id == unit_id)
+        return query
+
+    counted = matching(many=False).with_only_columns(Enrolment.id).limit(COUNTED_TO + 1).subquery()
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
+    query = matching(many=total > COUNTED_TO)  # a long list is walked in its order, a short one sorted
 
     def rows_of(
         condition: sa.ColumnElement[bool], order: list[sa.ColumnElement[Any]], limit: int

@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.orm.interfaces import ORMOption
 
 from assessor.accounts.queries import invitable
+from assessor.core.access import sees_enrolment
 from assessor.domain.vocabulary import OPEN, EnrolmentStatus, Role
 from assessor.models import (
     Acknowledgement,
@@ -24,7 +25,6 @@ from assessor.models import (
     ReviewDecision,
     SampleReview,
     User,
-    cohort_coordinator,
     enrolment_assessor,
 )
 from assessor.quality.queries import OPEN_REVIEWS, actions_for, to_confirm, to_countersign
@@ -100,8 +100,12 @@ def to_do(session: so.Session, user: User, today: datetime.date, stale_after_day
     stale_since = today - datetime.timedelta(days=stale_after_days)
     # Longest without evidence first (none at all first of those), in the order of an index: no sort of them all.
     oldest = (EnrolmentProgress.last_evidence.asc().nulls_first(), EnrolmentProgress.enrolment_id)
+    stale = _stale(user, stale_since)
+    counted = _count(session, stale)
+    if counted > COUNTED_TO:  # many: walk the index of last evidence rather than sort them all
+        stale = _stale(user, stale_since, many=True)
     return ToDo(
-        stale=_waiting(session, _stale(user, stale_since), oldest, WHO_IN_WHAT),
+        stale=_waiting(session, stale, oldest, WHO_IN_WHAT, counted),
         accounts_waiting=Waiting(count=_count(session, invitable(user))),
     )
 
@@ -110,11 +114,15 @@ Order = sa.ColumnElement[Any] | so.InstrumentedAttribute[Any]
 
 
 def _waiting(
-    session: so.Session, query: sa.Select[T], order: Order | tuple[Order, ...], shown_with: Sequence[ORMOption]
+    session: so.Session,
+    query: sa.Select[T],
+    order: Order | tuple[Order, ...],
+    shown_with: Sequence[ORMOption],
+    counted: int | None = None,
 ) -> Waiting[T]:
-    """How many `query` finds (to COUNTED_TO + 1), and the first SHOWN with what the lists show of them (so that they
-    are read at once, not one query an item)."""
-    count = _count(session, query)
+    """How many `query` finds (to COUNTED_TO + 1, unless already `counted`), and the first SHOWN with what the lists
+    show of them (so that they are read at once, not one query an item)."""
+    count = _count(session, query) if counted is None else counted
     if not count:
         return Waiting()
     ordered = query.options(*shown_with).order_by(*(order if isinstance(order, tuple) else (order,)))
@@ -169,9 +177,9 @@ def _to_sign_off(user: User) -> sa.Select[Enrolment]:
     )
 
 
-def _stale(user: User, since: datetime.date) -> sa.Select[Enrolment]:
+def _stale(user: User, since: datetime.date, many: bool = False) -> sa.Select[Enrolment]:
     """Open enrolments in the user's cohorts (every cohort, for an administrator) with no evidence since `since`
-    (none at all, for one that started before it)."""
+    (none at all, for one that started before it). `many`: see access.visible_enrolments."""
     query = (
         sa.select(Enrolment)
         .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
@@ -184,6 +192,5 @@ def _stale(user: User, since: datetime.date) -> sa.Select[Enrolment]:
         )
     )
     if user.role != Role.ADMIN:
-        mine = sa.select(cohort_coordinator.c.cohort_id).where(cohort_coordinator.c.user_id == user.id)
-        query = query.where(Enrolment.cohort_id.in_(mine))
+        query = query.where(sees_enrolment(user, many))  # in a coordinator's cohorts
     return query

@@ -125,10 +125,13 @@ def test_a_page_link_this_site_did_not_make_is_refused_in_words(listed, at):
 
 def test_a_list_longer_than_it_counts_says_so_and_still_pages(listed, monkeypatch):
     client, ids = listed
-    monkeypatch.setattr(queries, "COUNTED_TO", 5)
+    in_order = {sort: [i for found in walk(client, f"sort={sort}") for i, _, _ in found] for sort in queries.SORTS}
+    monkeypatch.setattr(queries, "COUNTED_TO", 5)  # a long list: the database walks it in its order
     _, page = rows(client, "")
     assert "more than 5 enrolments" in page and link(page, "Last") is None
     assert sorted(i for found in walk(client, "") for i, _, _ in found) == sorted(ids)
+    for sort, expected in in_order.items():
+        assert [i for found in walk(client, f"sort={sort}") for i, _, _ in found] == expected, sort
 
 
 def test_the_next_page_keeps_the_filters_and_the_sort(listed):

@@ -167,6 +167,7 @@ def test_the_stale_list_shows_the_longest_without_evidence_first_and_counts_only
         coordinator = session.scalars(sa.select(User).where(User.username == "coordinator")).one()
         capped = to_do(session, coordinator, datetime.date(2030, 1, 1), 30).stale
     assert capped.count == 3 and capped.said == "More than 2" and len(capped.items) == min(len(last), SHOWN)
+    assert [e.id for e in capped.items] == list(last)[:SHOWN]  # many: walked in the same order
     coordinator_client = app.test_client()
     sign_in(coordinator_client, "coordinator")
     assert "More than 2 enrolments without new evidence for 30 days or more" in home(coordinator_client)
