@@ -229,15 +229,16 @@ def enrolment_summaries(
             .join(Enrolment.unit_version)
             .join(EnrolmentProgress, EnrolmentProgress.enrolment_id == Enrolment.id)
         )
-        if wanted := folded(search):
-            query = query.where(NameContains(wanted))
+        if wanted := folded(search):  # the trainees found by name lead to their enrolments (by their index)
+            query = query.where(Enrolment.trainee_id.in_(sa.select(User.id).where(NameContains(wanted))))
         if status in {s.value for s in EnrolmentStatus}:
             query = query.where(Enrolment.status == EnrolmentStatus(status))
         if unit_id:
             query = query.where(UnitVersion.unit_id == unit_id)
         return query
 
-    counted = matching(many=False).with_only_columns(Enrolment.id).limit(COUNTED_TO + 1).subquery()
+    # Counted from the user's own enrolments, or from the names found when searching.
+    counted = matching(many=bool(folded(search))).with_only_columns(Enrolment.id).limit(COUNTED_TO + 1).subquery()
     total = session.scalar(sa.select(sa.func.count()).select_from(counted)) or 0
     query = matching(many=total > COUNTED_TO)  # a long list is walked in its order, a short one sorted
 
