@@ -48,6 +48,16 @@ class Key:
         below = self.column < value
         return sa.or_(below, self.column.is_(None)) if self.nullable else below
 
+    def at_or_beyond(self, value: Any, forward: bool) -> sa.ColumnElement[bool]:
+        """Rows whose value is `value` or comes after it in the direction of travel: one comparison, a bound an index
+        on the column seeks to (PostgreSQL reads `a = v OR a > v` as a filter, not as where to start)."""
+        if self.descending != forward:  # greater values come later
+            return sa.true() if value is None else self.column >= value
+        if value is None:
+            return self.column.is_(None)
+        below = self.column <= value
+        return sa.or_(below, self.column.is_(None)) if self.nullable else below
+
     def encode(self, value: Any) -> Any:
         return value.isoformat() if isinstance(value, datetime.date) else value
 
@@ -102,8 +112,7 @@ class Cursor:
         for i, key in enumerate(keys):
             same = [k.equal(v) for k, v in zip(keys[:i], self.values[:i], strict=True)]
             either.append(sa.and_(*same, key.beyond(self.values[i], self.forward)))
-        first, value = keys[0], self.values[0]
-        return sa.and_(sa.or_(first.equal(value), first.beyond(value, self.forward)), sa.or_(*either))
+        return sa.and_(keys[0].at_or_beyond(self.values[0], self.forward), sa.or_(*either))
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import shutil
 import threading
 import time
@@ -17,6 +18,7 @@ from assessor.accounts.queries import invitable
 from assessor.core import migrate
 from assessor.core.access import sees_enrolment
 from assessor.core.database import Base
+from assessor.core.paging import Cursor
 from assessor.core.passwords import UNUSABLE
 from assessor.domain.errors import StandardChanged
 from assessor.domain.standards import load_catalogue
@@ -260,6 +262,33 @@ def test_each_sort_kept_with_the_tally_is_served_by_an_index_without_sorting(app
             else:
                 plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
                 assert "TEMP B-TREE" not in plan and "COVERING INDEX" in plan, plan
+
+
+SOME = {str: "m", int: 5, datetime.date: datetime.date(2026, 1, 1)}  # a key value of each kind
+
+
+@pytest.mark.parametrize("sort", sorted(SORTS))
+def test_a_page_deep_in_a_list_seeks_to_its_cursor_in_the_sorts_index(app, database_url, sort):
+    """The cursor's leading bound is one comparison on the first key, which the index seeks to: a page deep in the
+    list reads a page of the index, not everything before it (as `a = v OR a > v` did on PostgreSQL). Going back
+    toward the NULLs of a key that has them (a Previous link in the last-evidence sort) is the one bound that stays
+    two ranges, and is left out."""
+    keys = SORTS[sort]
+    engine = app.extensions["database"].engine
+    for forward in (True,) if keys[0].nullable else (True, False):
+        cursor = Cursor(tuple(SOME[k.kind] for k in keys), forward, 500)
+        query = sa.select(*(k.column for k in keys)).where(cursor.condition(keys))
+        query = query.order_by(*(k.ordered(forward) for k in keys)).limit(51)
+        sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+        with engine.begin() as connection:
+            if database_url.startswith("postgresql"):
+                for other in ("seqscan", "bitmapscan", "sort"):
+                    connection.exec_driver_sql(f"SET LOCAL enable_{other} = off")
+                plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
+                assert "Index Cond" in plan and "Sort" not in plan, plan
+            else:
+                plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+                assert "SEARCH" in plan and "TEMP B-TREE" not in plan, plan
 
 
 @pytest.mark.parametrize("sort", sorted(SORTS))
