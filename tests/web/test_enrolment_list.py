@@ -199,3 +199,13 @@ def test_search_ignores_case_and_diacritics_and_takes_wildcards_literally(listed
     found, page = rows(client, f"search={quote(search)}")
     said = re.search(r"(?:of )?(\d+) enrolments?\b", page)
     assert (int(said.group(1)) if said and found else 0) == count
+
+
+@pytest.mark.parametrize("sort", ["trainee", "unit", "progress"])
+def test_a_search_pages_through_its_matches_in_the_sorts_order(listed, sort):
+    """Sorted by name, a search's matches are gathered and sorted rather than walked to along the sort's index; page
+    after page they come in the same order as the whole list's, filtered."""
+    client, _ = listed
+    everything = [i for found in walk(client, f"sort={sort}") for i, _, _ in found]
+    matched = [i for found in walk(client, f"sort={sort}&search=ngati") for i, _, _ in found]
+    assert len(matched) == 9 and matched == [i for i in everything if i in set(matched)]
