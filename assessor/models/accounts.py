@@ -114,6 +114,7 @@ class NameContains(sa.ColumnElement[bool]):
 
     inherit_cache = False  # the statement depends on the piece's length
     type = sa.Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands: SQLite must not be sent `(... IN ...) = 1`
 
     def __init__(self, folded: str):
         self.folded = folded

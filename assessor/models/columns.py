@@ -52,6 +52,7 @@ class AmongIds(sa.ColumnElement[bool]):
 
     inherit_cache = False  # the ids are the statement's values
     type = sa.Boolean()
+    _is_implicitly_boolean = True  # a condition as it stands: SQLite must not be sent `(... IN ...) = 1`
 
     def __init__(self, column: sa.ColumnElement[int] | Any, ids: Collection[int]):
         self.column = column

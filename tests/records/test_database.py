@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.dialects import postgresql, sqlite
 
 from assessor import create_app
 from assessor.accounts.operations import create_user
@@ -346,6 +347,26 @@ def test_a_batch_of_ids_finds_the_same_rows_on_either_database_and_is_one_parame
         assert "= ANY (" in str(statement) and len(statement.params) == 1  # the same text for every batch
     else:
         assert " IN (" in str(statement)
+
+
+@pytest.mark.parametrize(
+    "condition", [AmongIds(User.id, [1, 2]), NameContains("ngati"), NameContains("ng")], ids=["ids", "name", "short"]
+)
+def test_a_condition_of_the_projects_own_is_sent_as_it_stands_so_that_sqlite_can_use_an_index(app, condition):
+    """SQLite has no boolean type: a boolean expression not known to be a condition is sent as `(...) = 1`, which no
+    index serves (the evidence register read every mapping for each batch of a thousand pieces of evidence)."""
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        sql = str(sa.select(User.id).where(condition).compile(dialect=dialect))
+        assert not sql.rstrip().endswith("= 1"), sql
+    engine = app.extensions["database"].engine
+    if engine.dialect.name == "sqlite":
+        ids = list(range(1, 1001))
+        looked_up = sa.select(EnrolmentProgress.tally).where(AmongIds(EnrolmentProgress.enrolment_id, ids))
+        compiled = looked_up.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
+        values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        with engine.connect() as connection:
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+        assert plan.startswith("SEARCH"), plan
 
 
 @pytest.mark.parametrize("piece", ["hēmi", "HEMI", "emi walk", "hemi_walker", "Hē"])
