@@ -16,9 +16,9 @@ from assessor.models.retention import LegalHold
 from assessor.models.standards import UnitStatus, UnitVersion
 
 __all__ = [
-    "AmongIds",
     "AccountToken",
     "Acknowledgement",
+    "AmongIds",
     "ApiToken",
     "ApiWrite",
     "Attachment",
