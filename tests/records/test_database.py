@@ -314,6 +314,22 @@ def test_a_long_list_is_walked_in_its_order_on_sqlite_not_sorted(app, database_u
     assert "TEMP B-TREE" not in plan and "CORRELATED" in plan, plan
 
 
+def test_the_enrolments_carried_over_to_one_are_found_on_their_own_small_index(app, database_url):
+    """Every view of an enrolment page asks which enrolments were carried over to it: with the statement's own bound
+    parameter, each database reads the partial index of carried-over enrolments instead of every enrolment."""
+    engine = app.extensions["database"].engine
+    query = sa.select(Enrolment.id).where(Enrolment.transferred_to_id == 5)
+    compiled = query.compile(dialect=engine.dialect)
+    with engine.begin() as connection:
+        if database_url.startswith("postgresql"):
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+        else:
+            values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+    assert "ix_enrolment_transferred_to_id" in plan, plan
+
+
 def test_accounts_without_a_password_are_counted_from_their_own_small_index(app, database_url):
     """The coordinator's to-do list counts them on every view: with the statement's own bound parameters, as the
     application sends it, each database reads the partial index instead of every account."""
