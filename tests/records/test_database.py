@@ -226,21 +226,32 @@ def test_demo_creates_every_role_and_a_completed_unit(runner, db):
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
-def test_searching_names_is_served_by_a_trigram_index_on_either_database(app, database_url):
+def plan_of(app, query: sa.Select, avoid: tuple[str, ...] = ("seqscan",), literal: bool = False) -> str:
+    """The database's plan for `query`: PostgreSQL's EXPLAIN with the plans in `avoid` turned off (a test's tables
+    hold a handful of rows, so only a plan no index can serve shows them), or SQLite's EXPLAIN QUERY PLAN. Sent with
+    the statement's own bound parameters, as the application sends it, unless `literal`."""
     engine = app.extensions["database"].engine
-    search = sa.select(User.id).where(NameContains("ngati"))
-    sql = str(search.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+    options = {"literal_binds": True} if literal else {"render_postcompile": True}
+    compiled = query.compile(dialect=engine.dialect, compile_kwargs=options)
     with engine.begin() as connection:
-        if database_url.startswith("postgresql"):
-            # A handful of rows: make the planner show whether the index can serve the search.
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
-            assert "ix_user_account_search_name" in plan
-        else:
-            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-            assert "SCAN user_search VIRTUAL TABLE INDEX" in plan
+        if engine.dialect.name == "postgresql":
+            for other in avoid:
+                connection.exec_driver_sql(f"SET LOCAL enable_{other} = off")
+            return " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+        values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        return " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
 
 
+def test_searching_names_is_served_by_a_trigram_index_on_either_database(app, database_url):
+    plan = plan_of(app, sa.select(User.id).where(NameContains("ngati")), literal=True)
+    if database_url.startswith("postgresql"):
+        assert "ix_user_account_search_name" in plan
+    else:
+        assert "SCAN user_search VIRTUAL TABLE INDEX" in plan
+
+
+# An empty table: every other plan ruled out, so that a sort shows only if no index can serve.
+NOT_AN_INDEX = ("seqscan", "bitmapscan", "sort")
 # The sorts kept on enrolment_progress: each has an index of its own.
 PROGRESS_SORTS = [name for name, keys in SORTS.items() if all(k.column.class_ is EnrolmentProgress for k in keys)]
 
@@ -249,20 +260,13 @@ PROGRESS_SORTS = [name for name, keys in SORTS.items() if all(k.column.class_ is
 def test_each_sort_kept_with_the_tally_is_served_by_an_index_without_sorting(app, database_url, sort):
     """The keys alone in their order, both ways: the database walks an index instead of sorting the rows."""
     assert set(PROGRESS_SORTS) == set(SORTS)  # every sort of the lists
-    engine = app.extensions["database"].engine
     for forward in (True, False):
         keys = sa.select(*(k.column for k in SORTS[sort])).order_by(*(k.ordered(forward) for k in SORTS[sort]))
-        sql = str(keys.limit(100).compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        with engine.begin() as connection:
-            if database_url.startswith("postgresql"):
-                # An empty table: rule out every other plan, so that a sort shows only if no index can serve.
-                for other in ("seqscan", "bitmapscan", "sort"):
-                    connection.exec_driver_sql(f"SET LOCAL enable_{other} = off")
-                plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
-                assert "Sort" not in plan and "Index" in plan, plan
-            else:
-                plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-                assert "TEMP B-TREE" not in plan and "COVERING INDEX" in plan, plan
+        plan = plan_of(app, keys.limit(100), avoid=NOT_AN_INDEX, literal=True)
+        if database_url.startswith("postgresql"):
+            assert "Sort" not in plan and "Index" in plan, plan
+        else:
+            assert "TEMP B-TREE" not in plan and "COVERING INDEX" in plan, plan
 
 
 SOME = {str: "m", int: 5, datetime.date: datetime.date(2026, 1, 1)}  # a key value of each kind
@@ -275,21 +279,14 @@ def test_a_page_deep_in_a_list_seeks_to_its_cursor_in_the_sorts_index(app, datab
     toward the NULLs of a key that has them (a Previous link in the last-evidence sort) is the one bound that stays
     two ranges, and is left out."""
     keys = SORTS[sort]
-    engine = app.extensions["database"].engine
     for forward in (True,) if keys[0].nullable else (True, False):
         cursor = Cursor(tuple(SOME[k.kind] for k in keys), forward, 500)
         query = sa.select(*(k.column for k in keys)).where(cursor.condition(keys))
-        query = query.order_by(*(k.ordered(forward) for k in keys)).limit(51)
-        sql = str(query.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-        with engine.begin() as connection:
-            if database_url.startswith("postgresql"):
-                for other in ("seqscan", "bitmapscan", "sort"):
-                    connection.exec_driver_sql(f"SET LOCAL enable_{other} = off")
-                plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {sql}"))
-                assert "Index Cond" in plan and "Sort" not in plan, plan
-            else:
-                plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
-                assert "SEARCH" in plan and "TEMP B-TREE" not in plan, plan
+        plan = plan_of(app, query.order_by(*(k.ordered(forward) for k in keys)).limit(51), NOT_AN_INDEX, literal=True)
+        if database_url.startswith("postgresql"):
+            assert "Index Cond" in plan and "Sort" not in plan, plan
+        else:
+            assert "SEARCH" in plan and "TEMP B-TREE" not in plan, plan
 
 
 @pytest.mark.parametrize("sort", sorted(SORTS))
@@ -308,25 +305,14 @@ def test_a_long_list_is_walked_in_its_order_on_sqlite_not_sorted(app, database_u
         .order_by(*(k.ordered(True) for k in keys))
         .limit(51)
     )
-    sql = str(query.compile(dialect=app.extensions["database"].engine.dialect, compile_kwargs={"literal_binds": True}))
-    with app.extensions["database"].engine.connect() as connection:
-        plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+    plan = plan_of(app, query, literal=True)
     assert "TEMP B-TREE" not in plan and "CORRELATED" in plan, plan
 
 
 def test_the_enrolments_carried_over_to_one_are_found_on_their_own_small_index(app, database_url):
     """Every view of an enrolment page asks which enrolments were carried over to it: with the statement's own bound
     parameter, each database reads the partial index of carried-over enrolments instead of every enrolment."""
-    engine = app.extensions["database"].engine
-    query = sa.select(Enrolment.id).where(Enrolment.transferred_to_id == 5)
-    compiled = query.compile(dialect=engine.dialect)
-    with engine.begin() as connection:
-        if database_url.startswith("postgresql"):
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
-        else:
-            values = tuple(compiled.params[name] for name in compiled.positiontup or ())
-            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+    plan = plan_of(app, sa.select(Enrolment.id).where(Enrolment.transferred_to_id == 5))
     assert "ix_enrolment_transferred_to_id" in plan, plan
 
 
@@ -334,20 +320,10 @@ def test_accounts_without_a_password_are_counted_from_their_own_small_index(app,
     """The coordinator's to-do list counts them on every view: with the statement's own bound parameters, as the
     application sends it, each database reads the partial index instead of every account."""
     assert str(NO_PASSWORD) == f"password_hash = '{UNUSABLE}'"
-    engine = app.extensions["database"].engine
     admin = User(username="a", display_name="A", password_hash="!", role=Role.ADMIN, active=True)
     invited = invitable(admin)
     assert "IN (" in str(invited.compile(compile_kwargs={"render_postcompile": True}))  # roles an admin may invite
-    counted = sa.select(sa.func.count()).select_from(invited.subquery())
-    compiled = counted.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
-    with engine.begin() as connection:
-        if database_url.startswith("postgresql"):
-            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params)
-            plan = " ".join(row[0] for row in rows)
-        else:
-            values = tuple(compiled.params[name] for name in compiled.positiontup or ())
-            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+    plan = plan_of(app, sa.select(sa.func.count()).select_from(invited.subquery()))
     assert "ix_user_account_no_password" in plan, plan
 
 
@@ -374,14 +350,9 @@ def test_a_condition_of_the_projects_own_is_sent_as_it_stands_so_that_sqlite_can
     for dialect in (sqlite.dialect(), postgresql.dialect()):
         sql = str(sa.select(User.id).where(condition).compile(dialect=dialect))
         assert not sql.rstrip().endswith("= 1"), sql
-    engine = app.extensions["database"].engine
-    if engine.dialect.name == "sqlite":
+    if app.extensions["database"].engine.dialect.name == "sqlite":
         ids = list(range(1, 1001))
-        looked_up = sa.select(EnrolmentProgress.tally).where(AmongIds(EnrolmentProgress.enrolment_id, ids))
-        compiled = looked_up.compile(dialect=engine.dialect, compile_kwargs={"render_postcompile": True})
-        values = tuple(compiled.params[name] for name in compiled.positiontup or ())
-        with engine.connect() as connection:
-            plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values))
+        plan = plan_of(app, sa.select(EnrolmentProgress.tally).where(AmongIds(EnrolmentProgress.enrolment_id, ids)))
         assert plan.startswith("SEARCH"), plan
 
 
